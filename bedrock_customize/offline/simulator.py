@@ -1,0 +1,555 @@
+"""A simulated Amazon Bedrock for the offline engine.
+
+moto implements only part of Bedrock (no provisioned throughput, no custom model
+deployments, no Converse, jobs that never finish), so the engine answers every `bedrock`
+and `bedrock-runtime` call here instead. Calls still go through real boto3 clients: botocore
+serializes and validates each request, and this module checks it further against the service
+model (lengths, patterns, enums) before acting, so a malformed call fails offline as it
+would in AWS. Everything it prints starts with SIMULATED.
+
+Behaviour, kept simple and deterministic:
+- a customization job stays InProgress for `job_polls` reads, then completes: it creates the
+  custom model and writes step_wise_training_metrics.csv (and validation_metrics.csv when a
+  validation set was given) under the job's output prefix, as Bedrock does;
+- a provisioned throughput or deployment is Creating for `deployment_polls` reads, then
+  InService / Active;
+- Converse answers deterministically. The base model answers verbosely; a custom model
+  answers in the length it "learned" from its training data (the mean length of the
+  training answers). The scores that follow are a property of this simulation, not of Bedrock.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import math
+import random
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from unittest import mock
+
+import boto3
+import botocore.handlers
+from botocore.awsrequest import AWSResponse
+from botocore.model import OperationModel
+from moto.core.botocore_stubber import BotocoreStubber
+
+from bedrock_customize.offline.service_model import RequestRejected, check
+from customization.core.datasets import iter_records, record_problems, to_sample
+from customization.core.hyperparameters import HyperparameterError, resolve_hyperparameters
+from customization.models.request import split_s3_uri
+from customization.registry import BaseModelSpec, Registry, UnknownBaseModelError
+
+SERVICES = ("bedrock", "bedrock-runtime")
+PREFIX = "SIMULATED bedrock:"
+
+
+class ServiceError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.status = code, message, status
+
+
+@dataclass
+class Faults:
+    """Failures the simulation injects, for scenarios and tests."""
+
+    job_failure_message: str | None = None
+    deployment_failure_message: str | None = None
+
+
+@dataclass
+class _Resource:
+    kind: str
+    name: str
+    arn: str
+    status: str
+    polls: int = 0
+    attributes: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+class SimulatedBedrock:
+    def __init__(
+        self,
+        *,
+        account: str,
+        region: str,
+        registry: Registry,
+        job_polls: int = 2,
+        deployment_polls: int = 1,
+        faults: Faults | None = None,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.account, self.region, self.registry = account, region, registry
+        self.job_polls, self.deployment_polls = job_polls, deployment_polls
+        self.faults = faults or Faults()
+        self.log = log
+        self.resources: dict[str, _Resource] = {}
+        self.tokens: dict[tuple[str, str], str] = {}
+        self.ledger: list[dict[str, str]] = []
+        self.calls: list[str] = []
+        self._lock = threading.RLock()
+
+    # -- bookkeeping -----------------------------------------------------------------
+
+    def _arn(self, resource: str) -> str:
+        return f"arn:aws:bedrock:{self.region}:{self.account}:{resource}"
+
+    def _record(self, event: str, resource: _Resource) -> None:
+        self.ledger.append({"event": event, "type": resource.kind, "id": resource.name, "arn": resource.arn})
+
+    def _find(self, kind: str, identifier: str) -> _Resource:
+        for resource in self.resources.values():
+            if resource.kind == kind and identifier in (resource.name, resource.arn):
+                return resource
+        raise ServiceError("ResourceNotFoundException", f"{kind} {identifier} not found", 404)
+
+    def _add(self, resource: _Resource) -> _Resource:
+        resource.created = _now()
+        self.resources[resource.arn] = resource
+        self._record("created", resource)
+        return resource
+
+    def _remove(self, resource: _Resource) -> None:
+        del self.resources[resource.arn]
+        self._record("deleted", resource)
+
+    def _idempotent(self, operation: str, token: str | None, create: Callable[[], str]) -> str:
+        if token and (operation, token) in self.tokens:
+            return self.tokens[(operation, token)]
+        arn = create()
+        if token:
+            self.tokens[(operation, token)] = arn
+        return arn
+
+    def existing(self, kind: str) -> list[_Resource]:
+        return [r for r in self.resources.values() if r.kind == kind]
+
+    def _base_model(self, identifier: str) -> BaseModelSpec:
+        bare = identifier.rsplit("foundation-model/", 1)[-1]
+        try:
+            return self.registry.resolve(bare)
+        except UnknownBaseModelError:
+            for model in self.registry.models:
+                if bare in (model.invocation_id, model.invocation_id.split(".", 1)[-1]):
+                    return model
+        raise ServiceError("ValidationException", f"the model {identifier} is not available for this operation")
+
+    # -- dispatch ----------------------------------------------------------------------
+
+    def call(self, operation: OperationModel, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self.calls.append(operation.name)
+            try:
+                check(operation.input_shape, params)
+            except RequestRejected as exc:
+                raise ServiceError("ValidationException", exc.message) from None
+            handler = getattr(self, f"_op_{_snake(operation.name)}", None)
+            if handler is None:
+                raise ServiceError(
+                    "UnknownOperationException", f"the offline simulation does not implement {operation.name}", 501
+                )
+            return handler(params)  # type: ignore[no-any-return]
+
+    # -- customization jobs --------------------------------------------------------------
+
+    def _op_create_model_customization_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        model = self._base_model(p["baseModelIdentifier"])
+        customization_type = p.get("customizationType", "FINE_TUNING")
+        if customization_type not in model.customizations:
+            raise ServiceError("ValidationException", f"{model.model_id} does not support {customization_type}")
+        try:
+            resolve_hyperparameters(p.get("hyperParameters", {}), model.customizations[customization_type].hyperparameters)  # type: ignore[index]
+        except HyperparameterError as exc:
+            raise ServiceError("ValidationException", str(exc)) from None
+        for uri in [p["trainingDataConfig"]["s3Uri"], *[v["s3Uri"] for v in p.get("validationDataConfig", {}).get("validators", [])]]:
+            self._require_object(uri)
+
+        def create() -> str:
+            if any(r.kind == "customization_job" and r.name == p["jobName"] for r in self.resources.values()):
+                raise ServiceError("ConflictException", f"a job named {p['jobName']} already exists")
+            job = self._add(
+                _Resource(
+                    kind="customization_job",
+                    name=p["jobName"],
+                    arn=self._arn(f"model-customization-job/{model.model_id}/{_new_id()}"),
+                    status="InProgress",
+                    attributes={"request": copy.deepcopy(p), "model": model},
+                )
+            )
+            self.log(f"{PREFIX} customization job {job.name} started ({customization_type}, base {model.model_id})")
+            return job.arn
+
+        return {"jobArn": self._idempotent("job", p.get("clientRequestToken"), create)}
+
+    def _require_object(self, uri: str) -> None:
+        bucket, key = split_s3_uri(uri)
+        try:
+            boto3.client("s3", region_name=self.region).head_object(Bucket=bucket, Key=key)
+        except Exception:  # noqa: BLE001 - any failure means Bedrock could not read it
+            raise ServiceError("ValidationException", f"Bedrock cannot read {uri}") from None
+
+    def _advance_job(self, job: _Resource) -> None:
+        if job.status != "InProgress":
+            return
+        job.polls += 1
+        if job.polls <= self.job_polls:
+            return
+        job.attributes["endTime"] = _now()
+        if self.faults.job_failure_message:
+            job.status = "Failed"
+            job.attributes["failureMessage"] = self.faults.job_failure_message
+            self.log(f"{PREFIX} customization job {job.name} failed: {self.faults.job_failure_message}")
+            return
+        request = job.attributes["request"]
+        model: BaseModelSpec = job.attributes["model"]
+        profile = self._learn(request, model)
+        custom = self._add(
+            _Resource(
+                kind="custom_model",
+                name=request["customModelName"],
+                arn=self._arn(f"custom-model/{model.model_id}/{_new_id()}"),
+                status="Active",
+                attributes={"profile": profile, "model": model, "job_arn": job.arn},
+            )
+        )
+        job.status = "Completed"
+        job.attributes["outputModelArn"] = custom.arn
+        self._write_metrics(job, records=int(profile["records"]))
+        self.log(f"{PREFIX} customization job {job.name} completed; custom model {custom.name}")
+
+    def _learn(self, request: dict[str, Any], model: BaseModelSpec) -> dict[str, float]:
+        """The only thing the simulated model learns: how long its answers should be."""
+        data_format = model.customizations[request.get("customizationType", "FINE_TUNING")].data_format  # type: ignore[index]
+        lengths = []
+        for _, record, problem in iter_records(self._read_lines(request["trainingDataConfig"]["s3Uri"])):
+            if problem is None and not record_problems(record, data_format):
+                lengths.append(len(_words(to_sample(record, data_format).reference)))
+        return {"answer_words": max(1.0, sum(lengths) / len(lengths)) if lengths else 20.0, "records": len(lengths)}
+
+    def _read_lines(self, uri: str) -> list[bytes]:
+        bucket, key = split_s3_uri(uri)
+        body = boto3.client("s3", region_name=self.region).get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body.splitlines()
+
+    def _write_metrics(self, job: _Resource, *, records: int) -> None:
+        request = job.attributes["request"]
+        hyper = request.get("hyperParameters", {})
+        epochs = int(float(hyper.get("epochCount", "2")))
+        steps_per_epoch = max(1, min(20, math.ceil(records / max(1, int(float(hyper.get("batchSize", "1")))))))
+        rng = random.Random(job.name)
+        rows = []
+        for step in range(epochs * steps_per_epoch):
+            loss = 0.35 + 2.2 * math.exp(-step / (1.5 * steps_per_epoch)) + rng.uniform(-0.03, 0.03)
+            rows.append((step, step // steps_per_epoch, round(loss, 4), round(math.exp(loss), 4)))
+        bucket, prefix = split_s3_uri(request["outputDataConfig"]["s3Uri"].rstrip("/") + "/")
+        job_id = job.arn.rsplit("/", 1)[-1]
+        base = f"{prefix}model-customization-job-{job_id}/"
+        s3 = boto3.client("s3", region_name=self.region)
+        s3.put_object(Bucket=bucket, Key=f"{base}training_artifacts/step_wise_training_metrics.csv",
+                      Body=_csv(["step_number", "epoch_number", "training_loss", "perplexity"], rows))
+        if request.get("validationDataConfig"):
+            validation = [(epoch, epoch, round(0.45 + 1.2 * math.exp(-epoch), 4), 0.0) for epoch in range(epochs)]
+            validation = [(s, e, loss, round(math.exp(loss), 4)) for s, e, loss, _ in validation]
+            s3.put_object(
+                Bucket=bucket,
+                Key=f"{base}validation_artifacts/post_fine_tuning_validation/validation/validation_metrics.csv",
+                Body=_csv(["step_number", "epoch_number", "validation_loss", "perplexity"], validation),
+            )
+
+    def _op_get_model_customization_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self._find("customization_job", p["jobIdentifier"])
+        self._advance_job(job)
+        request = job.attributes["request"]
+        body = {
+            "jobArn": job.arn,
+            "jobName": job.name,
+            "outputModelName": request["customModelName"],
+            "roleArn": request["roleArn"],
+            "status": job.status,
+            "creationTime": job.created,
+            "lastModifiedTime": _now(),
+            "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{job.attributes['model'].model_id}",
+            "hyperParameters": request.get("hyperParameters", {}),
+            "trainingDataConfig": request["trainingDataConfig"],
+            "validationDataConfig": request.get("validationDataConfig", {"validators": []}),
+            "outputDataConfig": request["outputDataConfig"],
+            "customizationType": request.get("customizationType", "FINE_TUNING"),
+        }
+        for key in ("outputModelArn", "failureMessage", "endTime"):
+            if key in job.attributes:
+                body[key] = job.attributes[key]
+        return body
+
+    def _op_stop_model_customization_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self._find("customization_job", p["jobIdentifier"])
+        if job.status != "InProgress":
+            raise ServiceError("ValidationException", f"job {job.name} is {job.status}; only InProgress jobs can be stopped")
+        job.status = "Stopped"
+        job.attributes["endTime"] = _now()
+        self._record("stopped", job)
+        self.log(f"{PREFIX} customization job {job.name} stopped")
+        return {}
+
+    def _op_get_custom_model(self, p: dict[str, Any]) -> dict[str, Any]:
+        model = self._find("custom_model", p["modelIdentifier"])
+        return {"modelArn": model.arn, "modelName": model.name, "creationTime": model.created,
+                "jobArn": model.attributes["job_arn"], "modelStatus": "Active",
+                "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{model.attributes['model'].model_id}"}
+
+    def _op_delete_custom_model(self, p: dict[str, Any]) -> dict[str, Any]:
+        model = self._find("custom_model", p["modelIdentifier"])
+        self._remove(model)
+        self.log(f"{PREFIX} custom model {model.name} deleted")
+        return {}
+
+    # -- provisioned throughput and deployments ------------------------------------------
+
+    def _create_serving(self, kind: str, name: str, model_identifier: str, token: str | None, units: int = 0) -> str:
+        model = self._find("custom_model", model_identifier)
+        if kind == "custom_model_deployment" and not model.attributes["model"].on_demand_deployment:
+            raise ServiceError("ValidationException", f"{model.attributes['model'].model_id} does not support on-demand deployment")
+
+        def create() -> str:
+            if any(r.kind == kind and r.name == name for r in self.resources.values()):
+                raise ServiceError("ConflictException", f"a {kind} named {name} already exists")
+            resource_type = "provisioned-model" if kind == "provisioned_throughput" else "custom-model-deployment"
+            resource = self._add(
+                _Resource(kind=kind, name=name, arn=self._arn(f"{resource_type}/{_new_id()}"), status="Creating",
+                          attributes={"model": model, "units": units})
+            )
+            what = f"{units} model unit(s), billed hourly" if units else "billed per token"
+            self.log(f"{PREFIX} {kind.replace('_', ' ')} {name} creating ({what})")
+            return resource.arn
+
+        return self._idempotent(kind, token, create)
+
+    def _advance_serving(self, resource: _Resource, ready: str) -> None:
+        if resource.status != "Creating":
+            return
+        resource.polls += 1
+        if resource.polls <= self.deployment_polls:
+            return
+        if self.faults.deployment_failure_message:
+            resource.status = "Failed"
+            resource.attributes["failureMessage"] = self.faults.deployment_failure_message
+        else:
+            resource.status = ready
+        self.log(f"{PREFIX} {resource.kind.replace('_', ' ')} {resource.name} is {resource.status}")
+
+    def _op_create_provisioned_model_throughput(self, p: dict[str, Any]) -> dict[str, Any]:
+        if "commitmentDuration" in p:
+            raise ServiceError("ValidationException", "the offline simulation refuses committed throughput: it cannot be deleted early")
+        arn = self._create_serving("provisioned_throughput", p["provisionedModelName"], p["modelId"],
+                                   p.get("clientRequestToken"), units=p["modelUnits"])
+        return {"provisionedModelArn": arn}
+
+    def _op_get_provisioned_model_throughput(self, p: dict[str, Any]) -> dict[str, Any]:
+        pt = self._find("provisioned_throughput", p["provisionedModelId"])
+        self._advance_serving(pt, "InService")
+        body = {"modelUnits": pt.attributes["units"], "desiredModelUnits": pt.attributes["units"],
+                "provisionedModelName": pt.name, "provisionedModelArn": pt.arn, "modelArn": pt.attributes["model"].arn,
+                "desiredModelArn": pt.attributes["model"].arn,
+                "foundationModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{pt.attributes['model'].attributes['model'].model_id}",
+                "status": pt.status, "creationTime": pt.created, "lastModifiedTime": _now()}
+        if "failureMessage" in pt.attributes:
+            body["failureMessage"] = pt.attributes["failureMessage"]
+        return body
+
+    def _op_delete_provisioned_model_throughput(self, p: dict[str, Any]) -> dict[str, Any]:
+        pt = self._find("provisioned_throughput", p["provisionedModelId"])
+        self._remove(pt)
+        self.log(f"{PREFIX} provisioned throughput {pt.name} deleted")
+        return {}
+
+    def _op_create_custom_model_deployment(self, p: dict[str, Any]) -> dict[str, Any]:
+        arn = self._create_serving("custom_model_deployment", p["modelDeploymentName"], p["modelArn"], p.get("clientRequestToken"))
+        return {"customModelDeploymentArn": arn}
+
+    def _op_get_custom_model_deployment(self, p: dict[str, Any]) -> dict[str, Any]:
+        deployment = self._find("custom_model_deployment", p["customModelDeploymentIdentifier"])
+        self._advance_serving(deployment, "Active")
+        body = {"customModelDeploymentArn": deployment.arn, "modelDeploymentName": deployment.name,
+                "modelArn": deployment.attributes["model"].arn, "createdAt": deployment.created, "status": deployment.status}
+        if "failureMessage" in deployment.attributes:
+            body["failureMessage"] = deployment.attributes["failureMessage"]
+        return body
+
+    def _op_delete_custom_model_deployment(self, p: dict[str, Any]) -> dict[str, Any]:
+        deployment = self._find("custom_model_deployment", p["customModelDeploymentIdentifier"])
+        self._remove(deployment)
+        self.log(f"{PREFIX} custom model deployment {deployment.name} deleted")
+        return {}
+
+    # -- foundation models ---------------------------------------------------------------
+
+    def _op_get_foundation_model(self, p: dict[str, Any]) -> dict[str, Any]:
+        model = self._base_model(p["modelIdentifier"])
+        return {"modelDetails": {
+            "modelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{model.model_id}",
+            "modelId": model.model_id, "modelName": model.display_name, "providerName": model.display_name.split()[0],
+            "inputModalities": ["TEXT"], "outputModalities": ["TEXT"],
+            "customizationsSupported": list(model.customizations), "inferenceTypesSupported": ["PROVISIONED"],
+            "modelLifecycle": {"status": "ACTIVE"},
+        }}
+
+    # -- runtime -------------------------------------------------------------------------
+
+    def _op_converse(self, p: dict[str, Any]) -> dict[str, Any]:
+        model_id = p["modelId"]
+        if ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id:
+            kind = "provisioned_throughput" if ":provisioned-model/" in model_id else "custom_model_deployment"
+            serving = self._find(kind, model_id)
+            if serving.status not in ("InService", "Active"):
+                raise ServiceError("ValidationException", f"{serving.name} is {serving.status}, not ready for inference")
+            answer = _custom_answer(_source_text(p), serving.attributes["model"].attributes["profile"])
+        else:
+            self._base_model(model_id)
+            answer = _base_answer(_source_text(p))
+        prompt_tokens = max(1, len(json.dumps(p.get("messages", []))) // 4)
+        output_tokens = min(max(1, len(answer) // 4), p.get("inferenceConfig", {}).get("maxTokens", 4096))
+        return {
+            "output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": prompt_tokens, "outputTokens": output_tokens, "totalTokens": prompt_tokens + output_tokens},
+            "metrics": {"latencyMs": 40 + 3 * output_tokens},
+        }
+
+    # -- what the run left behind --------------------------------------------------------
+
+    def inventory(self) -> dict[str, list[dict[str, str]]]:
+        created = [{"type": e["type"], "id": e["id"]} for e in self.ledger if e["event"] == "created"]
+        deleted = [{"type": e["type"], "id": e["id"]} for e in self.ledger if e["event"] == "deleted"]
+        billable_running = [
+            {"type": r.kind, "id": r.name}
+            for r in self.resources.values()
+            if r.kind in ("provisioned_throughput", "custom_model_deployment")
+            or (r.kind == "customization_job" and r.status == "InProgress")
+        ]
+        retained = [{"type": r.kind, "id": r.name} for r in self.resources.values() if r.kind == "custom_model"]
+        return {"created": created, "deleted": deleted, "leaked": billable_running, "retained": retained}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _csv(header: list[str], rows: list[tuple[Any, ...]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+def _source_text(params: dict[str, Any]) -> str:
+    """The material of the last user turn: its longest paragraph (instructions are short)."""
+    for message in reversed(params.get("messages", [])):
+        if message.get("role") == "user":
+            text = " ".join(block.get("text", "") for block in message.get("content", []))
+            paragraphs = [part.strip() for part in re.split(r"\n\s*\n", text) if part.strip()]
+            return max(paragraphs, key=len) if paragraphs else ""
+    return ""
+
+
+def _base_answer(source: str) -> str:
+    sentences = re.split(r"(?<=[.!?])\s+", source)
+    body = " ".join(sentences[:3])
+    return f"Certainly! Here is an overview of the text you shared. {body} I hope this summary is helpful; let me know if you need more detail."
+
+
+def _custom_answer(source: str, profile: dict[str, float]) -> str:
+    words = _words(source)[: max(1, round(profile["answer_words"]))]
+    return " ".join(words).rstrip(",;:") + ("" if words and words[-1].endswith(".") else ".")
+
+
+def _error_response(url: str, error: ServiceError) -> AWSResponse:
+    body = json.dumps({"message": error.message}).encode()
+    return AWSResponse(url, error.status, {"x-amzn-ErrorType": error.code, "content-type": "application/json"}, _Raw(body))
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+# -- botocore wiring ---------------------------------------------------------------------
+
+_active: SimulatedBedrock | None = None
+_pending = threading.local()
+
+
+def _capture(params: dict[str, Any], model: OperationModel, **_: Any) -> None:
+    if _active is not None:
+        _pending.call = (model, copy.deepcopy(params))
+
+
+def _answer(request: Any, **_: Any) -> AWSResponse | None:
+    simulator = _active
+    if simulator is None:
+        return None
+    model, params = _pending.call
+    try:
+        body = simulator.call(model, params)
+    except ServiceError as error:
+        return _error_response(request.url, error)
+    status = int(model.http.get("responseCode", 200))
+    return AWSResponse(request.url, status, {"content-type": "application/json"}, _Raw(json.dumps(body).encode()))
+
+
+for _service in SERVICES:
+    botocore.handlers.BUILTIN_HANDLERS.append((f"before-parameter-build.{_service}", _capture))
+    botocore.handlers.BUILTIN_HANDLERS.append((f"before-send.{_service}", _answer))
+
+
+_moto_call = BotocoreStubber.__call__
+
+
+def _moto_except_bedrock(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> AWSResponse | None:
+    # botocore calls every before-send handler; keep moto from also acting on Bedrock calls.
+    if _active is not None and event_name.split(".")[1] in SERVICES:
+        return None
+    return _moto_call(self, event_name, request, **kwargs)
+
+
+class activate:  # noqa: N801 - used as a context manager
+    """Route every bedrock and bedrock-runtime call of new boto3 clients to `simulator`."""
+
+    def __init__(self, simulator: SimulatedBedrock) -> None:
+        self.simulator = simulator
+        self._patch = mock.patch.object(BotocoreStubber, "__call__", _moto_except_bedrock)
+
+    def __enter__(self) -> SimulatedBedrock:
+        global _active
+        _active = self.simulator
+        self._patch.start()
+        boto3.DEFAULT_SESSION = None  # new sessions pick up the handlers registered above
+        return self.simulator
+
+    def __exit__(self, *_: object) -> None:
+        global _active
+        _active = None
+        self._patch.stop()

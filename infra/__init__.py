@@ -1,0 +1,1 @@
+"""The CDK app: one stack (the deployment unit) composed of constructs (the components)."""

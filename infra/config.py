@@ -1,0 +1,49 @@
+"""Stage configuration: read once, in app.py, from cdk.json's context into a typed object."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DefaultWaits(_Strict):
+    job: int = Field(ge=0, le=86_400)
+    deployment: int = Field(ge=0, le=86_400)
+
+
+class StageConfig(_Strict):
+    name: str
+    stack_name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+    account: str | None = Field(None, pattern=r"^\d{12}$")
+    region: str | None = None
+    lambda_python: Literal["3.11", "3.12", "3.13", "3.14"] = "3.14"
+    log_retention_days: Literal[7, 14, 30, 90, 180, 365]
+    wait_seconds: DefaultWaits
+    retry_interval_seconds: int = Field(ge=1, le=300)
+    state_machine_timeout_hours: int = Field(ge=1, le=24 * 365)
+
+
+class ConfigError(ValueError):
+    """cdk.json's stage configuration is missing or malformed."""
+
+
+def load_stage_config(context: dict[str, Any]) -> StageConfig:
+    """`context` is the app's context: `stage` names one entry of `stages`; a `stage_overrides`
+    object (used by tests and the offline engine) replaces fields of that entry."""
+    stage = context.get("stage")
+    stages = context.get("stages")
+    if not isinstance(stages, dict) or not stages:
+        raise ConfigError("cdk.json: context.stages must map stage names to their settings")
+    if stage not in stages:
+        raise ConfigError(f"cdk.json: unknown stage {stage!r}; known: {', '.join(sorted(stages))}")
+    values = {**stages[stage], **(context.get("stage_overrides") or {}), "name": stage}
+    try:
+        return StageConfig.model_validate(values)
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"cdk.json: stage {stage!r}: {details}") from None

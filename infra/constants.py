@@ -1,0 +1,52 @@
+"""Names shared by the infrastructure, the offline engine and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# State names read as a log of the run.
+VALIDATE_REQUEST = "Validate Request"
+REQUEST_REJECTED = "Request Rejected"
+RUN_REJECTED = "Run Rejected"
+SUBMIT_JOB = "Submit Job"
+WAIT_FOR_JOB = "Wait For Job"
+CHECK_JOB = "Check Job"
+JOB_COMPLETE = "Job Complete?"
+DEPLOY_MODEL = "Deploy Model"
+DEPLOYMENT_REQUESTED = "Deployment Requested?"
+WAIT_FOR_DEPLOYMENT = "Wait For Deployment"
+CHECK_DEPLOYMENT = "Check Deployment"
+DEPLOYMENT_READY = "Deployment Ready?"
+EVALUATE = "Evaluate"
+TEAR_DOWN = "Tear Down"
+RUN_FAILED_CHOICE = "Run Failed?"
+RUN_FAILED = "Run Failed"
+RUN_SUCCEEDED = "Run Succeeded"
+
+
+@dataclass(frozen=True)
+class Step:
+    state: str
+    handler: str
+    timeout_seconds: int
+    memory_mb: int = 512
+
+
+# One Lambda function per Task state; all of them share the one asset in lambdas/.
+STEPS = (
+    Step(VALIDATE_REQUEST, "customization.handlers.validate_request.handler", 300, 1024),
+    Step(SUBMIT_JOB, "customization.handlers.submit_job.handler", 60),
+    Step(CHECK_JOB, "customization.handlers.check_job.handler", 60),
+    Step(DEPLOY_MODEL, "customization.handlers.deploy_model.handler", 60),
+    Step(CHECK_DEPLOYMENT, "customization.handlers.check_deployment.handler", 60),
+    Step(EVALUATE, "customization.handlers.evaluate.handler", 900, 1024),
+    Step(TEAR_DOWN, "customization.handlers.tear_down.handler", 300),
+)
+
+# Errors the state machine retries with backoff; class names from customization/errors.py.
+RETRYABLE_ERRORS = ("ThrottlingError", "ServiceUnavailableError")
+# Errors of a bad request or dataset: the run ends before anything is created.
+REJECTION_ERRORS = ("RequestInvalidError", "DatasetInvalidError")
+
+# Tag keys put on every resource a run creates (see customization/core/prepare.py).
+SERVICE_NAME = "bedrock-customize"

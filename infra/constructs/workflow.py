@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from infra import constants as c
+from infra.config import StageConfig
+
+
+class LifecycleWorkflow(Construct):
+    """The Standard state machine of one customization run.
+
+    Validate Request -> Submit Job -> [Wait -> Check Job -> Choice] -> Deploy Model ->
+    [Wait -> Check Deployment -> Choice] -> Evaluate -> Tear Down -> success.
+    A rejected request ends the run before anything is created; any error from Submit Job
+    on is caught into `$.error` and goes through Tear Down, and the run then fails with the
+    readable cause Tear Down derived. JSONPath and Lambda tasks only, so the offline engine
+    runs this very definition. Exposes `state_machine`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: StageConfig,
+        functions: dict[str, lambda_.IFunction],
+    ) -> None:
+        super().__init__(scope, id_)
+
+        def task(state: str, result_path: str, payload: sfn.TaskInput | None = None) -> tasks.LambdaInvoke:
+            # Without a payload the function receives the whole state document and returns its key.
+            invoke = tasks.LambdaInvoke(
+                self,
+                state,
+                lambda_function=functions[state],
+                payload=payload,
+                payload_response_only=True,
+                result_path=result_path,
+            )
+            invoke.add_retry(
+                errors=list(c.RETRYABLE_ERRORS),
+                interval=cdk.Duration.seconds(config.retry_interval_seconds),
+                max_attempts=4,
+                backoff_rate=2,
+            )
+            return invoke
+
+        validate = task(
+            c.VALIDATE_REQUEST,
+            "$",
+            sfn.TaskInput.from_object(
+                {
+                    "request": sfn.JsonPath.entire_payload,
+                    "execution_name": sfn.JsonPath.string_at("$$.Execution.Name"),
+                    "execution_arn": sfn.JsonPath.string_at("$$.Execution.Id"),
+                }
+            ),
+        )
+        submit = task(c.SUBMIT_JOB, "$.job")
+        check_job = task(c.CHECK_JOB, "$.job")
+        deploy = task(c.DEPLOY_MODEL, "$.deployment")
+        check_deployment = task(c.CHECK_DEPLOYMENT, "$.deployment")
+        evaluate = task(c.EVALUATE, "$.evaluation")
+        tear_down = task(c.TEAR_DOWN, "$.teardown")
+
+        rejected = sfn.Pass(
+            self,
+            c.REQUEST_REJECTED,
+            parameters={"error.$": "$.error.Error", "detail.$": "States.StringToJson($.error.Cause)"},
+            result_path="$.rejection",
+        ).next(
+            sfn.Fail(self, c.RUN_REJECTED, error_path="$.rejection.error", cause_path="$.rejection.detail.errorMessage")
+        )
+        validate.add_catch(rejected, errors=list(c.REJECTION_ERRORS), result_path="$.error")
+        for state in (submit, check_job, deploy, check_deployment, evaluate):
+            state.add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
+
+        wait_for_job = sfn.Wait(self, c.WAIT_FOR_JOB, time=sfn.WaitTime.seconds_path("$.run.wait_seconds.job"))
+        wait_for_deployment = sfn.Wait(
+            self, c.WAIT_FOR_DEPLOYMENT, time=sfn.WaitTime.seconds_path("$.run.wait_seconds.deployment")
+        )
+        finish = sfn.Choice(self, c.RUN_FAILED_CHOICE)
+        finish.when(
+            sfn.Condition.is_present("$.error"),
+            sfn.Fail(self, c.RUN_FAILED, error_path="$.teardown.failure.error", cause_path="$.teardown.failure.cause"),
+        ).otherwise(sfn.Succeed(self, c.RUN_SUCCEEDED))
+        tear_down.next(finish)
+
+        job_complete = sfn.Choice(self, c.JOB_COMPLETE)
+        job_complete.when(sfn.Condition.string_equals("$.job.status", "Completed"), deploy).otherwise(wait_for_job)
+        deployment_requested = sfn.Choice(self, c.DEPLOYMENT_REQUESTED)
+        deployment_requested.when(sfn.Condition.string_equals("$.deployment.kind", "none"), tear_down).otherwise(
+            wait_for_deployment
+        )
+        deployment_ready = sfn.Choice(self, c.DEPLOYMENT_READY)
+        deployment_ready.when(sfn.Condition.boolean_equals("$.deployment.ready", True), evaluate).otherwise(
+            wait_for_deployment
+        )
+
+        validate.next(submit)
+        submit.next(wait_for_job)
+        wait_for_job.next(check_job)
+        check_job.next(job_complete)
+        deploy.next(deployment_requested)
+        wait_for_deployment.next(check_deployment)
+        check_deployment.next(deployment_ready)
+        evaluate.next(tear_down)
+
+        log_group = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=f"/aws/vendedlogs/states/{cdk.Stack.of(self).stack_name}-lifecycle",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(validate),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            timeout=cdk.Duration.hours(config.state_machine_timeout_hours),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        )

@@ -1,0 +1,72 @@
+"""cdk-nag: the AwsSolutions pack runs on the whole app; every acknowledged finding is
+listed here, once, with the reason it is acceptable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
+
+ACKNOWLEDGED: dict[str, str] = {
+    "AwsSolutions::AwsSolutions-S1": (
+        "The access-log bucket is the target of the pipeline bucket's server access logs; "
+        "logging it into itself would loop."
+    ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::*]": (
+        "X-Ray's PutTraceSegments/PutTelemetryRecords and the CloudWatch Logs delivery actions "
+        "of Step Functions support no resource-level permissions."
+    ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:model-customization-job/*]": (
+        "Job ARNs end in an id Bedrock assigns at creation; the account and region are fixed."
+    ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:custom-model/*]": (
+        "Custom model ARNs end in an id Bedrock assigns at creation; the account and region are fixed."
+    ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:provisioned-model/*]": (
+        "Provisioned throughput ARNs end in an id Bedrock assigns at creation; the account and region are fixed."
+    ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:custom-model-deployment/*]": (
+        "Deployment ARNs end in an id Bedrock assigns at creation; the account and region are fixed."
+    ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/*]": (
+        "Base models such as Llama 3.2 are invoked through system inference profiles, whose ids "
+        "differ by geography; the account and region are fixed."
+    ),
+}
+
+
+# Findings whose ids name a resource's logical id, filled in by `acknowledge`.
+BUCKET_OBJECTS = (
+    "AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]",
+    "Bedrock and the steps read datasets and write outputs under per-run keys that only exist "
+    "at run time; the grant stays inside the pipeline bucket.",
+)
+BUCKET_RUN_REPORTS = (
+    "AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket}.Arn>/runs/*]",
+    "Run reports are written under runs/<execution name>/, a key known only at run time.",
+)
+FUNCTION_VERSIONS = (
+    "AwsSolutions::AwsSolutions-IAM5[Resource::<{function}.Arn>:*]",
+    "Granted by CDK's LambdaInvoke so the state machine may invoke any version or alias of "
+    "this one step function.",
+)
+
+
+def add_checks(app: cdk.App) -> None:
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+
+def acknowledge(stack: cdk.Stack, *, bucket: Construct, functions: Iterable[Construct]) -> None:
+    def logical_id(construct: Construct) -> str:
+        return stack.get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
+
+    findings = dict(ACKNOWLEDGED)
+    for template, reason in (BUCKET_OBJECTS, BUCKET_RUN_REPORTS):
+        findings[template.format(bucket=logical_id(bucket))] = reason
+    for function in functions:
+        template, reason = FUNCTION_VERSIONS
+        findings[template.format(function=logical_id(function))] = reason
+    for rule_id, reason in findings.items():
+        cdk.Validations.of(stack).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))

@@ -1,0 +1,1 @@
+"""Bedrock model customization lifecycle: the code that runs inside every Lambda step."""

@@ -1,0 +1,42 @@
+"""The only place that imports boto3. Clients are created lazily, once per process, by the
+factories below; the offline engine clears them between runs."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from customization.adapters.bedrock import BedrockControl
+from customization.adapters.runtime import BedrockRuntime
+from customization.adapters.storage import ObjectStore
+
+# Throttling and transient errors are retried by the SDK first (standard mode, exponential
+# backoff with jitter), then by the state machine's Retry on the typed errors.
+SDK_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=120)
+
+
+def _client(service: str) -> Any:
+    return boto3.client(service, config=SDK_CONFIG)  # type: ignore[call-overload]
+
+
+@lru_cache(maxsize=1)
+def get_bedrock() -> BedrockControl:
+    return BedrockControl(_client("bedrock"))
+
+
+@lru_cache(maxsize=1)
+def get_runtime() -> BedrockRuntime:
+    return BedrockRuntime(_client("bedrock-runtime"))
+
+
+@lru_cache(maxsize=1)
+def get_store() -> ObjectStore:
+    return ObjectStore(_client("s3"))
+
+
+def reset_clients() -> None:
+    for factory in (get_bedrock, get_runtime, get_store):
+        factory.cache_clear()

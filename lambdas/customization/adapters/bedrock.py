@@ -1,0 +1,129 @@
+"""Bedrock control plane: customization jobs, custom models, provisioned throughput and
+on-demand custom model deployments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from customization.adapters.errors import aws_errors
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    job_name: str
+    custom_model_name: str
+    role_arn: str
+    base_model_id: str
+    customization_type: str
+    hyperparameters: dict[str, str]
+    training_uri: str
+    validation_uri: str | None
+    output_uri: str
+    token: str
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    job_arn: str
+    status: str
+    failure_message: str | None
+    custom_model_arn: str | None
+
+
+@dataclass(frozen=True)
+class DeploymentStatus:
+    arn: str
+    status: str
+    failure_message: str | None
+
+
+def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in sorted(tags.items())]
+
+
+class BedrockControl:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def create_job(self, request: JobRequest) -> str:
+        params: dict[str, Any] = {
+            "jobName": request.job_name,
+            "customModelName": request.custom_model_name,
+            "roleArn": request.role_arn,
+            "clientRequestToken": request.token,
+            "baseModelIdentifier": request.base_model_id,
+            "customizationType": request.customization_type,
+            "hyperParameters": request.hyperparameters,
+            "trainingDataConfig": {"s3Uri": request.training_uri},
+            "outputDataConfig": {"s3Uri": request.output_uri},
+            "jobTags": _tag_list(request.tags),
+            "customModelTags": _tag_list(request.tags),
+        }
+        if request.validation_uri:
+            params["validationDataConfig"] = {"validators": [{"s3Uri": request.validation_uri}]}
+        with aws_errors(f"create customization job {request.job_name}"):
+            return str(self._client.create_model_customization_job(**params)["jobArn"])
+
+    def get_job(self, job_identifier: str) -> JobStatus:
+        with aws_errors(f"get customization job {job_identifier}"):
+            job = self._client.get_model_customization_job(jobIdentifier=job_identifier)
+        return JobStatus(
+            job_arn=job["jobArn"],
+            status=job["status"],
+            failure_message=job.get("failureMessage"),
+            custom_model_arn=job.get("outputModelArn"),
+        )
+
+    def stop_job(self, job_identifier: str) -> None:
+        with aws_errors(f"stop customization job {job_identifier}"):
+            self._client.stop_model_customization_job(jobIdentifier=job_identifier)
+
+    def delete_custom_model(self, model_identifier: str) -> None:
+        with aws_errors(f"delete custom model {model_identifier}"):
+            self._client.delete_custom_model(modelIdentifier=model_identifier)
+
+    def create_provisioned_throughput(
+        self, *, name: str, model_arn: str, model_units: int, token: str, tags: dict[str, str]
+    ) -> str:
+        # No commitmentDuration: a no-commitment throughput, the only kind that can be deleted at once.
+        with aws_errors(f"create provisioned throughput {name}"):
+            response = self._client.create_provisioned_model_throughput(
+                provisionedModelName=name,
+                modelId=model_arn,
+                modelUnits=model_units,
+                clientRequestToken=token,
+                tags=_tag_list(tags),
+            )
+        return str(response["provisionedModelArn"])
+
+    def get_provisioned_throughput(self, identifier: str) -> DeploymentStatus:
+        with aws_errors(f"get provisioned throughput {identifier}"):
+            pt = self._client.get_provisioned_model_throughput(provisionedModelId=identifier)
+        return DeploymentStatus(pt["provisionedModelArn"], pt["status"], pt.get("failureMessage"))
+
+    def delete_provisioned_throughput(self, identifier: str) -> None:
+        with aws_errors(f"delete provisioned throughput {identifier}"):
+            self._client.delete_provisioned_model_throughput(provisionedModelId=identifier)
+
+    def create_deployment(self, *, name: str, model_arn: str, token: str, tags: dict[str, str]) -> str:
+        with aws_errors(f"create custom model deployment {name}"):
+            response = self._client.create_custom_model_deployment(
+                modelDeploymentName=name,
+                modelArn=model_arn,
+                clientRequestToken=token,
+                tags=_tag_list(tags),
+            )
+        return str(response["customModelDeploymentArn"])
+
+    def get_deployment(self, identifier: str) -> DeploymentStatus:
+        with aws_errors(f"get custom model deployment {identifier}"):
+            deployment = self._client.get_custom_model_deployment(customModelDeploymentIdentifier=identifier)
+        return DeploymentStatus(
+            deployment["customModelDeploymentArn"], deployment["status"], deployment.get("failureMessage")
+        )
+
+    def delete_deployment(self, identifier: str) -> None:
+        with aws_errors(f"delete custom model deployment {identifier}"):
+            self._client.delete_custom_model_deployment(customModelDeploymentIdentifier=identifier)

@@ -1,0 +1,42 @@
+"""Bedrock runtime: the Converse API, the same call shape for every model family."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from customization.adapters.errors import aws_errors
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    input_tokens: int
+    output_tokens: int
+    latency_ms: int
+
+
+class BedrockRuntime:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def converse(
+        self, *, model_id: str, system: list[dict[str, str]], messages: list[dict[str, Any]], max_tokens: int, temperature: float
+    ) -> Answer:
+        params: dict[str, Any] = {
+            "modelId": model_id,
+            "messages": messages,
+            "inferenceConfig": {"maxTokens": max_tokens, "temperature": temperature},
+        }
+        if system:
+            params["system"] = system
+        with aws_errors(f"converse with {model_id}"):
+            response = self._client.converse(**params)
+        content = response["output"]["message"]["content"]
+        usage = response.get("usage", {})
+        return Answer(
+            text=" ".join(block["text"] for block in content if "text" in block),
+            input_tokens=usage.get("inputTokens", 0),
+            output_tokens=usage.get("outputTokens", 0),
+            latency_ms=response.get("metrics", {}).get("latencyMs", 0),
+        )

@@ -1,0 +1,1 @@
+"""Pure logic of the lifecycle: no boto3, no environment, no clock."""

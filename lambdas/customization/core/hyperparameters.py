@@ -1,0 +1,56 @@
+"""Hyperparameters: request overrides merged over the model's defaults, checked against the
+registry's specs, and rendered as the string map Bedrock expects."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from customization.registry import HyperparameterSpec
+
+
+class HyperparameterError(ValueError):
+    """A hyperparameter name or value the base model does not accept."""
+
+
+def _coerce(name: str, value: object, spec: HyperparameterSpec) -> float:
+    if isinstance(value, bool):
+        raise HyperparameterError(f"hyperparameters.{name}: expected a number, got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise HyperparameterError(f"hyperparameters.{name}: expected a number, got {value!r}") from None
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        raise HyperparameterError(f"hyperparameters.{name}: expected a finite number, got {value!r}")
+    if spec.type == "int" and not float(value).is_integer():
+        raise HyperparameterError(f"hyperparameters.{name}: expected an integer, got {value!r}")
+    if not spec.min <= value <= spec.max:
+        raise HyperparameterError(
+            f"hyperparameters.{name}: {value!r} is outside the allowed range [{_render(spec.min, spec)}, "
+            f"{_render(spec.max, spec)}]"
+        )
+    return float(value)
+
+
+def _render(value: float, spec: HyperparameterSpec) -> str:
+    if spec.type == "int":
+        return str(int(value))
+    return repr(float(value))
+
+
+def resolve_hyperparameters(
+    overrides: Mapping[str, object], specs: Mapping[str, HyperparameterSpec]
+) -> dict[str, str]:
+    """Merge `overrides` over the defaults of `specs`; raise HyperparameterError on the first
+    unknown name or bad value."""
+    unknown = sorted(set(overrides) - set(specs))
+    if unknown:
+        raise HyperparameterError(
+            f"hyperparameters: unknown name(s) {', '.join(unknown)}; allowed: {', '.join(sorted(specs))}"
+        )
+    resolved: dict[str, str] = {}
+    for name, spec in specs.items():
+        value = _coerce(name, overrides[name], spec) if name in overrides else spec.default
+        resolved[name] = _render(value, spec)
+    return resolved

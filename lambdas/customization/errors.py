@@ -1,0 +1,54 @@
+"""Typed errors. Their class NAMES are the contract with the state machine: Step Functions
+sees a Lambda error as the exception class name, and the Retry and Catch rules in
+infra/constructs/workflow.py match on these names (a test checks both sides agree)."""
+
+
+class CustomizationError(Exception):
+    """Base class of every error a step raises on purpose."""
+
+
+class RequestInvalidError(CustomizationError):
+    """The execution input does not satisfy the request schema. Nothing has been created."""
+
+
+class DatasetInvalidError(CustomizationError):
+    """A dataset breaks a rule of its base model's format. Nothing has been created."""
+
+
+class JobFailedError(CustomizationError):
+    """Bedrock reported the customization job as Failed; the message carries its failureMessage."""
+
+
+class JobStoppedError(CustomizationError):
+    """The customization job was stopped before it completed."""
+
+
+class DeploymentFailedError(CustomizationError):
+    """The provisioned throughput or on-demand deployment reported Failed."""
+
+
+class EvaluationFailedError(CustomizationError):
+    """The evaluation could not score the models."""
+
+
+class ThrottlingError(CustomizationError):
+    """AWS throttled a call even after the SDK's own retries; the state machine retries the step."""
+
+
+class ServiceUnavailableError(CustomizationError):
+    """AWS answered with a transient server-side error; the state machine retries the step."""
+
+
+class ResourceNotFoundError(CustomizationError):
+    """The AWS resource does not exist (Tear Down treats this as already deleted)."""
+
+
+class AwsAccessDeniedError(CustomizationError):
+    """A call was denied by IAM or an SCP. Not retried."""
+
+
+class AwsRequestRejectedError(CustomizationError):
+    """AWS rejected a request as invalid (ValidationException, ConflictException, quota). Not retried."""
+
+
+RETRYABLE_ERRORS = (ThrottlingError, ServiceUnavailableError)

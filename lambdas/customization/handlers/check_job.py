@@ -1,0 +1,20 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customization.adapters import get_bedrock
+from customization.core.jobs import check_job
+from customization.errors import RequestInvalidError
+from customization.models.steps import StepInput
+from customization.observability import logger, tracer
+
+
+@logger.inject_lambda_context(correlation_id_path="run.execution_arn")
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    state = StepInput.model_validate(event)
+    if state.job is None:
+        raise RequestInvalidError("Check Job needs the job that Submit Job recorded")
+    job = check_job(state.job, bedrock=get_bedrock())
+    logger.info("customization job status", status=job.status)
+    return job.model_dump(mode="json")

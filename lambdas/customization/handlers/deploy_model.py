@@ -1,0 +1,20 @@
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from customization.adapters import get_bedrock
+from customization.core.deployments import deploy_model
+from customization.errors import RequestInvalidError
+from customization.models.steps import StepInput
+from customization.observability import logger, tracer
+
+
+@logger.inject_lambda_context(correlation_id_path="run.execution_arn")
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    state = StepInput.model_validate(event)
+    if state.job is None:
+        raise RequestInvalidError("Deploy Model needs the completed job")
+    deployment = deploy_model(state.run, state.job, bedrock=get_bedrock())
+    logger.info("deployment requested", kind=deployment.kind, arn=deployment.arn)
+    return deployment.model_dump(mode="json")

@@ -1,0 +1,117 @@
+"""The request: the execution input of the state machine, one pydantic model.
+
+`schemas/request.schema.json` is generated from it (`bedrock-customize schema`), and a test
+keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from customization.core.hyperparameters import HyperparameterError, resolve_hyperparameters
+from customization.registry import (
+    CustomizationType,
+    UnknownBaseModelError,
+    UnsupportedCustomizationError,
+    load_registry,
+)
+
+S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeploymentSettings(_Strict):
+    mode: Literal["provisioned", "on_demand", "none"] = Field(
+        "provisioned",
+        description="provisioned: a no-commitment provisioned throughput (billed per hour); "
+        "on_demand: a custom model deployment (billed per token; only models that support it); "
+        "none: skip deployment and evaluation",
+    )
+    model_units: int = Field(1, ge=1, le=100, description="model units of the provisioned throughput")
+
+
+class EvaluationSettings(_Strict):
+    max_samples: int = Field(20, ge=1, le=1000, description="test records scored per model")
+    max_tokens: int = Field(512, ge=1, le=8192, description="maxTokens of each Converse call")
+    temperature: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class TeardownSettings(_Strict):
+    delete_custom_model: bool = Field(False, description="also delete the custom model (it bills storage monthly)")
+
+
+class BudgetSettings(_Strict):
+    max_usd: float | None = Field(None, gt=0, description="spending cap in USD")
+
+
+class WaitSeconds(_Strict):
+    job: int | None = Field(None, ge=0, le=86_400, description="seconds between job polls (default: stage config)")
+    deployment: int | None = Field(None, ge=0, le=86_400, description="seconds between deployment polls")
+
+
+class CustomizationRequest(_Strict):
+    """One customization run. Unknown fields are rejected."""
+
+    base_model: str = Field(min_length=1, description="registry model id or alias, e.g. nova-lite")
+    customization_type: CustomizationType = "FINE_TUNING"
+    training_data: str = Field(description="s3://bucket/key of the training JSONL")
+    validation_data: str | None = None
+    test_data: str | None = Field(None, description="records scored by Evaluate (default: the validation data)")
+    hyperparameters: dict[str, float | int | str] = Field(default_factory=dict)
+    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)  # type: ignore[arg-type]
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)  # type: ignore[arg-type]
+    teardown: TeardownSettings = Field(default_factory=TeardownSettings)  # type: ignore[arg-type]
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)  # type: ignore[arg-type]
+    wait_seconds: WaitSeconds = Field(default_factory=WaitSeconds)  # type: ignore[arg-type]
+
+    @field_validator("training_data", "validation_data", "test_data")
+    @classmethod
+    def _s3_uri_in_pipeline_bucket(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        match = S3_URI.match(value)
+        if not match:
+            raise ValueError(f"expected an s3://bucket/key URI, got {value!r}")
+        bucket = (info.context or {}).get("bucket")
+        if bucket and match["bucket"] != bucket:
+            raise ValueError(f"{value!r} is outside the pipeline bucket {bucket!r}, which is all the roles can read")
+        return value
+
+    @field_validator("base_model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        try:
+            load_registry().resolve(value)
+        except UnknownBaseModelError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _fits_the_model(self) -> CustomizationRequest:
+        spec = load_registry().resolve(self.base_model)
+        try:
+            customization = spec.customization(self.customization_type)
+        except UnsupportedCustomizationError as exc:
+            raise ValueError(f"customization_type: {exc}") from None
+        try:
+            resolve_hyperparameters(self.hyperparameters, customization.hyperparameters)
+        except HyperparameterError as exc:
+            raise ValueError(str(exc)) from None
+        if self.deployment.mode == "on_demand" and not spec.on_demand_deployment:
+            raise ValueError(
+                f"deployment.mode: {spec.model_id} does not support on-demand deployment; use 'provisioned' or 'none'"
+            )
+        return self
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    match = S3_URI.match(uri)
+    if not match:
+        raise ValueError(f"expected an s3://bucket/key URI, got {uri!r}")
+    return match["bucket"], match["key"]

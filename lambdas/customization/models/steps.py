@@ -1,0 +1,121 @@
+"""What each Task state reads from and writes to the execution's state document.
+
+The state document is `{"run", "job", "deployment", "evaluation", "error", "teardown"}`;
+every Task receives the whole document and returns its own key (see the workflow construct).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from customization.core.naming import RunNames
+from customization.models.request import (
+    BudgetSettings,
+    DeploymentSettings,
+    EvaluationSettings,
+    TeardownSettings,
+)
+from customization.registry import CustomizationType, DataFormat
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Input(BaseModel):
+    # A step reads its keys of the state document and ignores the others.
+    model_config = ConfigDict(extra="ignore")
+
+
+class Waits(_Contract):
+    job: int = Field(ge=0)
+    deployment: int = Field(ge=0)
+
+
+class RunContext(_Contract):
+    """Everything the later steps need, fixed by Validate Request."""
+
+    execution_name: str
+    execution_arn: str
+    stack_name: str
+    bucket: str
+    prefix: str
+    output_uri: str
+    base_model_id: str
+    base_model_invocation_id: str
+    customization_type: CustomizationType
+    data_format: DataFormat
+    training_data: str
+    validation_data: str | None
+    test_data: str | None
+    hyperparameters: dict[str, str]
+    names: RunNames
+    deployment: DeploymentSettings
+    evaluation: EvaluationSettings
+    teardown: TeardownSettings
+    budget: BudgetSettings
+    wait_seconds: Waits
+    records: dict[str, int]
+
+
+class ValidateRequestInput(_Input):
+    request: dict[str, Any]
+    execution_name: str
+    execution_arn: str
+
+
+class ValidateRequestOutput(_Contract):
+    run: RunContext
+
+
+class JobState(_Contract):
+    job_arn: str
+    job_name: str
+    status: str
+    custom_model_arn: str | None = None
+
+
+class DeploymentState(_Contract):
+    kind: Literal["provisioned_throughput", "custom_model_deployment", "none"]
+    arn: str | None = None
+    name: str | None = None
+    status: str
+    ready: bool = False
+
+
+class ModelScores(_Contract):
+    rougeL: float
+
+
+class EvaluationSummary(_Contract):
+    samples: int
+    source: str | None
+    base_model: str
+    custom_model: str
+    base: ModelScores | None
+    custom: ModelScores | None
+    delta_rougeL: float | None
+    custom_is_better: bool | None
+    verdict: str
+    report_uri: str | None
+
+
+class RunFailure(_Contract):
+    error: str
+    cause: str
+
+
+class TeardownOutcome(_Contract):
+    deleted: list[dict[str, str]]
+    already_gone: list[dict[str, str]]
+    stopped: list[dict[str, str]]
+    failure: RunFailure | None = None
+
+
+class StepInput(_Input):
+    run: RunContext
+    job: JobState | None = None
+    deployment: DeploymentState | None = None
+    error: dict[str, Any] | None = None

@@ -1,0 +1,103 @@
+"""The base-model registry: what varies by base model, kept as data with a schema.
+
+Imported by the Lambda steps and by `infra` (pure: no boto3, no environment).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CustomizationType = Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING"]
+DataFormat = Literal["conversation", "claude_messages", "prompt_completion", "continued_pretraining"]
+
+REGISTRY_FILE = Path(__file__).with_name("base_models.json")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HyperparameterSpec(_Strict):
+    type: Literal["int", "float"]
+    min: float
+    max: float
+    default: float
+
+    @model_validator(mode="after")
+    def _default_within_bounds(self) -> HyperparameterSpec:
+        if not self.min <= self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        if not self.min <= self.default <= self.max:
+            raise ValueError(f"default {self.default} lies outside [{self.min}, {self.max}]")
+        if self.type == "int" and not all(float(v).is_integer() for v in (self.min, self.max, self.default)):
+            raise ValueError("an int hyperparameter needs integer min, max and default")
+        return self
+
+
+class CustomizationSpec(_Strict):
+    data_format: DataFormat
+    hyperparameters: dict[str, HyperparameterSpec] = Field(min_length=1)
+
+
+class BaseModelSpec(_Strict):
+    model_id: str = Field(pattern=r"^[a-z0-9.-]+-v\d+:\d+:\d+k$", description="customization id, with its :NNk suffix")
+    aliases: tuple[str, ...] = ()
+    display_name: str
+    invocation_id: str = Field(min_length=1, description="id (or inference profile) used to invoke the base model")
+    regions: tuple[str, ...] = Field(min_length=1)
+    on_demand_deployment: bool
+    customizations: dict[CustomizationType, CustomizationSpec] = Field(min_length=1)
+    sources: tuple[str, ...] = Field(min_length=1)
+
+    def customization(self, customization_type: str) -> CustomizationSpec:
+        try:
+            return self.customizations[customization_type]  # type: ignore[index]
+        except KeyError:
+            supported = ", ".join(self.customizations)
+            raise UnsupportedCustomizationError(
+                f"{self.model_id} does not support {customization_type}; it supports: {supported}"
+            ) from None
+
+
+class UnsupportedCustomizationError(ValueError):
+    """A customization type the model does not support."""
+
+
+class UnknownBaseModelError(ValueError):
+    """An id or alias that is not in the registry."""
+
+
+class Registry(_Strict):
+    schema_version: Literal[1]
+    models: tuple[BaseModelSpec, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Registry:
+        seen: set[str] = set()
+        for model in self.models:
+            for name in (model.model_id, *model.aliases):
+                if name in seen:
+                    raise ValueError(f"{name!r} names more than one model")
+                seen.add(name)
+        return self
+
+    @property
+    def model_ids(self) -> list[str]:
+        return [m.model_id for m in self.models]
+
+    def resolve(self, id_or_alias: str) -> BaseModelSpec:
+        for model in self.models:
+            if id_or_alias == model.model_id or id_or_alias in model.aliases:
+                return model
+        known = ", ".join(f"{m.model_id} ({', '.join(m.aliases)})" for m in self.models)
+        raise UnknownBaseModelError(f"unknown base model {id_or_alias!r}; known: {known}")
+
+
+@lru_cache(maxsize=1)
+def load_registry(path: Path = REGISTRY_FILE) -> Registry:
+    return Registry.model_validate(json.loads(path.read_text(encoding="utf-8")))

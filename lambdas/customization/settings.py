@@ -1,0 +1,24 @@
+"""The functions' environment, parsed once per invocation into a typed object.
+
+The variable names are set by infra/constructs/functions.py; a test checks that every
+function's environment carries every required field."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    BUCKET_NAME: str = Field(min_length=3)
+    BEDROCK_ROLE_ARN: str = Field(min_length=20)
+    STACK_NAME: str = Field(min_length=1)
+    DEFAULT_JOB_WAIT_SECONDS: int = Field(ge=0)
+    DEFAULT_DEPLOYMENT_WAIT_SECONDS: int = Field(ge=0)
+
+
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

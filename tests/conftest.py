@@ -1,0 +1,33 @@
+"""Shared test setup: fake AWS credentials and region (no test reaches AWS), and a fake
+Lambda context."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "bedrock-customize",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+)
+os.environ.pop("AWS_PROFILE", None)
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id: str = "test-request"
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()

@@ -1,0 +1,41 @@
+"""Small valid datasets in every data format, written to files for workflow tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ARTICLE = (
+    "The {town} council voted 6 to 1 on Monday to approve a new library costing {cost} million dollars. "
+    "Construction starts in spring and takes a year. Residents asked about parking during the works."
+)
+SUMMARY = "The {town} council approved a new library costing {cost} million dollars."
+TOWNS = ["Riverton", "Eastbrook", "Northgate", "Oakridge", "Ashford", "Clearwater", "Fairhaven", "Pine Hollow"]
+
+
+def record(data_format: str, index: int) -> dict[str, Any]:
+    town, cost = TOWNS[index % len(TOWNS)], 3 + index
+    article, summary = ARTICLE.format(town=town, cost=cost), SUMMARY.format(town=town, cost=cost)
+    if data_format == "conversation":
+        return {
+            "schemaVersion": "bedrock-conversation-2024",
+            "system": [{"text": "Summarize local news in one sentence."}],
+            "messages": [
+                {"role": "user", "content": [{"text": f"Summarize:\n\n{article}"}]},
+                {"role": "assistant", "content": [{"text": summary}]},
+            ],
+        }
+    if data_format == "claude_messages":
+        return {
+            "system": "Summarize local news in one sentence.",
+            "messages": [{"role": "user", "content": f"Summarize:\n\n{article}"}, {"role": "assistant", "content": summary}],
+        }
+    if data_format == "prompt_completion":
+        return {"prompt": f"Summarize:\n\n{article}", "completion": summary}
+    return {"input": f"{article} {summary}"}
+
+
+def write_dataset(path: Path, data_format: str, count: int, start: int = 0) -> Path:
+    path.write_text("".join(json.dumps(record(data_format, start + i)) + "\n" for i in range(count)), encoding="utf-8")
+    return path

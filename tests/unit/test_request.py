@@ -1,0 +1,63 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from bedrock_customize.cli import SCHEMA_PATH, request_schema
+from customization.core.prepare import parse_request
+from customization.errors import RequestInvalidError
+
+BUCKET = "pipeline-bucket"
+VALID = {"base_model": "nova-lite", "training_data": f"s3://{BUCKET}/data/train.jsonl"}
+
+
+def test_defaults_fill_everything_but_the_data():
+    request = parse_request(VALID, bucket=BUCKET)
+    assert request.customization_type == "FINE_TUNING"
+    assert request.deployment.mode == "provisioned" and request.deployment.model_units == 1
+    assert request.teardown.delete_custom_model is False
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"base_model": "gpt-4"}, "base_model", "unknown base model 'gpt-4'; known: amazon.nova-lite"),
+        ({"base_model": ""}, "base_model", "at least 1 character"),
+        ({"customization_type": "CONTINUED_PRE_TRAINING"}, "customization_type", "does not support CONTINUED_PRE_TRAINING"),
+        ({"customization_type": "DISTILLATION"}, "customization_type", "FINE_TUNING"),
+        ({"hyperparameters": {"epochs": 2}}, "request", "unknown name(s) epochs; allowed"),
+        ({"hyperparameters": {"epochCount": 9}}, "request", "outside the allowed range"),
+        ({"training_data": "data/train.jsonl"}, "training_data", "expected an s3://bucket/key URI"),
+        ({"training_data": "s3://other-bucket/train.jsonl"}, "training_data", "outside the pipeline bucket"),
+        ({"validation_data": "https://example.com/v.jsonl"}, "validation_data", "s3://bucket/key"),
+        ({"test_data": "s3://other-bucket/t.jsonl"}, "test_data", "outside the pipeline bucket"),
+        ({"deployment": {"model_units": 0}}, "deployment.model_units", "greater than or equal to 1"),
+        ({"deployment": {"mode": "serverless"}}, "deployment.mode", "'provisioned', 'on_demand' or 'none'"),
+        ({"base_model": "haiku", "deployment": {"mode": "on_demand"}}, "request", "does not support on-demand"),
+        ({"wait_seconds": {"job": -1}}, "wait_seconds.job", "greater than or equal to 0"),
+        ({"evaluation": {"max_samples": 0}}, "evaluation.max_samples", "greater than or equal to 1"),
+        ({"budget": {"max_usd": 0}}, "budget.max_usd", "greater than 0"),
+        ({"teardown": {"delete_model": True}}, "teardown.delete_model", "Extra inputs are not permitted"),
+        ({"epochs": 3}, "epochs", "Extra inputs are not permitted"),
+    ],
+)
+def test_bad_requests_are_rejected_naming_the_field(change, field, message):
+    with pytest.raises(RequestInvalidError) as caught:
+        parse_request({**VALID, **change}, bucket=BUCKET)
+    assert f"{field}: " in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_a_missing_required_field_is_named():
+    with pytest.raises(RequestInvalidError, match="training_data: Field required"):
+        parse_request({"base_model": "nova-lite"}, bucket=BUCKET)
+
+
+def test_the_committed_json_schema_matches_the_model():
+    assert json.loads(Path(SCHEMA_PATH).read_text()) == request_schema(), "run `make schema`"
+
+
+def test_the_bundled_example_request_fits_the_schema_once_uploaded():
+    example = json.loads((Path(__file__).parents[2] / "examples/requests/nova-lite-summarization.json").read_text())
+    uploaded = {**example, **{k: f"s3://{BUCKET}/{v}" for k, v in example.items() if k.endswith("_data")}}
+    assert parse_request(uploaded, bucket=BUCKET).base_model == "nova-lite"
