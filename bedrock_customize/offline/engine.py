@@ -39,9 +39,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from bedrock_customize.offline import simulator as sim
 from bedrock_customize.offline.template import Template
 from customization import adapters
-from infra.constants import SERVICE_NAME, STEPS
 from customization.models.request import S3_URI
 from customization.registry import load_registry
+from infra.constants import SERVICE_NAME, STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REQUEST = ROOT / "examples" / "requests" / "nova-lite-summarization.json"

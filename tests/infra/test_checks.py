@@ -1,0 +1,79 @@
+"""cdk-nag, cfn-lint and the state-machine validators on the synthesized output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from infra import nag
+from infra.app_builder import build_app
+
+BIN = Path(sys.executable).parent
+
+
+def test_cdk_nag_reports_no_unacknowledged_finding(synthesized):
+    # build_app registers AwsSolutionsChecks; a finding would have failed the synthesis.
+    report = json.loads((synthesized[0].parent / "validation-report.json").read_text())
+    (pack,) = [p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    assert pack["conclusion"] == "success" and pack["violations"] == []
+    acknowledged = {v["ruleName"] for v in pack["suppressedViolations"]}
+    assert "AwsSolutions-IAM5[Resource::*]" in acknowledged
+
+
+def test_cdk_nag_fails_the_synthesis_without_the_acknowledgments(tmp_path):
+    with mock.patch.object(nag, "ACKNOWLEDGED", {}):
+        app, _, _ = build_app(outdir=str(tmp_path), context={"stage": "dev"}, bundling=False)
+        with pytest.raises(RuntimeError, match="ValidationFailed"):
+            app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    rules = {v["ruleName"] for p in report["pluginReports"] for v in p["violations"]}
+    assert "AwsSolutions-IAM5[Resource::*]" in rules
+
+
+def test_every_acknowledgment_has_a_reason():
+    assert all(len(reason) > 40 for reason in nag.ACKNOWLEDGED.values())
+
+
+def run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def test_cfn_lint_passes(synthesized):
+    result = run(str(BIN / "cfn-lint"), "-i", "W3005", "--", str(synthesized[0]))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_statelint_passes_on_the_rendered_definition(definition, tmp_path):
+    path = tmp_path / "definition.asl.json"
+    path.write_text(json.dumps(definition))
+    result = run(str(BIN / "statelint"), "--ignore=FLOAT", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_e3601_validates_the_rendered_definition(definition, tmp_path):
+    wrapper = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {"RoleArn": "arn:aws:iam::123456789012:role/r", "Definition": definition},
+            }
+        },
+    }
+    path = tmp_path / "wrapper.json"
+    path.write_text(json.dumps(wrapper))
+    result = run(str(BIN / "cfn-lint"), "--", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_validators_catch_a_broken_definition(definition, tmp_path):
+    broken = json.loads(json.dumps(definition))
+    broken["States"]["Submit Job"]["Next"] = "No Such State"
+    path = tmp_path / "broken.asl.json"
+    path.write_text(json.dumps(broken))
+    assert run(str(BIN / "statelint"), "--ignore=FLOAT", str(path)).returncode != 0

@@ -1,0 +1,112 @@
+"""Assertions on the synthesized template; resources are found by type and properties,
+never by logical id."""
+
+from aws_cdk.assertions import Match
+
+from customization.settings import Settings
+from infra.constants import STEPS
+
+
+def test_the_pipeline_bucket_is_private_encrypted_versioned_and_tls_only(template):
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            },
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LoggingConfiguration": Match.object_like({"DestinationBucketName": Match.any_value()}),
+        },
+    )
+    policies = template.find_resources("AWS::S3::BucketPolicy")
+    assert len(policies) == 2  # the pipeline bucket and its access-log bucket
+    for policy in policies.values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+        )
+
+
+def test_the_bedrock_role_trusts_bedrock_only_for_this_accounts_jobs(template):
+    template.has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "bedrock.amazonaws.com"},
+                        "Condition": {
+                            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                            "ArnLike": {"aws:SourceArn": Match.any_value()},
+                        },
+                    }
+                ],
+                "Version": "2012-10-17",
+            }
+        },
+    )
+
+
+def bedrock_role_policy(template_dict):
+    roles = {
+        logical_id
+        for logical_id, r in template_dict["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role"
+        and r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"].get("Service") == "bedrock.amazonaws.com"
+    }
+    (policy,) = [
+        r for r in template_dict["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and {ref["Ref"] for ref in r["Properties"]["Roles"]} & roles
+    ]
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_the_bedrock_role_reaches_only_the_pipeline_bucket(template_dict):
+    buckets = [
+        logical_id for logical_id, r in template_dict["Resources"].items()
+        if r["Type"] == "AWS::S3::Bucket" and "LoggingConfiguration" in r["Properties"]
+    ]
+    for statement in bedrock_role_policy(template_dict):
+        assert set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]) <= {
+            "s3:GetObject", "s3:PutObject", "s3:ListBucket",
+        }
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        for resource in resources:
+            assert buckets[0] in str(resource)
+
+
+def test_one_function_per_step_with_tracing_json_logs_and_its_settings(template_dict):
+    functions = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert sorted(f["Handler"] for f in functions) == sorted(step.handler for step in STEPS)
+    required = {name for name, field in Settings.model_fields.items() if field.is_required()}
+    for function in functions:
+        assert function["Runtime"] == "python3.14"
+        assert function["TracingConfig"] == {"Mode": "Active"}
+        assert function["LoggingConfig"]["LogFormat"] == "JSON"
+        assert "S3Key" in function["Code"]  # Code.from_asset, not inline code or an image
+        assert required <= set(function["Environment"]["Variables"])
+
+
+def test_each_function_has_its_own_role(template_dict):
+    roles = [r["Properties"]["Role"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len({str(role) for role in roles}) == len(STEPS)
+
+
+def test_a_standard_state_machine_with_full_logging_tracing_and_a_timeout(template, definition):
+    template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineType": "STANDARD",
+            "TracingConfiguration": {"Enabled": True},
+            "LoggingConfiguration": Match.object_like({"Level": "ALL"}),
+        },
+    )
+    assert definition["TimeoutSeconds"] == 48 * 3600
+
+
+def test_outputs_name_the_state_machine_and_the_bucket(template):
+    outputs = template.find_outputs("*")
+    assert {"StateMachineArn", "BucketName"} <= set(outputs)

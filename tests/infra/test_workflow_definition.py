@@ -1,0 +1,66 @@
+"""The rendered state machine: the lifecycle's graph, retries and catches."""
+
+import inspect
+
+from customization import errors
+from infra import constants as c
+
+TASKS = [step.state for step in c.STEPS]
+
+
+def test_the_lifecycle_order(definition):
+    states = definition["States"]
+    assert definition["StartAt"] == c.VALIDATE_REQUEST
+    follows = {
+        c.VALIDATE_REQUEST: c.SUBMIT_JOB,
+        c.SUBMIT_JOB: c.WAIT_FOR_JOB,
+        c.WAIT_FOR_JOB: c.CHECK_JOB,
+        c.CHECK_JOB: c.JOB_COMPLETE,
+        c.DEPLOY_MODEL: c.DEPLOYMENT_REQUESTED,
+        c.WAIT_FOR_DEPLOYMENT: c.CHECK_DEPLOYMENT,
+        c.CHECK_DEPLOYMENT: c.DEPLOYMENT_READY,
+        c.EVALUATE: c.TEAR_DOWN,
+        c.TEAR_DOWN: c.RUN_FAILED_CHOICE,
+    }
+    for state, following in follows.items():
+        assert states[state]["Next"] == following, state
+    assert states[c.JOB_COMPLETE]["Choices"][0]["Next"] == c.DEPLOY_MODEL
+    assert states[c.JOB_COMPLETE]["Default"] == c.WAIT_FOR_JOB
+    assert states[c.DEPLOYMENT_READY]["Choices"][0]["Next"] == c.EVALUATE
+    assert states[c.DEPLOYMENT_READY]["Default"] == c.WAIT_FOR_DEPLOYMENT
+    assert states[c.RUN_FAILED]["Type"] == "Fail" and states[c.RUN_SUCCEEDED]["Type"] == "Succeed"
+
+
+def test_waits_read_their_seconds_from_the_run(definition):
+    states = definition["States"]
+    assert states[c.WAIT_FOR_JOB]["SecondsPath"] == "$.run.wait_seconds.job"
+    assert states[c.WAIT_FOR_DEPLOYMENT]["SecondsPath"] == "$.run.wait_seconds.deployment"
+
+
+def test_every_error_after_submit_job_goes_through_tear_down(definition):
+    states = definition["States"]
+    for state in (c.SUBMIT_JOB, c.CHECK_JOB, c.DEPLOY_MODEL, c.CHECK_DEPLOYMENT, c.EVALUATE):
+        assert states[state]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": c.TEAR_DOWN}]
+    assert states[c.RUN_FAILED]["CausePath"] == "$.teardown.failure.cause"
+
+
+def test_a_rejected_request_ends_before_anything_is_created(definition):
+    (catch,) = definition["States"][c.VALIDATE_REQUEST]["Catch"]
+    assert catch["ErrorEquals"] == list(c.REJECTION_ERRORS)
+    assert catch["Next"] == c.REQUEST_REJECTED
+    assert definition["States"][c.REQUEST_REJECTED]["Next"] == c.RUN_REJECTED
+
+
+def test_every_task_retries_throttling_with_backoff(definition):
+    for state in TASKS:
+        retriers = definition["States"][state]["Retry"]
+        ours = [r for r in retriers if r["ErrorEquals"] == list(c.RETRYABLE_ERRORS)]
+        assert ours and ours[0]["BackoffRate"] == 2 and ours[0]["MaxAttempts"] >= 3, state
+
+
+def test_error_names_in_the_state_machine_are_exception_classes_of_the_steps(definition):
+    defined = {name for name, value in inspect.getmembers(errors, inspect.isclass) if issubclass(value, Exception)}
+    for state in definition["States"].values():
+        for rule in state.get("Retry", []) + state.get("Catch", []):
+            for name in rule["ErrorEquals"]:
+                assert name.startswith(("States.", "Lambda.")) or name in defined, name
