@@ -45,7 +45,7 @@ from bedrock_customize.offline.service_model import RequestRejected, check
 from customization.core.datasets import iter_records, record_problems, to_sample
 from customization.core.hyperparameters import HyperparameterError, resolve_hyperparameters
 from customization.models.request import split_s3_uri
-from customization.registry import BaseModelSpec, Registry, UnknownBaseModelError
+from customization.registry import BaseModelSpec, Registry
 
 SERVICES = ("bedrock", "bedrock-runtime")
 PREFIX = "SIMULATED bedrock:"
@@ -145,14 +145,14 @@ class SimulatedBedrock:
     def existing(self, kind: str) -> list[_Resource]:
         return [r for r in self.resources.values() if r.kind == kind]
 
-    def _base_model(self, identifier: str) -> BaseModelSpec:
+    def _base_model(self, identifier: str, *, customization: bool) -> BaseModelSpec:
+        """Customization takes the id with its :NNk suffix; inference takes the invocation id
+        (a foundation model or inference profile). Our aliases mean nothing to Bedrock."""
         bare = identifier.rsplit("foundation-model/", 1)[-1]
-        try:
-            return self.registry.resolve(bare)
-        except UnknownBaseModelError:
-            for model in self.registry.models:
-                if bare in (model.invocation_id, model.invocation_id.split(".", 1)[-1]):
-                    return model
+        for model in self.registry.models:
+            names = {model.model_id} if customization else {model.invocation_id, model.invocation_id.split(".", 1)[-1]}
+            if bare in names:
+                return model
         raise ServiceError("ValidationException", f"the model {identifier} is not available for this operation")
 
     # -- dispatch ----------------------------------------------------------------------
@@ -174,7 +174,7 @@ class SimulatedBedrock:
     # -- customization jobs --------------------------------------------------------------
 
     def _op_create_model_customization_job(self, p: dict[str, Any]) -> dict[str, Any]:
-        model = self._base_model(p["baseModelIdentifier"])
+        model = self._base_model(p["baseModelIdentifier"], customization=True)
         customization_type = p.get("customizationType", "FINE_TUNING")
         if customization_type not in model.customizations:
             raise ServiceError("ValidationException", f"{model.model_id} does not support {customization_type}")
@@ -404,7 +404,7 @@ class SimulatedBedrock:
     # -- foundation models ---------------------------------------------------------------
 
     def _op_get_foundation_model(self, p: dict[str, Any]) -> dict[str, Any]:
-        model = self._base_model(p["modelIdentifier"])
+        model = self._base_model(p["modelIdentifier"], customization=True)
         return {"modelDetails": {
             "modelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{model.model_id}",
             "modelId": model.model_id, "modelName": model.display_name, "providerName": model.display_name.split()[0],
@@ -424,7 +424,7 @@ class SimulatedBedrock:
                 raise ServiceError("ValidationException", f"{serving.name} is {serving.status}, not ready for inference")
             answer = _custom_answer(_source_text(p), serving.attributes["model"].attributes["profile"])
         else:
-            self._base_model(model_id)
+            self._base_model(model_id, customization=False)
             answer = _base_answer(_source_text(p))
         prompt_tokens = max(1, len(json.dumps(p.get("messages", []))) // 4)
         output_tokens = min(max(1, len(answer) // 4), p.get("inferenceConfig", {}).get("maxTokens", 4096))

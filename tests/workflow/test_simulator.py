@@ -1,0 +1,77 @@
+"""The simulated Bedrock rejects malformed requests as AWS would, and honours idempotency."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, ParamValidationError
+from moto import mock_aws
+
+from bedrock_customize.offline import simulator as sim
+from customization.registry import load_registry
+
+ROLE = "arn:aws:iam::123456789012:role/bedrock"
+
+
+@pytest.fixture
+def bedrock():
+    simulated = sim.SimulatedBedrock(account="123456789012", region="us-east-1", registry=load_registry(), log=lambda _: None)
+    with mock_aws(), sim.activate(simulated):
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="data")
+        s3.put_object(Bucket="data", Key="train.jsonl", Body=b'{"prompt": "p", "completion": "c"}\n')
+        yield boto3.client("bedrock", region_name="us-east-1"), simulated
+
+
+def job(**change):
+    return {
+        "jobName": "job-1", "customModelName": "model-1", "roleArn": ROLE, "clientRequestToken": "token1",
+        "baseModelIdentifier": "amazon.nova-lite-v1:0:300k", "customizationType": "FINE_TUNING",
+        "hyperParameters": {"epochCount": "1"},
+        "trainingDataConfig": {"s3Uri": "s3://data/train.jsonl"}, "outputDataConfig": {"s3Uri": "s3://data/out/"},
+        **change,
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"jobName": "job_with_underscores"}, "jobName"),
+        ({"jobName": "j" * 64}, "at most 63"),
+        ({"customizationType": "FINE-TUNING"}, "not one of"),
+        ({"hyperParameters": {"epochCount": "9"}}, "outside the allowed range"),
+        ({"trainingDataConfig": {"s3Uri": "s3://data/missing.jsonl"}}, "cannot read"),
+        ({"baseModelIdentifier": "amazon.nova-lite-v1:0"}, "not available"),
+    ],
+)
+def test_malformed_requests_fail_offline_with_a_validation_exception(bedrock, change, message):
+    client, _ = bedrock
+    with pytest.raises(ClientError) as caught:
+        client.create_model_customization_job(**job(**change))
+    assert caught.value.response["Error"]["Code"] == "ValidationException"
+    assert message in caught.value.response["Error"]["Message"]
+
+
+def test_botocore_itself_rejects_a_missing_required_member(bedrock):
+    client, _ = bedrock
+    request = job()
+    del request["roleArn"]
+    with pytest.raises(ParamValidationError):
+        client.create_model_customization_job(**request)
+
+
+def test_a_repeated_client_request_token_creates_one_job(bedrock):
+    client, simulated = bedrock
+    first = client.create_model_customization_job(**job())["jobArn"]
+    second = client.create_model_customization_job(**job())["jobArn"]
+    assert first == second
+    assert len(simulated.existing("customization_job")) == 1
+    with pytest.raises(ClientError, match="ConflictException"):
+        client.create_model_customization_job(**job(clientRequestToken="token2"))
+
+
+def test_the_real_client_reads_jobs_by_name_and_by_arn(bedrock):
+    client, _ = bedrock
+    arn = client.create_model_customization_job(**job())["jobArn"]
+    assert client.get_model_customization_job(jobIdentifier="job-1")["status"] == "InProgress"
+    assert client.get_model_customization_job(jobIdentifier=arn)["jobArn"] == arn
