@@ -30,14 +30,14 @@ test: setup ## the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 synth: setup ## synthesize the deployable stack into cdk.out (bundles the Lambda asset, no Docker)
-	npx cdk synth --no-notices --quiet $(if $(STAGE),-c stage=$(STAGE))
+	cdk synth --no-notices --quiet $(if $(STAGE),-c stage=$(STAGE))
 	@echo "template: cdk.out/"
 
 deploy: setup ## deploy the stack with your AWS credentials (STAGE=prod for another stage)
-	npx cdk deploy --no-notices $(if $(STAGE),-c stage=$(STAGE))
+	cdk deploy --no-notices $(if $(STAGE),-c stage=$(STAGE))
 
 destroy: setup ## delete the stack (the bucket is retained with its data)
-	npx cdk destroy --no-notices $(if $(STAGE),-c stage=$(STAGE))
+	cdk destroy --no-notices $(if $(STAGE),-c stage=$(STAGE))
 
 lint: setup ## ruff on all Python code
 	$(VENV)/bin/ruff check .
