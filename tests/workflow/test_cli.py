@@ -1,0 +1,42 @@
+"""`bedrock-customize run-local`, as `make run` calls it."""
+
+from __future__ import annotations
+
+import json
+
+from bedrock_customize.cli import EXIT_OK, EXIT_USAGE, main
+
+
+def test_run_local_runs_the_bundled_example_and_writes_the_summary(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["run-local", "--out", str(out)])
+
+    printed = capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    assert code == EXIT_OK and summary["status"] == "SUCCEEDED"
+    assert set(summary) >= {"status", "execution_name", "base_model", "states", "error", "resources", "report"}
+    assert summary["states"][0] == "Validate Request" and summary["states"][-1] == "Run Succeeded"
+    assert "-> Validate Request" in printed and "SIMULATED bedrock:" in printed
+    assert printed.rstrip().endswith(f"summary: {(out / 'summary.json').resolve()}")
+    created = [r for r in summary["resources"]["created"] if r["type"] == "provisioned_throughput"]
+    assert created and created == [r for r in summary["resources"]["deleted"] if r["type"] == "provisioned_throughput"]
+    assert summary["resources"]["leaked"] == []
+    assert json.loads((out / "evaluation.json").read_text())["custom_is_better"] is True
+    assert summary["report"] == str(out / "evaluation.json")
+
+
+def test_run_local_exits_1_when_the_run_fails(tmp_path, capsys):
+    request = tmp_path / "bad.json"
+    request.write_text(json.dumps({"base_model": "nova-lite", "training_data": "train.jsonl", "deployment": {"model_units": 0}}))
+    (tmp_path / "train.jsonl").write_text("{}\n")
+    code = main(["run-local", "--request", str(request), "--out", str(tmp_path / "out")])
+    assert code == 1
+    assert "RequestInvalidError: invalid request: deployment.model_units" in capsys.readouterr().out
+
+
+def test_run_local_exits_2_for_a_missing_request_or_dataset(tmp_path, capsys):
+    assert main(["run-local", "--request", str(tmp_path / "nope.json")]) == EXIT_USAGE
+    request = tmp_path / "r.json"
+    request.write_text(json.dumps({"base_model": "nova-lite", "training_data": "missing.jsonl"}))
+    assert main(["run-local", "--request", str(request)]) == EXIT_USAGE
+    assert "training_data: local file" in capsys.readouterr().err
