@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "request.schema.json"
@@ -70,6 +72,129 @@ def cmd_run_local(args: argparse.Namespace) -> int:
     return EXIT_OK if result.status == "SUCCEEDED" else EXIT_FAILED
 
 
+class UsageError(Exception):
+    """A bad invocation: exit 2 with one line."""
+
+
+def _local_lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        yield from handle
+
+
+def _dataset_source(role: str, location: str, s3_client: Callable[[], Any]) -> Any:
+    from customization.core.validation import S3_URI, DatasetSource
+
+    match = S3_URI.match(location)
+    if match:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket, key = match.groups()
+        try:
+            size = int(s3_client().head_object(Bucket=bucket, Key=key)["ContentLength"])
+        except (ClientError, BotoCoreError) as exc:
+            raise UsageError(f"cannot read {location}: {exc}") from None
+
+        def lines() -> Iterator[bytes]:
+            yield from s3_client().get_object(Bucket=bucket, Key=key)["Body"].iter_lines(keepends=False)
+
+        return DatasetSource(role=role, name=location, lines=lines, size_bytes=size, bucket=bucket)
+    path = Path(location)
+    if not path.is_file():
+        raise UsageError(f"{role} file not found: {location}")
+    return DatasetSource(role=role, name=location, lines=lambda: _local_lines(path), size_bytes=path.stat().st_size)
+
+
+def _s3_size_probe(s3_client: Callable[[], Any]) -> Callable[[str], int | None]:
+    from customization.core.validation import S3_URI
+
+    def probe(uri: str) -> int | None:
+        bucket, key = S3_URI.match(uri).groups()  # type: ignore[union-attr]
+        try:
+            return int(s3_client().head_object(Bucket=bucket, Key=key)["ContentLength"])
+        except Exception:  # noqa: BLE001 - missing or unreadable: reported as such
+            return None
+
+    return probe
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from functools import lru_cache
+
+    from customization.core.validation import validate_sources
+    from customization.registry import UnknownBaseModelError, UnsupportedCustomizationError, load_registry
+
+    try:
+        model = load_registry().resolve(args.base_model)
+        customization = model.customization(args.customization_type)
+    except (UnknownBaseModelError, UnsupportedCustomizationError) as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    @lru_cache(maxsize=1)
+    def s3_client() -> Any:
+        import boto3
+
+        return boto3.client("s3")
+
+    try:
+        sources = [_dataset_source("training", args.file, s3_client)]
+        if args.validation:
+            sources.append(_dataset_source("validation", args.validation, s3_client))
+    except UsageError as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    batch = customization.hyperparameters.get("batchSize")
+    batch_size = int(batch.default) if batch else None
+    in_s3 = any(source.bucket for source in sources)
+    probe = lru_cache(maxsize=4096)(_s3_size_probe(s3_client)) if in_s3 else None
+    reports = validate_sources(model, customization, sources, batch_size=batch_size, media_probe=probe)
+    valid = all(report.valid for report in reports)
+    training = reports[0]
+
+    if args.json:
+        def rows(kind: str) -> list[dict[str, Any]]:
+            return [{**f.as_dict(), "file": r.role} for r in reports for f in getattr(r, kind)]
+
+        document = {
+            "valid": valid,
+            "records": training.records,
+            "estimated_tokens": training.estimated_tokens,
+            "token_estimate": f"characters / {customization.limits.chars_per_token:g}",
+            "base_model": model.model_id,
+            "customization_type": args.customization_type,
+            "errors": rows("errors"),
+            "error_count": sum(r.error_count for r in reports),
+            "warnings": rows("warnings"),
+            "warning_count": sum(r.warning_count for r in reports),
+            "skipped": [s for r in reports for s in r.skipped],
+            "files": [r.as_dict() for r in reports],
+        }
+        print(json.dumps(document, indent=2))
+        return EXIT_OK if valid else EXIT_FAILED
+
+    errors = sum(r.error_count for r in reports)
+    warnings = sum(r.warning_count for r in reports)
+    files = " + ".join(f"{r.source} ({r.records:,} {r.role} records)" for r in reports)
+    print(
+        f"{'VALID' if valid else 'INVALID'}: {files} for {model.model_id} {args.customization_type}: "
+        f"{errors:,} error(s), {warnings:,} warning(s); about {training.estimated_tokens:,} training tokens "
+        f"(estimated at {customization.limits.chars_per_token:g} characters per token)"
+    )
+    for report in reports:
+        prefix = f"{report.role} " if len(reports) > 1 else ""
+        for finding in report.errors:
+            print(f"{prefix}{finding}")
+        if report.error_count > len(report.errors):
+            print(f"{prefix}... and {report.error_count - len(report.errors):,} more error(s)")
+        for finding in report.warnings:
+            print(f"{prefix}{finding} (warning)")
+        if report.warning_count > len(report.warnings):
+            print(f"{prefix}... and {report.warning_count - len(report.warnings):,} more warning(s)")
+        for skipped in report.skipped:
+            print(f"{prefix}skipped: {skipped['rule']}: {skipped['reason']}")
+    return EXIT_OK if valid else EXIT_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bedrock-customize", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -79,6 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
     run_local.add_argument("--out", help="output folder (default: runs/<execution name>/)")
     run_local.add_argument("--assembly", help="where to synthesize the app (default: OUT/cdk.out)")
     run_local.set_defaults(func=cmd_run_local)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check a dataset against every documented rule of its base model",
+        description="Exit 0: valid (warnings allowed); 1: invalid data; 2: bad invocation.",
+    )
+    validate.add_argument("file", metavar="FILE", help="training JSONL: a local path or s3://bucket/key")
+    validate.add_argument("--base-model", required=True, help="registry id or alias, e.g. nova-lite")
+    validate.add_argument("--customization-type", default="FINE_TUNING", choices=["FINE_TUNING", "CONTINUED_PRE_TRAINING"])
+    validate.add_argument("--validation", help="validation JSONL, checked against its own limits")
+    validate.add_argument("--json", action="store_true", help="print a JSON report instead of text")
+    validate.set_defaults(func=cmd_validate)
 
     schema = commands.add_parser("schema", help="print the request's JSON Schema")
     schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_PATH.name} in schemas/")

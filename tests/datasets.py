@@ -15,6 +15,7 @@ TOWNS = ["Riverton", "Eastbrook", "Northgate", "Oakridge", "Ashford", "Clearwate
 
 
 def record(data_format: str, index: int) -> dict[str, Any]:
+    # Distinct for every index, so generated datasets hold no duplicate records.
     town, cost = TOWNS[index % len(TOWNS)], 3 + index
     article, summary = ARTICLE.format(town=town, cost=cost), SUMMARY.format(town=town, cost=cost)
     if data_format == "conversation":

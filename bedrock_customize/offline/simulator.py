@@ -42,7 +42,7 @@ from botocore.model import OperationModel
 from moto.core.botocore_stubber import BotocoreStubber
 
 from bedrock_customize.offline.service_model import RequestRejected, check
-from customization.core.datasets import iter_records, record_problems, to_sample
+from customization.core.datasets import iter_samples
 from customization.core.hyperparameters import HyperparameterError, resolve_hyperparameters
 from customization.models.request import split_s3_uri
 from customization.registry import BaseModelSpec, Registry
@@ -241,10 +241,8 @@ class SimulatedBedrock:
     def _learn(self, request: dict[str, Any], model: BaseModelSpec) -> dict[str, float]:
         """The only thing the simulated model learns: how long its answers should be."""
         data_format = model.customizations[request.get("customizationType", "FINE_TUNING")].data_format  # type: ignore[index]
-        lengths = []
-        for _, record, problem in iter_records(self._read_lines(request["trainingDataConfig"]["s3Uri"])):
-            if problem is None and not record_problems(record, data_format):
-                lengths.append(len(_words(to_sample(record, data_format).reference)))
+        lines = self._read_lines(request["trainingDataConfig"]["s3Uri"])
+        lengths = [len(_words(sample.reference)) for sample in iter_samples(lines, data_format)]
         return {"answer_words": max(1.0, sum(lengths) / len(lengths)) if lengths else 20.0, "records": len(lengths)}
 
     def _read_lines(self, uri: str) -> list[bytes]:

@@ -1,6 +1,6 @@
 import pytest
 
-from customization.core.hyperparameters import HyperparameterError, resolve_hyperparameters
+from customization.core.hyperparameters import HyperparameterError, plan_hyperparameters, resolve_hyperparameters
 from customization.registry import load_registry
 
 NOVA = load_registry().resolve("nova-lite").customization("FINE_TUNING").hyperparameters
@@ -37,3 +37,33 @@ def test_unknown_names_are_rejected_with_the_allowed_list():
 def test_bad_values_name_the_hyperparameter_and_the_rule(overrides, message):
     with pytest.raises(HyperparameterError, match=message):
         resolve_hyperparameters(overrides, NOVA)
+
+
+def test_nova_warmup_defaults_follow_the_dataset_size():
+    spec = load_registry().resolve("nova-lite").customization("FINE_TUNING")
+    plan = plan_hyperparameters({}, spec, training_records=1600, has_validation=True)
+    assert plan.values["learningRateWarmupSteps"] == "10"  # 1,600 / 160 is the default already
+    plan = plan_hyperparameters({}, spec, training_records=800, has_validation=True)
+    assert plan.values["learningRateWarmupSteps"] == "5"
+    assert plan.adjustments == [
+        "learningRateWarmupSteps: 5 instead of the default 10 (800 training records / 160, "
+        "the rule of the Nova user guide, within [0, 20])"
+    ]
+    assert plan_hyperparameters({}, spec, training_records=20000, has_validation=True).values["learningRateWarmupSteps"] == "20"
+    micro = load_registry().resolve("nova-micro").customization("FINE_TUNING")
+    assert plan_hyperparameters({}, micro, training_records=1280, has_validation=False).values["learningRateWarmupSteps"] == "2"
+
+
+def test_a_warmup_the_request_sets_is_kept():
+    spec = load_registry().resolve("nova-lite").customization("FINE_TUNING")
+    plan = plan_hyperparameters({"learningRateWarmupSteps": 7}, spec, training_records=800, has_validation=False)
+    assert plan.values["learningRateWarmupSteps"] == "7" and plan.adjustments == []
+
+
+def test_haiku_early_stopping_is_left_out_without_a_validation_set():
+    spec = load_registry().resolve("haiku").customization("FINE_TUNING")
+    without = plan_hyperparameters({}, spec, training_records=100, has_validation=False)
+    assert "earlyStoppingPatience" not in without.values and "earlyStoppingThreshold" not in without.values
+    assert "early stopping watches validation loss" in without.adjustments[0]
+    with_validation = plan_hyperparameters({}, spec, training_records=100, has_validation=True)
+    assert with_validation.values["earlyStoppingPatience"] == "2" and with_validation.adjustments == []

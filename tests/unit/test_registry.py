@@ -48,6 +48,58 @@ def test_a_default_outside_its_bounds_is_rejected():
 
 def test_a_duplicate_alias_is_rejected():
     document = json.loads(REGISTRY_FILE.read_text())
-    document["models"][1]["aliases"] = ["nova-lite"]
+    document["models"][0]["aliases"] = ["nova-lite"]
     with pytest.raises(ValidationError, match="more than one model"):
+        Registry.model_validate(document)
+
+
+EVERY_CUSTOMIZABLE_TEXT_MODEL = {
+    "amazon.nova-micro-v1:0:128k": {"FINE_TUNING"},
+    "amazon.nova-lite-v1:0:300k": {"FINE_TUNING"},
+    "amazon.nova-pro-v1:0:300k": {"FINE_TUNING"},
+    "amazon.nova-2-lite-v1:0:256k": {"FINE_TUNING"},
+    "anthropic.claude-3-haiku-20240307-v1:0:200k": {"FINE_TUNING"},
+    "meta.llama3-1-8b-instruct-v1:0:128k": {"FINE_TUNING"},
+    "meta.llama3-1-70b-instruct-v1:0:128k": {"FINE_TUNING"},
+    "meta.llama3-2-1b-instruct-v1:0:128k": {"FINE_TUNING"},
+    "meta.llama3-2-3b-instruct-v1:0:128k": {"FINE_TUNING"},
+    "meta.llama3-2-11b-instruct-v1:0:128k": {"FINE_TUNING"},
+    "meta.llama3-2-90b-instruct-v1:0:128k": {"FINE_TUNING"},
+    "meta.llama3-3-70b-instruct-v1:0:128k": {"FINE_TUNING"},
+    "amazon.titan-text-lite-v1:0:4k": {"FINE_TUNING", "CONTINUED_PRE_TRAINING"},
+    "amazon.titan-text-express-v1:0:8k": {"FINE_TUNING", "CONTINUED_PRE_TRAINING"},
+}
+
+
+def test_the_registry_holds_every_customizable_text_model():
+    registry = load_registry()
+    assert {m.model_id: set(m.customizations) for m in registry.models} == EVERY_CUSTOMIZABLE_TEXT_MODEL
+
+
+def test_every_model_cites_its_sources_and_has_an_alias():
+    for model in load_registry().models:
+        assert model.aliases, model.model_id
+        assert {"ids_regions_types", "hyperparameters", "records", "tokens", "file_sizes"} <= set(model.sources), model.model_id
+
+
+def test_on_demand_deployment_is_flagged_where_documented():
+    on_demand = {m.model_id for m in load_registry().models if m.on_demand_deployment}
+    assert on_demand == {
+        "amazon.nova-micro-v1:0:128k", "amazon.nova-lite-v1:0:300k", "amazon.nova-pro-v1:0:300k",
+        "amazon.nova-2-lite-v1:0:256k", "meta.llama3-3-70b-instruct-v1:0:128k",
+    }
+
+
+def test_where_sources_disagree_the_stricter_figure_is_used():
+    nova = load_registry().resolve("nova-lite").customization("FINE_TUNING")
+    assert nova.hyperparameters["learningRateWarmupSteps"].max == 20  # 0-20 (Nova guide) over 0-100 (Bedrock guide)
+    titan = load_registry().resolve("titan-text-express").customization("CONTINUED_PRE_TRAINING")
+    assert titan.limits.chars_per_token == 4  # observed ~4.07 over the guide's 6
+    assert [limit.tokens for limit in titan.limits.tokens_per_record] == [4096, 2048]
+
+
+def test_the_last_token_limit_must_cover_every_batch_size():
+    document = json.loads(REGISTRY_FILE.read_text())
+    document["models"][0]["customizations"]["FINE_TUNING"]["limits"]["tokens_per_record"] = [{"max_batch_size": 4, "tokens": 10}]
+    with pytest.raises(ValidationError, match="any batch size"):
         Registry.model_validate(document)

@@ -21,7 +21,7 @@ def test_defaults_fill_everything_but_the_data():
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"base_model": "gpt-4"}, "base_model", "unknown base model 'gpt-4'; known: amazon.nova-lite"),
+        ({"base_model": "gpt-4"}, "base_model", "unknown base model 'gpt-4'; known: amazon.nova-micro"),
         ({"base_model": ""}, "base_model", "at least 1 character"),
         ({"customization_type": "CONTINUED_PRE_TRAINING"}, "customization_type", "does not support CONTINUED_PRE_TRAINING"),
         ({"customization_type": "DISTILLATION"}, "customization_type", "FINE_TUNING"),
@@ -39,6 +39,14 @@ def test_defaults_fill_everything_but_the_data():
         ({"budget": {"max_usd": 0}}, "budget.max_usd", "greater than 0"),
         ({"teardown": {"delete_model": True}}, "teardown.delete_model", "Extra inputs are not permitted"),
         ({"epochs": 3}, "epochs", "Extra inputs are not permitted"),
+        (
+            {"base_model": "nova-2-lite", "validation_data": f"s3://{BUCKET}/v.jsonl"},
+            "request",
+            "validation_data: Amazon Nova 2 Lite takes no validation set",
+        ),
+        ({"base_model": "haiku", "hyperparameters": {"earlyStoppingPatience": 3}}, "request", "early stopping needs validation_data"),
+        ({"base_model": "llama3.2-1b", "deployment": {"mode": "on_demand"}}, "request", "does not support on-demand"),
+        ({"base_model": "titan-lite", "hyperparameters": {"batchSize": 65}}, "request", "batchSize: 65 is outside"),
     ],
 )
 def test_bad_requests_are_rejected_naming_the_field(change, field, message):

@@ -39,9 +39,9 @@ class Runner:
         data_format = load_registry().resolve(base_model).customization(customization_type).data_format
         if datasets is None:
             datasets = {
-                "training_data": write_dataset(self.tmp_path / "train.jsonl", data_format, 12),
-                "validation_data": write_dataset(self.tmp_path / "validation.jsonl", data_format, 4, start=12),
-                "test_data": write_dataset(self.tmp_path / "test.jsonl", data_format, 5, start=16),
+                "training_data": write_dataset(self.tmp_path / "train.jsonl", data_format, 100),
+                "validation_data": write_dataset(self.tmp_path / "validation.jsonl", data_format, 4, start=100),
+                "test_data": write_dataset(self.tmp_path / "test.jsonl", data_format, 5, start=104),
             }
         request = {"base_model": base_model, "customization_type": customization_type, **kwargs.pop("request", {})}
         request.update({name: path.name for name, path in datasets.items()})

@@ -8,6 +8,7 @@ import pytest
 
 from bedrock_customize.offline.simulator import Faults
 from infra import constants as c
+from tests.datasets import write_dataset
 
 HAPPY_PATH = [
     c.VALIDATE_REQUEST, c.SUBMIT_JOB, c.WAIT_FOR_JOB, c.CHECK_JOB, c.JOB_COMPLETE, c.DEPLOY_MODEL,
@@ -55,7 +56,10 @@ def test_the_submitted_job_carries_the_merged_hyperparameters_and_run_prefix(run
     result = runner.run("nova-lite", request={"hyperparameters": {"epochCount": 3}})
     (job,) = [r for r in result.simulator.ledger if r["type"] == "customization_job"]
     request = result.simulator.resources[job["arn"]].attributes["request"]
-    assert request["hyperParameters"] == {"epochCount": "3", "learningRate": "1e-05", "learningRateWarmupSteps": "10"}
+    # 100 training records / 160 rounds to 1 warm-up step (the Nova rule), recorded in the report.
+    assert request["hyperParameters"] == {"epochCount": "3", "learningRate": "1e-05", "learningRateWarmupSteps": "1"}
+    report = json.loads(result.objects["validation-report.json"])
+    assert report["hyperparameter_adjustments"][0].startswith("learningRateWarmupSteps: 1 instead of the default 10")
     assert request["outputDataConfig"]["s3Uri"].endswith(f"/runs/{result.execution_name}/output/")
     assert request["validationDataConfig"]["validators"][0]["s3Uri"].endswith("validation.jsonl")
     assert {"key": "bedrock-customize:execution", "value": result.execution_name} in request["jobTags"]
@@ -75,7 +79,7 @@ def test_the_simulated_job_writes_its_training_metrics(runner):
 
 
 def test_a_failed_job_fails_the_run_with_bedrocks_message_and_nothing_deployed(runner):
-    message = "Insufficient training records: found 12, at least 8 needed per epoch batch"
+    message = "Training data validation failed: the service could not parse record 17"
     result = runner.run("nova-lite", faults=Faults(job_failure_message=message))
 
     assert result.status == "FAILED"
@@ -130,13 +134,11 @@ def test_a_bad_request_is_rejected_before_anything_is_created(runner):
 
 def test_a_bad_dataset_is_rejected_naming_the_line_and_rule(runner, tmp_path):
     good = runner.tmp_path / "good.jsonl"
-    from tests.datasets import write_dataset
-
-    write_dataset(good, "conversation", 3)
+    write_dataset(good, "conversation", 10)
     bad = tmp_path / "bad.jsonl"
     bad.write_text(good.read_text() + '{"schemaVersion": "x", "messages": [{"role": "assistant", "content": [{"text": "hi"}]}]}\n')
     result = runner.run("nova-lite", datasets={"training_data": bad})
     assert result.status == "FAILED" and result.error["error"] == "DatasetInvalidError"
-    assert "line 4: roles:" in result.error["cause"]
+    assert "line 11: turn-order: the first turn must be the user's" in result.error["cause"]
     assert result.simulator.calls == []
     assert json.loads(result.objects["validation-report.json"])["valid"] is False

@@ -22,14 +22,14 @@ class ObjectStore:
             body = self._client.get_object(Bucket=bucket, Key=key)["Body"]
         yield from body.iter_lines(keepends=False)
 
-    def exists(self, uri: str) -> bool:
+    def size(self, uri: str) -> int | None:
+        """The object's size in bytes, or None when it does not exist."""
         bucket, key = split_s3_uri(uri)
         try:
             with aws_errors(f"read {uri}"):
-                self._client.head_object(Bucket=bucket, Key=key)
+                return int(self._client.head_object(Bucket=bucket, Key=key)["ContentLength"])
         except ResourceNotFoundError:
-            return False
-        return True
+            return None
 
     def put_json(self, uri: str, document: Any) -> None:
         bucket, key = split_s3_uri(uri)

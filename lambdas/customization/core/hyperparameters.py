@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from customization.registry import HyperparameterSpec
+from customization.registry import CustomizationSpec, HyperparameterSpec
+
+WARMUP = "learningRateWarmupSteps"
+EARLY_STOPPING_PREFIX = "earlyStopping"
 
 
 class HyperparameterError(ValueError):
@@ -54,3 +58,33 @@ def resolve_hyperparameters(
         value = _coerce(name, overrides[name], spec) if name in overrides else spec.default
         resolved[name] = _render(value, spec)
     return resolved
+
+
+@dataclass(frozen=True)
+class HyperparameterPlan:
+    values: dict[str, str]
+    adjustments: list[str] = field(default_factory=list)
+
+
+def plan_hyperparameters(
+    overrides: Mapping[str, object], customization: CustomizationSpec, *, training_records: int, has_validation: bool
+) -> HyperparameterPlan:
+    """Resolve the hyperparameters, then apply the data-aware defaults AWS publishes; every
+    change to a default is recorded in plain words. Values the request sets are never changed."""
+    values = resolve_hyperparameters(overrides, customization.hyperparameters)
+    adjustments = []
+    warmup = customization.hyperparameters.get(WARMUP)
+    if customization.warmup_divisor and warmup and WARMUP not in overrides:
+        steps = int(min(warmup.max, max(warmup.min, round(training_records / customization.warmup_divisor))))
+        if str(steps) != values[WARMUP]:
+            adjustments.append(
+                f"{WARMUP}: {steps} instead of the default {values[WARMUP]} ({training_records:,} training records / "
+                f"{customization.warmup_divisor}, the rule of the Nova user guide, within [{int(warmup.min)}, {int(warmup.max)}])"
+            )
+            values[WARMUP] = str(steps)
+    early = [name for name in values if name.startswith(EARLY_STOPPING_PREFIX)]
+    if early and not has_validation:
+        for name in early:
+            del values[name]
+        adjustments.append(f"{', '.join(early)} left out: early stopping watches validation loss and there is no validation set")
+    return HyperparameterPlan(values=values, adjustments=adjustments)

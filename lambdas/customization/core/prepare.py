@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from customization.core.datasets import DatasetReport, validate_lines
-from customization.core.hyperparameters import resolve_hyperparameters
+from customization.core.hyperparameters import plan_hyperparameters, resolve_hyperparameters
 from customization.core.naming import RunNames
+from customization.core.validation import DatasetSource, validate_sources
 from customization.errors import DatasetInvalidError, RequestInvalidError
-from customization.models.request import CustomizationRequest
+from customization.models.request import CustomizationRequest, split_s3_uri
 from customization.models.steps import RunContext, ValidateRequestInput, Waits
 from customization.registry import load_registry
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 TAG_EXECUTION = "bedrock-customize:execution"
 TAG_STACK = "bedrock-customize:stack"
+DATA_ROLES = {"training_data": "training", "validation_data": "validation", "test_data": "test"}
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -42,43 +44,49 @@ def run_tags(run: RunContext) -> dict[str, str]:
     return {TAG_EXECUTION: run.execution_name, TAG_STACK: run.stack_name}
 
 
-def prepare_run(event: ValidateRequestInput, settings: Settings, store: ObjectStore) -> tuple[RunContext, dict[str, object]]:
+def s3_source(role: str, uri: str, store: ObjectStore) -> DatasetSource:
+    size = store.size(uri)
+    if size is None:
+        raise DatasetInvalidError(f"{role} data: {uri} does not exist")
+    return DatasetSource(role=role, name=uri, lines=lambda: store.iter_lines(uri), size_bytes=size, bucket=split_s3_uri(uri)[0])
+
+
+def prepare_run(event: ValidateRequestInput, settings: Settings, store: ObjectStore) -> tuple[RunContext, dict[str, Any]]:
     request = parse_request(event.request, bucket=settings.BUCKET_NAME)
     model = load_registry().resolve(request.base_model)
     customization = model.customization(request.customization_type)
     prefix = f"runs/{event.execution_name}/"
+    requested = resolve_hyperparameters(request.hyperparameters, customization.hyperparameters)
+    batch_size = int(float(requested["batchSize"])) if "batchSize" in requested else None
 
-    datasets = {
-        "training_data": request.training_data,
-        "validation_data": request.validation_data,
-        "test_data": request.test_data,
-    }
-    reports: dict[str, DatasetReport] = {}
-    for field, uri in datasets.items():
-        if uri is None:
-            continue
-        if not store.exists(uri):
-            raise DatasetInvalidError(f"{field}: {uri} does not exist")
-        reports[field] = validate_lines(store.iter_lines(uri), customization.data_format)
-
+    sources = [
+        s3_source(DATA_ROLES[field], uri, store)
+        for field in DATA_ROLES
+        if (uri := getattr(request, field)) is not None
+    ]
+    reports = validate_sources(model, customization, sources, batch_size=batch_size, media_probe=lru_cache(maxsize=4096)(store.size))
+    by_role = {r.role: r for r in reports}
+    plan = plan_hyperparameters(
+        request.hyperparameters,
+        customization,
+        training_records=by_role["training"].records,
+        has_validation="validation" in by_role,
+    )
     report = {
-        "valid": all(r.valid for r in reports.values()),
+        "valid": all(r.valid for r in reports),
+        "base_model": model.model_id,
+        "customization_type": request.customization_type,
         "data_format": customization.data_format,
-        "datasets": {
-            field: {
-                "uri": datasets[field],
-                "records": r.records,
-                "problem_count": r.problem_count,
-                "problems": [{"line": p.line, "rule": p.rule, "message": p.message} for p in r.problems],
-            }
-            for field, r in reports.items()
-        },
+        "token_estimate": f"characters / {customization.limits.chars_per_token:g} (an estimate, not a tokenizer count)",
+        "datasets": [r.as_dict() for r in reports],
+        "hyperparameters": plan.values,
+        "hyperparameter_adjustments": plan.adjustments,
     }
     report_uri = f"s3://{settings.BUCKET_NAME}/{prefix}validation-report.json"
     store.put_json(report_uri, report)
-    invalid = [r.describe(f"{field} ({datasets[field]})") for field, r in reports.items() if not r.valid]
+    invalid = [r.describe() for r in reports if not r.valid]
     if invalid:
-        raise DatasetInvalidError(" | ".join(invalid) + f" (report: {report_uri})")
+        raise DatasetInvalidError(" | ".join(invalid) + f" (full report: {report_uri})")
 
     run = RunContext(
         execution_name=event.execution_name,
@@ -94,7 +102,8 @@ def prepare_run(event: ValidateRequestInput, settings: Settings, store: ObjectSt
         training_data=request.training_data,
         validation_data=request.validation_data,
         test_data=request.test_data,
-        hyperparameters=resolve_hyperparameters(request.hyperparameters, customization.hyperparameters),
+        hyperparameters=plan.values,
+        hyperparameter_adjustments=plan.adjustments,
         names=RunNames.for_execution(event.execution_name),
         deployment=request.deployment,
         evaluation=request.evaluation,
@@ -106,6 +115,7 @@ def prepare_run(event: ValidateRequestInput, settings: Settings, store: ObjectSt
             if request.wait_seconds.deployment is not None
             else settings.DEFAULT_DEPLOYMENT_WAIT_SECONDS,
         ),
-        records={field: r.records for field, r in reports.items()},
+        records={r.role: r.records for r in reports},
+        estimated_training_tokens=by_role["training"].estimated_tokens,
     )
     return run, report

@@ -103,6 +103,11 @@ class CustomizationRequest(_Strict):
             resolve_hyperparameters(self.hyperparameters, customization.hyperparameters)
         except HyperparameterError as exc:
             raise ValueError(str(exc)) from None
+        if self.validation_data and customization.limits.validation_records is None:
+            raise ValueError(f"validation_data: {spec.display_name} takes no validation set for {self.customization_type}")
+        early = sorted(name for name in self.hyperparameters if name.startswith("earlyStopping"))
+        if early and not self.validation_data:
+            raise ValueError(f"hyperparameters.{early[0]}: early stopping needs validation_data (it watches validation loss)")
         if self.deployment.mode == "on_demand" and not spec.on_demand_deployment:
             raise ValueError(
                 f"deployment.mode: {spec.model_id} does not support on-demand deployment; use 'provisioned' or 'none'"

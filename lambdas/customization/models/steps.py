@@ -51,6 +51,7 @@ class RunContext(_Contract):
     validation_data: str | None
     test_data: str | None
     hyperparameters: dict[str, str]
+    hyperparameter_adjustments: list[str]
     names: RunNames
     deployment: DeploymentSettings
     evaluation: EvaluationSettings
@@ -58,6 +59,7 @@ class RunContext(_Contract):
     budget: BudgetSettings
     wait_seconds: Waits
     records: dict[str, int]
+    estimated_training_tokens: int
 
 
 class ValidateRequestInput(_Input):

@@ -39,9 +39,62 @@ class HyperparameterSpec(_Strict):
         return self
 
 
+class RecordRange(_Strict):
+    min: int | None = Field(None, ge=0)
+    max: int | None = Field(None, ge=1)
+
+
+class TokenLimit(_Strict):
+    """Tokens allowed per record while batchSize <= max_batch_size (None: any batch size)."""
+
+    max_batch_size: int | None = Field(None, ge=1)
+    tokens: int = Field(ge=1)
+
+
+class DatasetLimits(_Strict):
+    training_records: RecordRange
+    validation_records: RecordRange | None = Field(description="None: the model takes no validation set")
+    total_records: RecordRange | None = None
+    tokens_per_record: tuple[TokenLimit, ...] = Field(min_length=1)
+    chars_per_token: float = Field(gt=0, description="the rule used to estimate tokens from characters")
+    training_file_bytes: int = Field(ge=1)
+    validation_file_bytes: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _last_token_limit_covers_every_batch_size(self) -> DatasetLimits:
+        if self.tokens_per_record[-1].max_batch_size is not None:
+            raise ValueError("the last tokens_per_record entry must apply to any batch size (max_batch_size null)")
+        return self
+
+    def tokens_limit(self, batch_size: int | None) -> int:
+        for limit in self.tokens_per_record:
+            if limit.max_batch_size is None or (batch_size or 1) <= limit.max_batch_size:
+                return limit.tokens
+        return self.tokens_per_record[-1].tokens
+
+
+class MediaRules(_Strict):
+    images: bool
+    video: bool
+    image_formats: tuple[str, ...] = ()
+    video_formats: tuple[str, ...] = ()
+    max_images_per_record: int = Field(ge=0)
+    max_videos_per_record: int = Field(ge=0)
+    max_image_bytes: int = Field(ge=0)
+    max_video_bytes: int = Field(ge=0)
+    same_bucket: bool = Field(description="media must sit in the dataset's bucket")
+    key_pattern: str | None = Field(None, description="characters allowed in media object keys")
+    mixed_media: bool = Field(description="whether one dataset may hold both images and video")
+
+
 class CustomizationSpec(_Strict):
     data_format: DataFormat
     hyperparameters: dict[str, HyperparameterSpec] = Field(min_length=1)
+    limits: DatasetLimits
+    media: MediaRules | None = Field(None, description="None: text only")
+    reserved_strings: tuple[str, ...] = ()
+    reserved_strings_scope: Literal["prompt", "all"] = "prompt"
+    warmup_divisor: int | None = Field(None, ge=1, description="warm-up steps = training records / this")
 
 
 class BaseModelSpec(_Strict):
@@ -52,7 +105,7 @@ class BaseModelSpec(_Strict):
     regions: tuple[str, ...] = Field(min_length=1)
     on_demand_deployment: bool
     customizations: dict[CustomizationType, CustomizationSpec] = Field(min_length=1)
-    sources: tuple[str, ...] = Field(min_length=1)
+    sources: dict[str, str] = Field(min_length=1, description="where each group of figures comes from")
 
     def customization(self, customization_type: str) -> CustomizationSpec:
         try:
@@ -73,7 +126,7 @@ class UnknownBaseModelError(ValueError):
 
 
 class Registry(_Strict):
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     models: tuple[BaseModelSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
