@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test synth deploy destroy lint schema clean
+.PHONY: help setup run test bench synth deploy destroy lint schema clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ run: setup ## run the bundled example through the whole lifecycle offline
 
 test: setup ## the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup ## benchmark the dataset validator against a bare json.loads loop
+	$(PY) bench/validate_bench.py
 
 synth: setup ## synthesize the deployable stack into cdk.out (bundles the Lambda asset, no Docker)
 	cdk synth --no-notices --quiet $(if $(STAGE),-c stage=$(STAGE))

@@ -77,7 +77,7 @@ class UsageError(Exception):
 
 
 def _local_lines(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as handle:
+    with path.open("rb", buffering=1 << 20) as handle:
         yield from handle
 
 

@@ -19,7 +19,8 @@ from typing import Any
 from customization.registry import BaseModelSpec, CustomizationSpec, DataFormat, MediaRules
 
 MAX_LISTED = 20
-MAX_DUPLICATE_INDEX = 1_000_000
+MAX_DUPLICATE_INDEX = 200_000  # above every model's record limit; bounds memory on huge files
+CONVERSATION_FIELDS = frozenset({"schemaVersion", "system", "messages"})
 S3_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+)$")
 
 # (uri) -> object size in bytes, or None when the object does not exist
@@ -96,6 +97,27 @@ class DatasetReport:
         }
 
 
+class ReservedScanner:
+    """Finds reserved strings fast: a memchr-speed scan for each string's last character,
+    and a suffix test only where that character occurs (a regex alternation or `in` per
+    string costs more than parsing the record)."""
+
+    def __init__(self, strings: tuple[str, ...]) -> None:
+        by_last: dict[str, list[str]] = {}
+        for value in strings:
+            by_last.setdefault(value[-1], []).append(value)
+        self._groups = [(last, tuple(values)) for last, values in by_last.items()]
+
+    def search(self, text: str) -> str | None:
+        for last, values in self._groups:
+            position = text.find(last)
+            while position != -1:
+                if text.endswith(values, 0, position + 1):
+                    return next(v for v in values if text.endswith(v, 0, position + 1))
+                position = text.find(last, position + 1)
+        return None
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
 
@@ -121,11 +143,7 @@ class RecordRules:
         self.media: MediaRules | None = customization.media
         self.dataset_bucket = dataset_bucket
         self.media_probe = media_probe
-        self.reserved = (
-            re.compile("|".join(re.escape(s) for s in customization.reserved_strings))
-            if customization.reserved_strings
-            else None
-        )
+        self.reserved = ReservedScanner(customization.reserved_strings) if customization.reserved_strings else None
         self.key_pattern = re.compile(self.media.key_pattern) if self.media and self.media.key_pattern else None
         self.check: Callable[[Any, int, DatasetReport], int] = {
             "conversation": self._conversation,
@@ -142,7 +160,7 @@ class RecordRules:
             if found:
                 report.error(
                     line, "reserved-keyword",
-                    f"{where} contains {found.group()!r}, which {self.model.display_name} reserves; reword it",
+                    f"{where} contains {found!r}, which {self.model.display_name} reserves; reword it",
                 )
 
     def _tokens(self, chars: int) -> int:
@@ -180,6 +198,15 @@ class RecordRules:
         return self._tokens(len(text))
 
     def _turns(self, messages: Any, line: int, report: DatasetReport) -> list[dict[str, Any]] | None:
+        if type(messages) is list and len(messages) == 2:  # the common single exchange, kept cheap
+            first, second = messages
+            if type(first) is dict and type(second) is dict and first.get("role") == "user" and second.get("role") == "assistant":
+                return messages
+        elif type(messages) is list and messages and all(type(m) is dict for m in messages):
+            roles = [m.get("role") for m in messages]
+            half = len(roles) // 2
+            if len(roles) % 2 == 0 and roles[0::2].count("user") == half and roles[1::2].count("assistant") == half:
+                return messages  # user/assistant alternating, user first, assistant last
         if type(messages) is not list or not messages:
             report.error(line, "messages", '"messages" must be a non-empty list of turns')
             return None
@@ -235,22 +262,24 @@ class RecordRules:
         if type(record) is not dict:
             report.error(line, "json-object", "each line must be one JSON object")
             return 0
-        extra = sorted(set(record) - {"schemaVersion", "system", "messages"})
-        if extra:
+        if not record.keys() <= CONVERSATION_FIELDS:
+            extra = sorted(set(record) - CONVERSATION_FIELDS)
             report.error(line, "unknown-field", f"unexpected field(s) {', '.join(extra)}; expected schemaVersion, system, messages")
         if type(record.get("schemaVersion")) is not str:
             report.error(line, "schema-version", '"schemaVersion" must be a string, e.g. "bedrock-conversation-2024"')
         chars = 0
+        prompts: list[str] = []  # user and system texts, searched once for reserved keywords
         system = record.get("system", [])
         if type(system) is not list:
             report.error(line, "system", '"system" must be a list of {"text": ...} blocks')
         else:
             for index, block in enumerate(system):
-                if type(block) is not dict or type(block.get("text")) is not str or len(block) != 1:
+                text = block.get("text") if type(block) is dict and len(block) == 1 else None
+                if type(text) is not str:
                     report.error(line, "system", f'system[{index}] must be {{"text": "..."}}')
                     continue
-                chars += len(block["text"])
-                self._reserved(block["text"], f"system[{index}].text", line, report)
+                chars += len(text)
+                prompts.append(text)
         messages = self._turns(record.get("messages"), line, report)
         images = videos = 0
         for index, message in enumerate(messages or ()):
@@ -258,44 +287,70 @@ class RecordRules:
             if type(content) is not list or not content:
                 report.error(line, "content", f"messages[{index}].content must be a non-empty list of blocks")
                 continue
-            role = message["role"]
-            for position, block in enumerate(content):
+            from_user = message["role"] == "user"
+            position = -1
+            for block in content:
+                position += 1
+                if type(block) is dict and len(block) == 1:
+                    text = block.get("text")
+                    if type(text) is str:  # the common case, kept cheap
+                        chars += len(text)
+                        if from_user:
+                            prompts.append(text)
+                        continue
+                    kind, value = next(iter(block.items()))
+                else:
+                    kind, value = None, None
                 where = f"messages[{index}].content[{position}]"
-                if type(block) is not dict or len(block) != 1:
+                if kind is None:
                     report.error(line, "content-block", f"{where} must hold exactly one of text, image or video")
-                    continue
-                (kind, value), = block.items()
-                if kind == "text":
-                    if type(value) is not str:
-                        report.error(line, "content-block", f"{where}.text must be a string")
-                        continue
-                    chars += len(value)
-                    if role == "user":
-                        self._reserved(value, f"{where}.text", line, report)
+                elif kind == "text":
+                    report.error(line, "content-block", f"{where}.text must be a string")
                 elif kind in ("image", "video"):
-                    if role == "assistant":
+                    if not from_user:
                         report.error(line, "media-in-assistant", f"{where}: assistant turns may not carry {kind}s")
-                        continue
-                    if self._media_block(kind, value, where, line, report):
+                    elif self._media_block(kind, value, where, line, report):
                         images += kind == "image"
                         videos += kind == "video"
-                elif kind == "reasoningContent" and role == "assistant" and self.model.model_id.startswith("amazon.nova-2"):
+                elif kind == "reasoningContent" and not from_user and self.model.model_id.startswith("amazon.nova-2"):
                     continue
                 else:
                     report.error(line, "content-block", f"{where} has an unsupported block type {kind!r}")
-        if self.media:
-            if images > self.media.max_images_per_record:
-                report.error(line, "too-many-images", f"{images} images; at most {self.media.max_images_per_record} per record")
-            if videos > self.media.max_videos_per_record:
-                report.error(line, "too-many-videos", f"{videos} videos; at most {self.media.max_videos_per_record} per record")
-            if images and videos and not self.media.mixed_media:
-                report.error(line, "mixed-media", "a record may hold images or a video, not both")
+        if self.reserved is not None:
+            search = self.reserved.search
+            for text in prompts:
+                if search(text):
+                    self._locate_reserved(record, line, report)
+                    break
+        if images or videos:
+            self._count_media(images, videos, line, report)
+        return self._tokens(chars)
+
+    def _locate_reserved(self, record: dict[str, Any], line: int, report: DatasetReport) -> None:
+        """The rare path: name the field that holds the reserved keyword."""
+        for index, block in enumerate(record.get("system") or ()):
+            self._reserved(block["text"], f"system[{index}].text", line, report)
+        for index, message in enumerate(record.get("messages") or ()):
+            if message.get("role") == "user":
+                for position, block in enumerate(message.get("content") or ()):
+                    if type(block) is dict and type(block.get("text")) is str:
+                        self._reserved(block["text"], f"messages[{index}].content[{position}].text", line, report)
+
+    def _count_media(self, images: int, videos: int, line: int, report: DatasetReport) -> None:
+        media = self.media
+        if media is None:
+            return
+        if images > media.max_images_per_record:
+            report.error(line, "too-many-images", f"{images} images; at most {media.max_images_per_record} per record")
+        if videos > media.max_videos_per_record:
+            report.error(line, "too-many-videos", f"{videos} videos; at most {media.max_videos_per_record} per record")
+        if images and videos and not media.mixed_media:
+            report.error(line, "mixed-media", "a record may hold images or a video, not both")
         for kind, count in (("image", images), ("video", videos)):
             if count:
-                if kind not in report.media_kinds and report.media_kinds and self.media and not self.media.mixed_media:
+                if kind not in report.media_kinds and report.media_kinds and not media.mixed_media:
                     report.error(line, "mixed-media", f"the dataset already holds {next(iter(report.media_kinds))}s; it may not also hold {kind}s")
                 report.media_kinds.add(kind)
-        return self._tokens(chars)
 
     def _media_block(self, kind: str, value: Any, where: str, line: int, report: DatasetReport) -> bool:
         media = self.media
@@ -350,7 +405,7 @@ def validate_dataset(
     check, token_limit, loads = rules.check, rules.token_limit, json.loads
     number = 0
     for number, raw in enumerate(lines, start=1):  # noqa: B007 - number is read after the loop
-        if not raw.strip():
+        if not raw or raw.isspace():
             report.warn(number, "blank-line", "blank line ignored")
             continue
         report.records += 1
