@@ -38,7 +38,16 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_run_local(args: argparse.Namespace) -> int:
     from bedrock_customize.offline import engine
+    from bedrock_customize.offline.scenarios import SCENARIOS
 
+    if args.list_scenarios:
+        for name, scenario in SCENARIOS.items():
+            print(f"{name:<24} {scenario.description} (ends {scenario.expected_status})")
+        return EXIT_OK
+    if args.scenario not in SCENARIOS:
+        print(f"bedrock-customize: unknown scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}", file=sys.stderr)
+        return EXIT_USAGE
+    scenario = SCENARIOS[args.scenario]
     request_path = Path(args.request).resolve() if args.request else engine.DEFAULT_REQUEST
     try:
         request = engine.load_request(request_path)
@@ -46,28 +55,36 @@ def cmd_run_local(args: argparse.Namespace) -> int:
     except engine.RequestFileError as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    execution_name = engine.execution_name_for(request_path.stem)
+    request = {**request, **scenario.request}
+    label = request_path.stem if args.scenario == "happy" else f"{request_path.stem}-{args.scenario}"
+    execution_name = engine.execution_name_for(label)
     out_dir = Path(args.out) if args.out else Path("runs") / execution_name
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    print(f"request: {request_path}")
+    print(f"request: {request_path}" + ("" if args.scenario == "happy" else f"; scenario {args.scenario}: {scenario.description}"))
     print("synthesizing the app (stage 'local') ...", flush=True)
     assembly = Path(args.assembly) if args.assembly else out_dir / "cdk.out"
     template = engine.synthesize(assembly)
     print("running the synthesized state machine in the AWS emulator (moto); Bedrock is SIMULATED", flush=True)
     with (out_dir / "handlers.log").open("w", encoding="utf-8") as handler_log:
         result = engine.OfflineEngine(template, log=lambda line: print(line, flush=True), handler_log=handler_log).run(
-            request, execution_name=execution_name, datasets=datasets
+            request, execution_name=execution_name, datasets=datasets, faults=scenario.faults(),
+            crashes=scenario.crashes, abort_when=scenario.abort_when, job_polls=scenario.job_polls,
+            deployment_polls=scenario.deployment_polls,
         )
-    summary_path = engine.write_summary(result, out_dir, str(request.get("base_model")))
+    summary_path = engine.write_summary(result, out_dir, str(request.get("base_model")), scenario=args.scenario,
+                                        expected_status=scenario.expected_status)
     print(f"status: {result.status}")
     if result.error:
-        print(f"error: {result.error['error']}: {result.error['cause']}")
+        print(f"error: {result.error['error']}: {result.error['cause'] or '(the execution was stopped)'}")
     evaluation = (result.output or {}).get("evaluation")
     if evaluation:
         print(f"evaluation (SIMULATED models): {evaluation['verdict']}")
     leaked = result.resources["leaked"]
     print(f"resources left running: {', '.join(r['type'] + ' ' + r['id'] for r in leaked) if leaked else 'none'}")
+    if args.scenario != "happy":
+        verdict = "as expected" if result.status == scenario.expected_status and not leaked else "NOT as expected"
+        print(f"scenario {args.scenario}: ended {result.status}, expected {scenario.expected_status}; {verdict}")
     print(f"summary: {summary_path.resolve()}")
     return EXIT_OK if result.status == "SUCCEEDED" else EXIT_FAILED
 
@@ -203,6 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_local.add_argument("--request", help="request JSON (default: the bundled Nova Lite example)")
     run_local.add_argument("--out", help="output folder (default: runs/<execution name>/)")
     run_local.add_argument("--assembly", help="where to synthesize the app (default: OUT/cdk.out)")
+    run_local.add_argument("--scenario", default="happy", help="a named failure scenario (default: happy)")
+    run_local.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
     run_local.set_defaults(func=cmd_run_local)
 
     validate = commands.add_parser(

@@ -25,6 +25,8 @@ class StageConfig(_Strict):
     log_retention_days: Literal[7, 14, 30, 90, 180, 365]
     wait_seconds: DefaultWaits
     retry_interval_seconds: int = Field(ge=1, le=300)
+    retry_max_attempts: int = Field(ge=1, le=10)
+    janitor_schedule: str = Field(pattern=r"^(rate|cron)\(.+\)$", description="EventBridge schedule expression")
     state_machine_timeout_hours: int = Field(ge=1, le=24 * 365)
 
 

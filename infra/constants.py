@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 # State names read as a log of the run.
 VALIDATE_REQUEST = "Validate Request"
-REQUEST_REJECTED = "Request Rejected"
-RUN_REJECTED = "Run Rejected"
+VALIDATION_FAILED = "Validation Failed"
+RUN_NOT_STARTED = "Run Not Started"
 SUBMIT_JOB = "Submit Job"
 WAIT_FOR_JOB = "Wait For Job"
 CHECK_JOB = "Check Job"
@@ -43,10 +43,19 @@ STEPS = (
     Step(TEAR_DOWN, "customization.handlers.tear_down.handler", 300),
 )
 
+# Functions outside the state machine, started by EventBridge.
+CLEAN_UP_RUN = "Clean Up Run"
+JANITOR = "Janitor"
+EVENT_HANDLERS = (
+    Step(CLEAN_UP_RUN, "customization.handlers.clean_up_run.handler", 300),
+    Step(JANITOR, "customization.handlers.janitor.handler", 300),
+)
+# Execution outcomes that skip the state machine's Catch (or follow a failed Tear Down).
+CLEANUP_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
+METRICS_NAMESPACE = "BedrockCustomize"
+
 # Errors the state machine retries with backoff; class names from customization/errors.py.
 RETRYABLE_ERRORS = ("ThrottlingError", "ServiceUnavailableError")
-# Errors of a bad request or dataset: the run ends before anything is created.
-REJECTION_ERRORS = ("RequestInvalidError", "DatasetInvalidError")
 
 # Tag keys put on every resource a run creates (see customization/core/prepare.py).
 SERVICE_NAME = "bedrock-customize"

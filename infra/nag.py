@@ -15,8 +15,9 @@ ACKNOWLEDGED: dict[str, str] = {
         "logging it into itself would loop."
     ),
     "AwsSolutions::AwsSolutions-IAM5[Resource::*]": (
-        "X-Ray's PutTraceSegments/PutTelemetryRecords and the CloudWatch Logs delivery actions "
-        "of Step Functions support no resource-level permissions."
+        "X-Ray's PutTraceSegments/PutTelemetryRecords, the CloudWatch Logs delivery actions of "
+        "Step Functions, and Bedrock's ListProvisionedModelThroughputs/ListCustomModelDeployments "
+        "(the janitor's listing) support no resource-level permissions."
     ),
     "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:model-customization-job/*]": (
         "Job ARNs end in an id Bedrock assigns at creation; the account and region are fixed."
@@ -47,6 +48,11 @@ BUCKET_RUN_REPORTS = (
     "AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket}.Arn>/runs/*]",
     "Run reports are written under runs/<execution name>/, a key known only at run time.",
 )
+EXECUTIONS = (
+    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<{machine}.Name>:*]",
+    "The janitor reads the status of this state machine's executions, whose names are only "
+    "known at run time.",
+)
 FUNCTION_VERSIONS = (
     "AwsSolutions::AwsSolutions-IAM5[Resource::<{function}.Arn>:*]",
     "Granted by CDK's LambdaInvoke so the state machine may invoke any version or alias of "
@@ -58,13 +64,16 @@ def add_checks(app: cdk.App) -> None:
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 
 
-def acknowledge(stack: cdk.Stack, *, bucket: Construct, functions: Iterable[Construct]) -> None:
+def acknowledge(
+    stack: cdk.Stack, *, bucket: Construct, functions: Iterable[Construct], state_machine: Construct
+) -> None:
     def logical_id(construct: Construct) -> str:
         return stack.get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
 
     findings = dict(ACKNOWLEDGED)
     for template, reason in (BUCKET_OBJECTS, BUCKET_RUN_REPORTS):
         findings[template.format(bucket=logical_id(bucket))] = reason
+    findings[EXECUTIONS[0].format(machine=logical_id(state_machine))] = EXECUTIONS[1]
     for function in functions:
         template, reason = FUNCTION_VERSIONS
         findings[template.format(function=logical_id(function))] = reason

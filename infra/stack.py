@@ -3,13 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from customization.registry import Registry
-from infra import nag
+from infra import constants, nag
 from infra.config import StageConfig
 from infra.constructs.bedrock_role import BedrockServiceRole
 from infra.constructs.functions import LifecycleFunctions
+from infra.constructs.guards import CleanupGuards
+from infra.constructs.ledger import RunLedgerTable
 from infra.constructs.storage import PipelineBucket
 from infra.constructs.workflow import LifecycleWorkflow
 
@@ -20,14 +23,33 @@ class ModelCustomizationStack(cdk.Stack):
     def __init__(self, scope: Construct, id_: str, *, config: StageConfig, registry: Registry, **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
         storage = PipelineBucket(self, "Pipeline")
+        ledger = RunLedgerTable(self, "Ledger")
         bedrock_role = BedrockServiceRole(self, "BedrockService", bucket=storage.bucket)
         functions = LifecycleFunctions(
-            self, "Steps", config=config, registry=registry, bucket=storage.bucket, bedrock_role=bedrock_role.role
+            self, "Steps", config=config, registry=registry, bucket=storage.bucket, bedrock_role=bedrock_role.role,
+            ledger=ledger.table,
         )
         workflow = LifecycleWorkflow(self, "Lifecycle", config=config, functions=dict(functions.by_state))
+        machine = workflow.state_machine
+        janitor = functions.by_state[constants.JANITOR]
+        janitor.add_environment("STATE_MACHINE_ARN", machine.state_machine_arn)
+        janitor.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution"],
+                resources=[self.format_arn(
+                    service="states", resource="execution", resource_name=f"{machine.state_machine_name}:*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )],
+            )
+        )
+        CleanupGuards(
+            self, "Guards", state_machine=machine, clean_up=functions.by_state[constants.CLEAN_UP_RUN],
+            janitor=janitor, janitor_schedule=config.janitor_schedule,
+        )
 
-        nag.acknowledge(self, bucket=storage.bucket, functions=functions.by_state.values())
+        nag.acknowledge(self, bucket=storage.bucket, functions=functions.by_state.values(), state_machine=machine)
         cdk.Tags.of(self).add("bedrock-customize:stack", self.stack_name)
         cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
         cdk.CfnOutput(self, "BedrockRoleArn", value=bedrock_role.role.role_arn)
+        cdk.CfnOutput(self, "LedgerTableName", value=ledger.table.table_name)

@@ -31,6 +31,7 @@ from typing import Any
 from unittest import mock
 
 import boto3
+from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -40,13 +41,14 @@ from bedrock_customize.offline.template import Template
 from customization import adapters
 from customization.models.request import S3_URI
 from customization.registry import load_registry
-from infra.constants import STEPS
+from infra.constants import CLEAN_UP_RUN, CLEANUP_STATUSES, EVENT_HANDLERS, STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REQUEST = ROOT / "examples" / "requests" / "nova-lite-summarization.json"
 DATA_FIELDS = ("training_data", "validation_data", "test_data")
 FINAL_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-STATE_BY_HANDLER = {step.handler: step.state for step in STEPS}
+STATE_BY_HANDLER = {step.handler: step.state for step in (*STEPS, *EVENT_HANDLERS)}
+SDK_RETRY_DELAY = 0.01
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
@@ -125,6 +127,7 @@ class RunResult:
     objects: dict[str, bytes] = field(default_factory=dict)
     handler_calls: list[str] = field(default_factory=list)
     simulator: sim.SimulatedBedrock | None = None
+    cleanup: dict[str, Any] | None = None
 
 
 class OfflineEngine:
@@ -157,6 +160,20 @@ class OfflineEngine:
             s3.create_bucket(Bucket=name, **kwargs)
             template.refs[logical_id] = name
             template.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+        dynamodb = boto3.client("dynamodb", region_name=region)
+        for logical_id, resource in template.resources("AWS::DynamoDB::GlobalTable").items():
+            props = resource["Properties"]
+            table = dynamodb.create_table(
+                TableName=logical_id, KeySchema=props["KeySchema"], AttributeDefinitions=props["AttributeDefinitions"],
+                BillingMode="PAY_PER_REQUEST",
+            )["TableDescription"]
+            template.refs[logical_id] = table["TableName"]
+            template.attributes[(logical_id, "Arn")] = table["TableArn"]
+        machines = template.resources("AWS::StepFunctions::StateMachine")
+        (machine_id, machine), = machines.items()
+        machine_name = f"{template.pseudo['AWS::StackName']}-lifecycle"
+        template.refs[machine_id] = f"arn:aws:states:{region}:{DEFAULT_ACCOUNT_ID}:stateMachine:{machine_name}"
+        template.attributes[(machine_id, "Name")] = machine_name
         for logical_id in template.resources("AWS::Logs::LogGroup"):
             template.refs[logical_id] = f"/offline/{logical_id}"
             template.attributes[(logical_id, "Arn")] = f"arn:aws:logs:{region}:{DEFAULT_ACCOUNT_ID}:log-group:/offline/{logical_id}:*"
@@ -180,14 +197,10 @@ class OfflineEngine:
             template.attributes[(logical_id, "Arn")] = created["FunctionArn"]
             state_by_function[created["FunctionName"]] = STATE_BY_HANDLER.get(props["Handler"], logical_id)
 
-        machines = template.resources("AWS::StepFunctions::StateMachine")
-        (logical_id, machine), = machines.items()
         definition = template.resolve(machine["Properties"]["DefinitionString"])
         bucket = template.output("BucketName")
         arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
-            name=f"{template.pseudo['AWS::StackName']}-lifecycle",
-            definition=definition,
-            roleArn=template.resolve(machine["Properties"]["RoleArn"]),
+            name=machine_name, definition=definition, roleArn=template.resolve(machine["Properties"]["RoleArn"]),
         )["stateMachineArn"]
         return arn, bucket, state_by_function
 
@@ -239,6 +252,41 @@ class OfflineEngine:
 
     # -- one run --------------------------------------------------------------------------
 
+    @contextmanager
+    def session(
+        self,
+        *,
+        region: str,
+        faults: sim.Faults | None = None,
+        crashes: dict[str, str] | None = None,
+        job_polls: int = 2,
+        deployment_polls: int = 1,
+    ) -> Iterator[Session]:
+        """The stack deployed in moto, the handlers in-process, Bedrock simulated."""
+        simulated = sim.SimulatedBedrock(
+            account=DEFAULT_ACCOUNT_ID, region=region, registry=load_registry(),
+            job_polls=job_polls, deployment_polls=deployment_polls, faults=faults, log=self.log,
+        )
+        env = {"AWS_DEFAULT_REGION": region, "AWS_REGION": region, "AWS_ACCESS_KEY_ID": "offline", "AWS_SECRET_ACCESS_KEY": "offline"}
+        calls: list[str] = []
+        # moto's interpreter logs an ERROR for every IsPresent test on an absent path.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
+        with (
+            mock.patch.dict(os.environ, env),
+            mock_aws(config=MOTO_CONFIG),
+            sim.activate(simulated),
+            # Time is simulated too: the SDK's retry back-off would otherwise sleep for seconds.
+            mock.patch.object(ExponentialBackoff, "delay_amount", lambda _self, _context: SDK_RETRY_DELAY),
+            self._handler_logs(),
+        ):
+            adapters.reset_clients()
+            template = Template.load(self.template_path, account=DEFAULT_ACCOUNT_ID, region=region,
+                                     stack_name=self.template_path.name.removesuffix(".template.json"))
+            machine_arn, bucket, state_by_function = self._deploy(template, region)
+            with self._in_process_lambdas(state_by_function, crashes or {}, calls):
+                yield Session(self, template, region, machine_arn, bucket, state_by_function, simulated, calls)
+            adapters.reset_clients()
+
     def run(
         self,
         request: dict[str, Any],
@@ -249,48 +297,17 @@ class OfflineEngine:
         crashes: dict[str, str] | None = None,
         job_polls: int = 2,
         deployment_polls: int = 1,
+        abort_when: Callable[[list[str]], bool] | None = None,
         timeout_seconds: float = 300,
     ) -> RunResult:
-        registry = load_registry()
         try:
-            region = registry.resolve(str(request.get("base_model", ""))).regions[0]
+            region = load_registry().resolve(str(request.get("base_model", ""))).regions[0]
         except ValueError:
             region = "us-east-1"  # Validate Request rejects the model; the region does not matter
-        simulated = sim.SimulatedBedrock(
-            account=DEFAULT_ACCOUNT_ID, region=region, registry=registry,
-            job_polls=job_polls, deployment_polls=deployment_polls, faults=faults, log=self.log,
-        )
-        env = {"AWS_DEFAULT_REGION": region, "AWS_REGION": region, "AWS_ACCESS_KEY_ID": "offline", "AWS_SECRET_ACCESS_KEY": "offline"}
-        calls: list[str] = []
-        # moto's interpreter logs an ERROR for every IsPresent test on an absent path.
-        interpreter_log = logging.getLogger("moto.stepfunctions")
-        interpreter_log.setLevel(logging.CRITICAL)
-        with (
-            mock.patch.dict(os.environ, env),
-            mock_aws(config=MOTO_CONFIG),
-            sim.activate(simulated),
-            self._handler_logs(),
-        ):
-            adapters.reset_clients()
-            template = Template.load(self.template_path, account=DEFAULT_ACCOUNT_ID, region=region,
-                                     stack_name=self.template_path.name.removesuffix(".template.json"))
-            machine_arn, bucket, state_by_function = self._deploy(template, region)
-            request = self._upload(request, datasets or {}, bucket, execution_name, region)
-            sfn = boto3.client("stepfunctions", region_name=region)
-            with self._in_process_lambdas(state_by_function, crashes or {}, calls):
-                execution_arn = sfn.start_execution(stateMachineArn=machine_arn, name=execution_name, input=json.dumps(request))["executionArn"]
-                states, description = self._follow(sfn, execution_arn, timeout_seconds)
-            objects = _download_prefix(boto3.client("s3", region_name=region), bucket, f"runs/{execution_name}/")
-            adapters.reset_clients()
-        error = None
-        if description["status"] != "SUCCEEDED":
-            error = {"error": description.get("error", description["status"]), "cause": description.get("cause", "")}
-        output = json.loads(description["output"]) if description.get("output") else None
-        return RunResult(
-            status=description["status"], execution_name=execution_name, execution_arn=execution_arn, states=states,
-            error=error, output=output, resources=simulated.inventory(), bucket=bucket, objects=objects,
-            handler_calls=calls, simulator=simulated,
-        )
+        with self.session(region=region, faults=faults, crashes=crashes, job_polls=job_polls,
+                          deployment_polls=deployment_polls) as session:
+            request = self._upload(request, datasets or {}, session.bucket, execution_name, region)
+            return session.execute(request, execution_name, abort_when=abort_when, timeout_seconds=timeout_seconds)
 
     def _upload(self, request: dict[str, Any], datasets: dict[str, Path], bucket: str, execution_name: str, region: str) -> dict[str, Any]:
         s3 = boto3.client("s3", region_name=region)
@@ -302,10 +319,14 @@ class OfflineEngine:
             self.log(f"uploaded {path} to s3://{bucket}/{key} (emulated S3)")
         return request
 
-    def _follow(self, sfn: Any, execution_arn: str, timeout_seconds: float) -> tuple[list[str], dict[str, Any]]:
-        """Print each state as it is entered, until the execution ends."""
+    def _follow(
+        self, sfn: Any, execution_arn: str, timeout_seconds: float, abort_when: Callable[[list[str]], bool] | None
+    ) -> tuple[list[str], dict[str, Any]]:
+        """Print each state as it is entered, until the execution ends; stop it, as a person
+        would in the console, once `abort_when` says so."""
         states: list[str] = []
         seen = 0
+        aborted = False
         deadline = time.monotonic() + timeout_seconds
         while True:
             description = sfn.describe_execution(executionArn=execution_arn)
@@ -317,9 +338,73 @@ class OfflineEngine:
             states = entered
             if description["status"] in FINAL_STATUSES:
                 return states, description
+            if abort_when is not None and not aborted and abort_when(states):
+                aborted = True
+                self.log(f"stopping the execution by hand after '{states[-1]}' (StopExecution)")
+                sfn.stop_execution(executionArn=execution_arn, error="StoppedByHand", cause="stopped during an offline scenario")
+                continue
             if time.monotonic() > deadline:
                 sfn.stop_execution(executionArn=execution_arn, error="OfflineTimeout", cause="the offline run took too long")
             time.sleep(0.05)
+
+
+class Session:
+    """One emulated deployment of the stack: start executions, invoke its functions."""
+
+    def __init__(
+        self, engine: OfflineEngine, template: Template, region: str, machine_arn: str, bucket: str,
+        state_by_function: dict[str, str], simulator: sim.SimulatedBedrock, calls: list[str],
+    ) -> None:
+        self.engine, self.template, self.region = engine, template, region
+        self.machine_arn, self.bucket, self.simulator, self.calls = machine_arn, bucket, simulator, calls
+        self.function_by_state = {state: name for name, state in state_by_function.items()}
+
+    def invoke(self, state: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Invoke one of the stack's functions as its AWS trigger would."""
+        response = boto3.client("lambda", region_name=self.region).invoke(
+            FunctionName=self.function_by_state[state], Payload=json.dumps(event).encode()
+        )
+        payload = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):
+            raise RuntimeError(f"{state} failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
+        return payload  # type: ignore[no-any-return]
+
+    def execution_event(self, execution_arn: str, name: str, status: str) -> dict[str, Any]:
+        """The event EventBridge delivers for an execution's status change."""
+        return {
+            "version": "0", "id": f"offline-{name}", "source": "aws.states",
+            "detail-type": "Step Functions Execution Status Change",
+            "account": DEFAULT_ACCOUNT_ID, "region": self.region, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "resources": [execution_arn],
+            "detail": {"executionArn": execution_arn, "stateMachineArn": self.machine_arn, "name": name, "status": status},
+        }
+
+    def execute(
+        self, request: dict[str, Any], execution_name: str, *,
+        abort_when: Callable[[list[str]], bool] | None = None, timeout_seconds: float = 300,
+    ) -> RunResult:
+        sfn = boto3.client("stepfunctions", region_name=self.region)
+        execution_arn = sfn.start_execution(
+            stateMachineArn=self.machine_arn, name=execution_name, input=json.dumps(request)
+        )["executionArn"]
+        states, description = self.engine._follow(sfn, execution_arn, timeout_seconds, abort_when)
+        status = description["status"]
+        cleanup = None
+        if status in CLEANUP_STATUSES:
+            # Where AWS would deliver the execution's status-change event, deliver it to the same function.
+            self.engine.log(f"-> (EventBridge: execution {status}) {CLEAN_UP_RUN}")
+            cleanup = self.invoke(CLEAN_UP_RUN, self.execution_event(execution_arn, execution_name, status))
+            time.sleep(0.2)  # let an aborted execution's in-flight step settle before the inventory
+        objects = _download_prefix(boto3.client("s3", region_name=self.region), self.bucket, f"runs/{execution_name}/")
+        error = None
+        if status != "SUCCEEDED":
+            error = {"error": description.get("error", status), "cause": description.get("cause", "")}
+        output = json.loads(description["output"]) if description.get("output") else None
+        return RunResult(
+            status=status, execution_name=execution_name, execution_arn=execution_arn, states=states, error=error,
+            output=output, resources=self.simulator.inventory(), bucket=self.bucket, objects=objects,
+            handler_calls=list(self.calls), simulator=self.simulator, cleanup=cleanup,
+        )
 
 
 def _placeholder_zip() -> bytes:
@@ -337,7 +422,9 @@ def _download_prefix(s3: Any, bucket: str, prefix: str) -> dict[str, bytes]:
     return objects
 
 
-def write_summary(result: RunResult, out_dir: Path, base_model: str) -> Path:
+def write_summary(
+    result: RunResult, out_dir: Path, base_model: str, *, scenario: str = "happy", expected_status: str = "SUCCEEDED"
+) -> Path:
     """`summary.json` and the run's reports beside it."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, body in result.objects.items():
@@ -356,6 +443,9 @@ def write_summary(result: RunResult, out_dir: Path, base_model: str) -> Path:
         "resources": result.resources,
         "report": str(report) if report.exists() else None,
         "evaluation": evaluation,
+        "scenario": {"name": scenario, "expected_status": expected_status},
+        "cleanup_after_execution": result.cleanup,
+        "injected_faults": result.simulator.injected if result.simulator else [],
         "simulated": "Bedrock was simulated offline: jobs, deployments and model answers are not real.",
     }
     path = out_dir / "summary.json"

@@ -62,7 +62,10 @@ class Faults:
     """Failures the simulation injects, for scenarios and tests."""
 
     job_failure_message: str | None = None
+    job_stopped_by_someone: bool = False  # the job ends Stopped, as if stopped in the console
     deployment_failure_message: str | None = None
+    throttle_every_call_once: bool = False  # each call's first attempt is throttled; the retry succeeds
+    failing_deletes: int = 0  # the first N delete calls answer ServiceUnavailableException
 
 
 @dataclass
@@ -108,6 +111,7 @@ class SimulatedBedrock:
         self.tokens: dict[tuple[str, str], str] = {}
         self.ledger: list[dict[str, str]] = []
         self.calls: list[str] = []
+        self.injected: list[str] = []
         self._lock = threading.RLock()
 
     # -- bookkeeping -----------------------------------------------------------------
@@ -164,12 +168,24 @@ class SimulatedBedrock:
                 check(operation.input_shape, params)
             except RequestRejected as exc:
                 raise ServiceError("ValidationException", exc.message) from None
+            self._inject(operation.name)
             handler = getattr(self, f"_op_{_snake(operation.name)}", None)
             if handler is None:
                 raise ServiceError(
                     "UnknownOperationException", f"the offline simulation does not implement {operation.name}", 501
                 )
             return handler(params)  # type: ignore[no-any-return]
+
+    def _inject(self, operation: str) -> None:
+        if self.faults.throttle_every_call_once:
+            self._throttled = not getattr(self, "_throttled", False)
+            if self._throttled:
+                self.injected.append(f"ThrottlingException on {operation}")
+                raise ServiceError("ThrottlingException", "Rate exceeded (SIMULATED throttling)", 429)
+        if operation.startswith("Delete") and self.faults.failing_deletes > 0:
+            self.faults.failing_deletes -= 1
+            self.injected.append(f"ServiceUnavailableException on {operation}")
+            raise ServiceError("ServiceUnavailableException", "Service unavailable (SIMULATED)", 503)
 
     # -- customization jobs --------------------------------------------------------------
 
@@ -194,7 +210,7 @@ class SimulatedBedrock:
                     name=p["jobName"],
                     arn=self._arn(f"model-customization-job/{model.model_id}/{_new_id()}"),
                     status="InProgress",
-                    attributes={"request": copy.deepcopy(p), "model": model},
+                    attributes={"request": copy.deepcopy(p), "model": model, "tags": _tags(p.get("jobTags"))},
                 )
             )
             self.log(f"{PREFIX} customization job {job.name} started ({customization_type}, base {model.model_id})")
@@ -216,6 +232,11 @@ class SimulatedBedrock:
         if job.polls <= self.job_polls:
             return
         job.attributes["endTime"] = _now()
+        if self.faults.job_stopped_by_someone:
+            job.status = "Stopped"
+            self._record("stopped", job)
+            self.log(f"{PREFIX} customization job {job.name} was stopped (outside the pipeline)")
+            return
         if self.faults.job_failure_message:
             job.status = "Failed"
             job.attributes["failureMessage"] = self.faults.job_failure_message
@@ -323,7 +344,9 @@ class SimulatedBedrock:
 
     # -- provisioned throughput and deployments ------------------------------------------
 
-    def _create_serving(self, kind: str, name: str, model_identifier: str, token: str | None, units: int = 0) -> str:
+    def _create_serving(
+        self, kind: str, name: str, model_identifier: str, token: str | None, tags: Any, units: int = 0
+    ) -> str:
         model = self._find("custom_model", model_identifier)
         if kind == "custom_model_deployment" and not model.attributes["model"].on_demand_deployment:
             raise ServiceError("ValidationException", f"{model.attributes['model'].model_id} does not support on-demand deployment")
@@ -334,7 +357,7 @@ class SimulatedBedrock:
             resource_type = "provisioned-model" if kind == "provisioned_throughput" else "custom-model-deployment"
             resource = self._add(
                 _Resource(kind=kind, name=name, arn=self._arn(f"{resource_type}/{_new_id()}"), status="Creating",
-                          attributes={"model": model, "units": units})
+                          attributes={"model": model, "units": units, "tags": _tags(tags)})
             )
             what = f"{units} model unit(s), billed hourly" if units else "billed per token"
             self.log(f"{PREFIX} {kind.replace('_', ' ')} {name} creating ({what})")
@@ -359,7 +382,7 @@ class SimulatedBedrock:
         if "commitmentDuration" in p:
             raise ServiceError("ValidationException", "the offline simulation refuses committed throughput: it cannot be deleted early")
         arn = self._create_serving("provisioned_throughput", p["provisionedModelName"], p["modelId"],
-                                   p.get("clientRequestToken"), units=p["modelUnits"])
+                                   p.get("clientRequestToken"), p.get("tags"), units=p["modelUnits"])
         return {"provisionedModelArn": arn}
 
     def _op_get_provisioned_model_throughput(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -381,7 +404,9 @@ class SimulatedBedrock:
         return {}
 
     def _op_create_custom_model_deployment(self, p: dict[str, Any]) -> dict[str, Any]:
-        arn = self._create_serving("custom_model_deployment", p["modelDeploymentName"], p["modelArn"], p.get("clientRequestToken"))
+        arn = self._create_serving(
+            "custom_model_deployment", p["modelDeploymentName"], p["modelArn"], p.get("clientRequestToken"), p.get("tags")
+        )
         return {"customModelDeploymentArn": arn}
 
     def _op_get_custom_model_deployment(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -398,6 +423,38 @@ class SimulatedBedrock:
         self._remove(deployment)
         self.log(f"{PREFIX} custom model deployment {deployment.name} deleted")
         return {}
+
+    def _op_list_provisioned_model_throughputs(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"provisionedModelSummaries": [
+            {"provisionedModelName": r.name, "provisionedModelArn": r.arn, "modelArn": r.attributes["model"].arn,
+             "desiredModelArn": r.attributes["model"].arn, "foundationModelArn": "arn:aws:bedrock:::foundation-model/x",
+             "modelUnits": r.attributes["units"], "desiredModelUnits": r.attributes["units"], "status": r.status,
+             "creationTime": r.created, "lastModifiedTime": r.created}
+            for r in self.existing("provisioned_throughput")
+        ]}
+
+    def _op_list_custom_model_deployments(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"modelDeploymentSummaries": [
+            {"customModelDeploymentArn": r.arn, "customModelDeploymentName": r.name, "modelArn": r.attributes["model"].arn,
+             "createdAt": r.created, "status": r.status}
+            for r in self.existing("custom_model_deployment")
+        ]}
+
+    def _op_list_tags_for_resource(self, p: dict[str, Any]) -> dict[str, Any]:
+        resource = self.resources.get(p["resourceARN"])
+        if resource is None:
+            raise ServiceError("ResourceNotFoundException", f"{p['resourceARN']} not found", 404)
+        return {"tags": [{"key": k, "value": v} for k, v in resource.attributes.get("tags", {}).items()]}
+
+    def add_untracked(self, kind: str, name: str, tags: dict[str, str]) -> str:
+        """A deployment created outside any run (janitor tests): no ledger entry, given tags."""
+        with self._lock:
+            resource_type = "provisioned-model" if kind == "provisioned_throughput" else "custom-model-deployment"
+            model = _Resource(kind="custom_model", name=f"{name}-model", arn=self._arn(f"custom-model/x/{_new_id()}"),
+                              status="Active", attributes={"model": self.registry.models[0]})
+            resource = self._add(_Resource(kind=kind, name=name, arn=self._arn(f"{resource_type}/{_new_id()}"),
+                                           status="InService", attributes={"model": model, "units": 1, "tags": tags}))
+            return resource.arn
 
     # -- foundation models ---------------------------------------------------------------
 
@@ -446,6 +503,10 @@ class SimulatedBedrock:
         ]
         retained = [{"type": r.kind, "id": r.name} for r in self.resources.values() if r.kind == "custom_model"]
         return {"created": created, "deleted": deleted, "leaked": billable_running, "retained": retained}
+
+
+def _tags(tags: Any) -> dict[str, str]:
+    return {t["key"]: t["value"] for t in tags or []}
 
 
 def _snake(name: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -43,7 +44,7 @@ class LifecycleFunctions(Construct):
 
     Each function has its own role with only the actions its step calls, its own log group
     with the stage's retention, active X-Ray tracing and JSON logs. Exposes `by_state`
-    (state name -> function)."""
+    (state or event-handler name -> function)."""
 
     def __init__(
         self,
@@ -54,6 +55,7 @@ class LifecycleFunctions(Construct):
         registry: Registry,
         bucket: s3.IBucket,
         bedrock_role: iam.IRole,
+        ledger: dynamodb.ITableV2,
     ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
@@ -69,7 +71,9 @@ class LifecycleFunctions(Construct):
             "STACK_NAME": stack.stack_name,
             "DEFAULT_JOB_WAIT_SECONDS": str(config.wait_seconds.job),
             "DEFAULT_DEPLOYMENT_WAIT_SECONDS": str(config.wait_seconds.deployment),
+            "LEDGER_TABLE": ledger.table_name,
             "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
+            "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
 
@@ -94,11 +98,22 @@ class LifecycleFunctions(Construct):
         def allow(actions: list[str], resources: list[str]) -> iam.PolicyStatement:
             return iam.PolicyStatement(actions=actions, resources=resources)
 
+        ledger_write = allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], [ledger.table_arn])
+        ledger_read_write = allow(
+            ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], [ledger.table_arn]
+        )
+        clean_up = [
+            allow(["bedrock:DeleteProvisionedModelThroughput"], [throughputs]),
+            allow(["bedrock:DeleteCustomModelDeployment"], [deployments]),
+            allow(["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"], [jobs]),
+            allow(["bedrock:DeleteCustomModel"], [models]),
+            ledger_read_write,
+        ]
         read_data = allow(["s3:GetObject"], [bucket.arn_for_objects("*")])
         list_data = allow(["s3:ListBucket"], [bucket.bucket_arn])
         write_reports = allow(["s3:PutObject"], [bucket.arn_for_objects("runs/*")])
         permissions: dict[str, list[iam.PolicyStatement]] = {
-            constants.VALIDATE_REQUEST: [read_data, list_data, write_reports],
+            constants.VALIDATE_REQUEST: [read_data, list_data, write_reports, ledger_write],
             constants.SUBMIT_JOB: [
                 allow(
                     ["bedrock:CreateModelCustomizationJob"],
@@ -106,12 +121,17 @@ class LifecycleFunctions(Construct):
                 ),
                 allow(["bedrock:TagResource"], [jobs, models]),
                 allow(["iam:PassRole"], [bedrock_role.role_arn]),
+                ledger_write,
             ],
-            constants.CHECK_JOB: [allow(["bedrock:GetModelCustomizationJob"], [jobs])],
+            constants.CHECK_JOB: [
+                allow(["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"], [jobs]),
+                ledger_write,
+            ],
             constants.DEPLOY_MODEL: [
                 allow(["bedrock:CreateProvisionedModelThroughput"], [models, throughputs]),
                 allow(["bedrock:CreateCustomModelDeployment"], [models, deployments]),
                 allow(["bedrock:TagResource"], [throughputs, deployments]),
+                ledger_write,
             ],
             constants.CHECK_DEPLOYMENT: [
                 allow(["bedrock:GetProvisionedModelThroughput"], [throughputs]),
@@ -125,16 +145,20 @@ class LifecycleFunctions(Construct):
                 read_data,
                 write_reports,
             ],
-            constants.TEAR_DOWN: [
+            constants.TEAR_DOWN: clean_up,
+            constants.CLEAN_UP_RUN: clean_up,
+            constants.JANITOR: [
+                # List actions support no resource-level permissions.
+                allow(["bedrock:ListProvisionedModelThroughputs", "bedrock:ListCustomModelDeployments"], ["*"]),
+                allow(["bedrock:ListTagsForResource"], [throughputs, deployments]),
                 allow(["bedrock:DeleteProvisionedModelThroughput"], [throughputs]),
                 allow(["bedrock:DeleteCustomModelDeployment"], [deployments]),
-                allow(["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"], [jobs]),
-                allow(["bedrock:DeleteCustomModel"], [models]),
+                ledger_write,
             ],
         }
 
         self.by_state: dict[str, lambda_.Function] = {}
-        for step in constants.STEPS:
+        for step in (*constants.STEPS, *constants.EVENT_HANDLERS):
             name = construct_id(step.state)
             log_group = logs.LogGroup(
                 self,

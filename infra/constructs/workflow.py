@@ -16,7 +16,7 @@ class LifecycleWorkflow(Construct):
 
     Validate Request -> Submit Job -> [Wait -> Check Job -> Choice] -> Deploy Model ->
     [Wait -> Check Deployment -> Choice] -> Evaluate -> Tear Down -> success.
-    A rejected request ends the run before anything is created; any error from Submit Job
+    A failed validation ends the run before anything is created; any error from Submit Job
     on is caught into `$.error` and goes through Tear Down, and the run then fails with the
     readable cause Tear Down derived. JSONPath and Lambda tasks only, so the offline engine
     runs this very definition. Exposes `state_machine`."""
@@ -44,7 +44,7 @@ class LifecycleWorkflow(Construct):
             invoke.add_retry(
                 errors=list(c.RETRYABLE_ERRORS),
                 interval=cdk.Duration.seconds(config.retry_interval_seconds),
-                max_attempts=4,
+                max_attempts=config.retry_max_attempts,
                 backoff_rate=2,
             )
             return invoke
@@ -67,15 +67,17 @@ class LifecycleWorkflow(Construct):
         evaluate = task(c.EVALUATE, "$.evaluation")
         tear_down = task(c.TEAR_DOWN, "$.teardown")
 
-        rejected = sfn.Pass(
+        # Nothing exists before Submit Job: a failed validation (a rejected request or dataset,
+        # or a step that kept failing) ends the run with the step's own message.
+        not_started = sfn.Pass(
             self,
-            c.REQUEST_REJECTED,
+            c.VALIDATION_FAILED,
             parameters={"error.$": "$.error.Error", "detail.$": "States.StringToJson($.error.Cause)"},
             result_path="$.rejection",
         ).next(
-            sfn.Fail(self, c.RUN_REJECTED, error_path="$.rejection.error", cause_path="$.rejection.detail.errorMessage")
+            sfn.Fail(self, c.RUN_NOT_STARTED, error_path="$.rejection.error", cause_path="$.rejection.detail.errorMessage")
         )
-        validate.add_catch(rejected, errors=list(c.REJECTION_ERRORS), result_path="$.error")
+        validate.add_catch(not_started, errors=[sfn.Errors.ALL], result_path="$.error")
         for state in (submit, check_job, deploy, check_deployment, evaluate):
             state.add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
 

@@ -51,4 +51,16 @@ class AwsRequestRejectedError(CustomizationError):
     """AWS rejected a request as invalid (ValidationException, ConflictException, quota). Not retried."""
 
 
+class ConditionFailedError(CustomizationError):
+    """A conditional write found the item already there (a repeated step)."""
+
+
+class JobTimeoutError(CustomizationError):
+    """The customization job ran past the request's time limit; it has been stopped."""
+
+
+class DeploymentTimeoutError(CustomizationError):
+    """The deployment did not come up within the request's time limit."""
+
+
 RETRYABLE_ERRORS = (ThrottlingError, ServiceUnavailableError)

@@ -18,6 +18,14 @@ class Settings(BaseModel):
     STACK_NAME: str = Field(min_length=1)
     DEFAULT_JOB_WAIT_SECONDS: int = Field(ge=0)
     DEFAULT_DEPLOYMENT_WAIT_SECONDS: int = Field(ge=0)
+    LEDGER_TABLE: str = Field(min_length=3)
+    # Only the functions outside the state machine (cleanup, janitor) know its ARN.
+    STATE_MACHINE_ARN: str | None = None
+
+    def require_state_machine_arn(self) -> str:
+        if not self.STATE_MACHINE_ARN:
+            raise RuntimeError("STATE_MACHINE_ARN is not set for this function")
+        return self.STATE_MACHINE_ARN
 
 
 def get_settings() -> Settings:

@@ -4,7 +4,7 @@ never by logical id."""
 from aws_cdk.assertions import Match
 
 from customization.settings import Settings
-from infra.constants import STEPS
+from infra.constants import EVENT_HANDLERS, STEPS
 
 
 def test_the_pipeline_bucket_is_private_encrypted_versioned_and_tls_only(template):
@@ -80,7 +80,7 @@ def test_the_bedrock_role_reaches_only_the_pipeline_bucket(template_dict):
 
 def test_one_function_per_step_with_tracing_json_logs_and_its_settings(template_dict):
     functions = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert sorted(f["Handler"] for f in functions) == sorted(step.handler for step in STEPS)
+    assert sorted(f["Handler"] for f in functions) == sorted(step.handler for step in (*STEPS, *EVENT_HANDLERS))
     required = {name for name, field in Settings.model_fields.items() if field.is_required()}
     for function in functions:
         assert function["Runtime"] == "python3.14"
@@ -92,7 +92,7 @@ def test_one_function_per_step_with_tracing_json_logs_and_its_settings(template_
 
 def test_each_function_has_its_own_role(template_dict):
     roles = [r["Properties"]["Role"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert len({str(role) for role in roles}) == len(STEPS)
+    assert len({str(role) for role in roles}) == len(STEPS) + len(EVENT_HANDLERS)
 
 
 def test_a_standard_state_machine_with_full_logging_tracing_and_a_timeout(template, definition):

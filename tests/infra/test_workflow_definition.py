@@ -46,9 +46,9 @@ def test_every_error_after_submit_job_goes_through_tear_down(definition):
 
 def test_a_rejected_request_ends_before_anything_is_created(definition):
     (catch,) = definition["States"][c.VALIDATE_REQUEST]["Catch"]
-    assert catch["ErrorEquals"] == list(c.REJECTION_ERRORS)
-    assert catch["Next"] == c.REQUEST_REJECTED
-    assert definition["States"][c.REQUEST_REJECTED]["Next"] == c.RUN_REJECTED
+    assert catch["ErrorEquals"] == ["States.ALL"]
+    assert catch["Next"] == c.VALIDATION_FAILED
+    assert definition["States"][c.VALIDATION_FAILED]["Next"] == c.RUN_NOT_STARTED
 
 
 def test_every_task_retries_throttling_with_backoff(definition):

@@ -128,7 +128,7 @@ def test_a_bad_request_is_rejected_before_anything_is_created(runner):
     assert result.status == "FAILED"
     assert result.error["error"] == "RequestInvalidError"
     assert "epochCount: 50 is outside the allowed range [1, 5]" in result.error["cause"]
-    assert result.states == [c.VALIDATE_REQUEST, c.REQUEST_REJECTED, c.RUN_REJECTED]
+    assert result.states == [c.VALIDATE_REQUEST, c.VALIDATION_FAILED, c.RUN_NOT_STARTED]
     assert result.resources["created"] == [] and result.simulator.calls == []
 
 

@@ -10,8 +10,11 @@ import boto3
 from botocore.config import Config
 
 from customization.adapters.bedrock import BedrockControl
+from customization.adapters.executions import Executions
+from customization.adapters.ledger import RunLedger
 from customization.adapters.runtime import BedrockRuntime
 from customization.adapters.storage import ObjectStore
+from customization.settings import get_settings
 
 # Throttling and transient errors are retried by the SDK first (standard mode, exponential
 # backoff with jitter), then by the state machine's Retry on the typed errors.
@@ -37,6 +40,16 @@ def get_store() -> ObjectStore:
     return ObjectStore(_client("s3"))
 
 
+@lru_cache(maxsize=1)
+def get_ledger() -> RunLedger:
+    return RunLedger(boto3.resource("dynamodb", config=SDK_CONFIG).Table(get_settings().LEDGER_TABLE))
+
+
+@lru_cache(maxsize=1)
+def get_executions() -> Executions:
+    return Executions(_client("stepfunctions"), get_settings().require_state_machine_arn())
+
+
 def reset_clients() -> None:
-    for factory in (get_bedrock, get_runtime, get_store):
+    for factory in (get_bedrock, get_runtime, get_store, get_ledger, get_executions):
         factory.cache_clear()

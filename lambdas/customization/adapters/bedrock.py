@@ -3,7 +3,9 @@ on-demand custom model deployments."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from customization.adapters.errors import aws_errors
@@ -30,6 +32,7 @@ class JobStatus:
     status: str
     failure_message: str | None
     custom_model_arn: str | None
+    created: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,18 @@ class DeploymentStatus:
     arn: str
     status: str
     failure_message: str | None
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ServingSummary:
+    """A provisioned throughput or deployment as the janitor sees it."""
+
+    kind: str
+    arn: str
+    name: str
+    status: str
+    created: datetime | None
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -74,6 +89,7 @@ class BedrockControl:
             status=job["status"],
             failure_message=job.get("failureMessage"),
             custom_model_arn=job.get("outputModelArn"),
+            created=job.get("creationTime"),
         )
 
     def stop_job(self, job_identifier: str) -> None:
@@ -101,7 +117,7 @@ class BedrockControl:
     def get_provisioned_throughput(self, identifier: str) -> DeploymentStatus:
         with aws_errors(f"get provisioned throughput {identifier}"):
             pt = self._client.get_provisioned_model_throughput(provisionedModelId=identifier)
-        return DeploymentStatus(pt["provisionedModelArn"], pt["status"], pt.get("failureMessage"))
+        return DeploymentStatus(pt["provisionedModelArn"], pt["status"], pt.get("failureMessage"), pt.get("creationTime"))
 
     def delete_provisioned_throughput(self, identifier: str) -> None:
         with aws_errors(f"delete provisioned throughput {identifier}"):
@@ -121,9 +137,32 @@ class BedrockControl:
         with aws_errors(f"get custom model deployment {identifier}"):
             deployment = self._client.get_custom_model_deployment(customModelDeploymentIdentifier=identifier)
         return DeploymentStatus(
-            deployment["customModelDeploymentArn"], deployment["status"], deployment.get("failureMessage")
+            deployment["customModelDeploymentArn"], deployment["status"], deployment.get("failureMessage"),
+            deployment.get("createdAt"),
         )
 
     def delete_deployment(self, identifier: str) -> None:
         with aws_errors(f"delete custom model deployment {identifier}"):
             self._client.delete_custom_model_deployment(customModelDeploymentIdentifier=identifier)
+
+    def list_serving(self) -> Iterator[ServingSummary]:
+        """Every provisioned throughput and custom model deployment of the account and region."""
+        with aws_errors("list provisioned throughputs"):
+            for page in self._client.get_paginator("list_provisioned_model_throughputs").paginate():
+                for pt in page.get("provisionedModelSummaries", []):
+                    yield ServingSummary(
+                        "provisioned_throughput", pt["provisionedModelArn"], pt["provisionedModelName"], pt["status"],
+                        pt.get("creationTime"),
+                    )
+        with aws_errors("list custom model deployments"):
+            for page in self._client.get_paginator("list_custom_model_deployments").paginate():
+                for deployment in page.get("modelDeploymentSummaries", []):
+                    yield ServingSummary(
+                        "custom_model_deployment", deployment["customModelDeploymentArn"],
+                        deployment["customModelDeploymentName"], deployment["status"], deployment.get("createdAt"),
+                    )
+
+    def tags(self, arn: str) -> dict[str, str]:
+        with aws_errors(f"list tags of {arn}"):
+            response = self._client.list_tags_for_resource(resourceARN=arn)
+        return {tag["key"]: tag["value"] for tag in response.get("tags", [])}

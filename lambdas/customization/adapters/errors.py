@@ -18,8 +18,10 @@ _BY_CODE: dict[str, type[errors.CustomizationError]] = {
     "ResourceNotFoundException": errors.ResourceNotFoundError,
     "NoSuchKey": errors.ResourceNotFoundError,
     "404": errors.ResourceNotFoundError,
+    "ExecutionDoesNotExist": errors.ResourceNotFoundError,
     "AccessDeniedException": errors.AwsAccessDeniedError,
     "AccessDenied": errors.AwsAccessDeniedError,
+    "ConditionalCheckFailedException": errors.ConditionFailedError,
 }
 
 

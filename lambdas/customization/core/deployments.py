@@ -3,42 +3,47 @@ on-demand custom model deployment where the request asks and the model supports 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from customization.core.prepare import run_tags
-from customization.errors import DeploymentFailedError
+from customization.core.prepare import TAG_EXPIRES, run_tags
+from customization.errors import DeploymentFailedError, DeploymentTimeoutError
 from customization.models.steps import DeploymentState, JobState, RunContext
 
 if TYPE_CHECKING:
     from customization.adapters.bedrock import BedrockControl, DeploymentStatus
+    from customization.adapters.ledger import RunLedger
 
 READY = {"provisioned_throughput": "InService", "custom_model_deployment": "Active"}
 
 
-def deploy_model(run: RunContext, job: JobState, *, bedrock: BedrockControl) -> DeploymentState:
+def deploy_model(
+    run: RunContext, job: JobState, *, bedrock: BedrockControl, ledger: RunLedger, now: datetime
+) -> DeploymentState:
     if run.deployment.mode == "none":
         return DeploymentState(kind="none", status="NotRequested")
     if not job.custom_model_arn:
         raise DeploymentFailedError(f"customization job {job.job_name} completed without an output model ARN")
+    # The janitor deletes the deployment after this instant, whatever happens to the run.
+    tags = {**run_tags(run), TAG_EXPIRES: (now + timedelta(hours=run.deployment.max_hours)).strftime("%Y-%m-%dT%H:%M:%SZ")}
     if run.deployment.mode == "on_demand":
-        arn = bedrock.create_deployment(
-            name=run.names.deployment_name,
-            model_arn=job.custom_model_arn,
-            token=run.names.deployment_token,
-            tags=run_tags(run),
+        kind, name = "custom_model_deployment", run.names.deployment_name
+        ledger.intend(run.execution_name, kind, name)
+        arn = bedrock.create_deployment(name=name, model_arn=job.custom_model_arn, token=run.names.deployment_token, tags=tags)
+    else:
+        kind, name = "provisioned_throughput", run.names.provisioned_model_name
+        ledger.intend(run.execution_name, kind, name)
+        arn = bedrock.create_provisioned_throughput(
+            name=name, model_arn=job.custom_model_arn, model_units=run.deployment.model_units,
+            token=run.names.provisioned_token, tags=tags,
         )
-        return DeploymentState(kind="custom_model_deployment", arn=arn, name=run.names.deployment_name, status="Creating")
-    arn = bedrock.create_provisioned_throughput(
-        name=run.names.provisioned_model_name,
-        model_arn=job.custom_model_arn,
-        model_units=run.deployment.model_units,
-        token=run.names.provisioned_token,
-        tags=run_tags(run),
-    )
-    return DeploymentState(kind="provisioned_throughput", arn=arn, name=run.names.provisioned_model_name, status="Creating")
+    ledger.mark(run.execution_name, kind, name, "created", arn)
+    return DeploymentState(kind=kind, arn=arn, name=name, status="Creating")
 
 
-def check_deployment(deployment: DeploymentState, *, bedrock: BedrockControl) -> DeploymentState:
+def check_deployment(
+    run: RunContext, deployment: DeploymentState, *, bedrock: BedrockControl, now: datetime
+) -> DeploymentState:
     if deployment.kind == "none" or not deployment.arn:
         return deployment
     status: DeploymentStatus
@@ -46,8 +51,15 @@ def check_deployment(deployment: DeploymentState, *, bedrock: BedrockControl) ->
         status = bedrock.get_provisioned_throughput(deployment.arn)
     else:
         status = bedrock.get_deployment(deployment.arn)
+    label = f"{deployment.kind.replace('_', ' ')} {deployment.name}"
     if status.status == "Failed":
-        raise DeploymentFailedError(
-            f"{deployment.kind.replace('_', ' ')} {deployment.name} failed: {status.failure_message or 'no reason given'}"
-        )
-    return deployment.model_copy(update={"status": status.status, "ready": status.status == READY[deployment.kind]})
+        raise DeploymentFailedError(f"{label} failed: {status.failure_message or 'no reason given'}")
+    ready = status.status == READY[deployment.kind]
+    if not ready and status.created is not None:
+        minutes = (now - status.created).total_seconds() / 60
+        if minutes > run.timeouts.deployment_ready_minutes:
+            raise DeploymentTimeoutError(
+                f"{label} was not ready after {minutes:.0f} min (limit {run.timeouts.deployment_ready_minutes:g} min); "
+                "it is deleted by Tear Down"
+            )
+    return deployment.model_copy(update={"status": status.status, "ready": ready})

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from customization.adapters.bedrock import JobRequest
 from customization.core.prepare import run_tags
-from customization.errors import JobFailedError, JobStoppedError
+from customization.errors import JobFailedError, JobStoppedError, JobTimeoutError
 from customization.models.steps import JobState, RunContext
 
 if TYPE_CHECKING:
     from customization.adapters.bedrock import BedrockControl
+    from customization.adapters.ledger import RunLedger
+
+JOB = "customization_job"
+CUSTOM_MODEL = "custom_model"
 
 
-def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl) -> JobState:
+def duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledger: RunLedger) -> JobState:
+    ledger.intend(run.execution_name, JOB, run.names.job_name)
     job_arn = bedrock.create_job(
         JobRequest(
             job_name=run.names.job_name,
@@ -29,10 +43,11 @@ def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl) -> Jo
             tags=run_tags(run),
         )
     )
+    ledger.mark(run.execution_name, JOB, run.names.job_name, "created", job_arn)
     return JobState(job_arn=job_arn, job_name=run.names.job_name, status="InProgress")
 
 
-def check_job(job: JobState, *, bedrock: BedrockControl) -> JobState:
+def check_job(run: RunContext, job: JobState, *, bedrock: BedrockControl, ledger: RunLedger, now: datetime) -> JobState:
     status = bedrock.get_job(job.job_arn)
     if status.status == "Failed":
         raise JobFailedError(
@@ -40,6 +55,17 @@ def check_job(job: JobState, *, bedrock: BedrockControl) -> JobState:
         )
     if status.status == "Stopped":
         raise JobStoppedError(f"customization job {job.job_name} was stopped before it completed")
+    if status.status == "Completed" and status.custom_model_arn:
+        ledger.mark(run.execution_name, CUSTOM_MODEL, run.names.custom_model_name, "created", status.custom_model_arn)
+    elif status.status == "InProgress" and status.created is not None:
+        elapsed = (now - status.created).total_seconds()
+        if elapsed > run.timeouts.job_hours * 3600:
+            bedrock.stop_job(status.job_arn)
+            ledger.mark(run.execution_name, JOB, job.job_name, "stopped", status.job_arn)
+            raise JobTimeoutError(
+                f"customization job {job.job_name} ran {duration(elapsed)}, past the request's limit of "
+                f"{duration(run.timeouts.job_hours * 3600)}; it has been stopped"
+            )
     return JobState(
         job_arn=status.job_arn, job_name=job.job_name, status=status.status, custom_model_arn=status.custom_model_arn
     )

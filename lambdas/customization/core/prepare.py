@@ -16,11 +16,13 @@ from customization.models.steps import RunContext, ValidateRequestInput, Waits
 from customization.registry import load_registry
 
 if TYPE_CHECKING:
+    from customization.adapters.ledger import RunLedger
     from customization.adapters.storage import ObjectStore
     from customization.settings import Settings
 
 TAG_EXECUTION = "bedrock-customize:execution"
 TAG_STACK = "bedrock-customize:stack"
+TAG_EXPIRES = "bedrock-customize:expires-at"
 DATA_ROLES = {"training_data": "training", "validation_data": "validation", "test_data": "test"}
 
 
@@ -51,7 +53,9 @@ def s3_source(role: str, uri: str, store: ObjectStore) -> DatasetSource:
     return DatasetSource(role=role, name=uri, lines=lambda: store.iter_lines(uri), size_bytes=size, bucket=split_s3_uri(uri)[0])
 
 
-def prepare_run(event: ValidateRequestInput, settings: Settings, store: ObjectStore) -> tuple[RunContext, dict[str, Any]]:
+def prepare_run(
+    event: ValidateRequestInput, settings: Settings, store: ObjectStore, ledger: RunLedger
+) -> tuple[RunContext, dict[str, Any]]:
     request = parse_request(event.request, bucket=settings.BUCKET_NAME)
     model = load_registry().resolve(request.base_model)
     customization = model.customization(request.customization_type)
@@ -115,7 +119,13 @@ def prepare_run(event: ValidateRequestInput, settings: Settings, store: ObjectSt
             if request.wait_seconds.deployment is not None
             else settings.DEFAULT_DEPLOYMENT_WAIT_SECONDS,
         ),
+        timeouts=request.timeouts,
         records={r.role: r.records for r in reports},
         estimated_training_tokens=by_role["training"].estimated_tokens,
+    )
+    # What the cleanup of an aborted or timed-out run needs, since no state payload reaches it.
+    ledger.record_run(
+        run.execution_name,
+        {"stack": run.stack_name, "delete_custom_model": run.teardown.delete_custom_model, "base_model": run.base_model_id},
     )
     return run, report

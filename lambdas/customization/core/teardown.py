@@ -1,13 +1,13 @@
-"""Tear Down: delete what the run created, whatever point it reached.
+"""Tear Down and the cleanup of runs that skipped it: delete what the ledger says a run
+created, whatever point it reached.
 
-Resource names are derived from the execution name, so Tear Down finds a deployment or job
-even when the step that created it crashed before reporting it. "Not found" counts as
-already deleted, which makes Tear Down safe to run twice."""
+"Not found" counts as already deleted, so every path is safe to run twice. The same function
+serves the Tear Down state (with the state payload) and the cleanup that an execution's
+ABORTED, TIMED_OUT or FAILED event triggers (with only the execution's name)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from customization.errors import ResourceNotFoundError
@@ -15,8 +15,10 @@ from customization.models.steps import RunFailure, StepInput, TeardownOutcome
 
 if TYPE_CHECKING:
     from customization.adapters.bedrock import BedrockControl
+    from customization.adapters.ledger import LedgerEntry, RunLedger
 
-ACTIVE_JOB_STATES = {"InProgress"}
+ACTIVE_JOB_STATES = {"InProgress", "Stopping"}
+SERVING = ("provisioned_throughput", "custom_model_deployment")
 
 
 def readable_failure(error: dict[str, Any]) -> RunFailure:
@@ -33,38 +35,76 @@ def readable_failure(error: dict[str, Any]) -> RunFailure:
     return RunFailure(error=name, cause=cause or name)
 
 
-def tear_down(state: StepInput, *, bedrock: BedrockControl) -> TeardownOutcome:
-    run = state.run
-    outcome = TeardownOutcome(deleted=[], already_gone=[], stopped=[])
+def clean_up_run(
+    execution: str, *, delete_custom_model: bool, ledger: RunLedger, bedrock: BedrockControl
+) -> TeardownOutcome:
+    outcome = TeardownOutcome(deleted=[], already_gone=[], stopped=[], retained=[])
+    entries = ledger.entries(execution)
+    # Serving resources first: they bill by the hour.
+    for entry in sorted(entries, key=lambda e: e.kind not in SERVING):
+        if not entry.open:
+            continue
+        if entry.kind in SERVING:
+            _delete(entry, _serving_delete(entry.kind, bedrock), ledger, outcome)
+        elif entry.kind == "customization_job":
+            _stop_job(entry, ledger, bedrock, outcome)
+        elif entry.kind == "custom_model":
+            if delete_custom_model:
+                _delete(entry, bedrock.delete_custom_model, ledger, outcome)
+            else:
+                outcome.retained.append({"type": entry.kind, "id": entry.name})
+    return outcome
 
-    def delete(kind: str, identifier: str, action: Callable[[str], None], *, known: bool) -> None:
-        try:
-            action(identifier)
-        except ResourceNotFoundError:
-            if known:
-                outcome.already_gone.append({"type": kind, "id": identifier})
-            return
-        outcome.deleted.append({"type": kind, "id": identifier})
 
-    known_deployment = state.deployment is not None and state.deployment.arn is not None
-    if run.deployment.mode == "provisioned":
-        delete("provisioned_throughput", run.names.provisioned_model_name,
-               bedrock.delete_provisioned_throughput, known=known_deployment)
-    elif run.deployment.mode == "on_demand":
-        delete("custom_model_deployment", run.names.deployment_name, bedrock.delete_deployment, known=known_deployment)
+def _serving_delete(kind: str, bedrock: BedrockControl) -> Any:
+    return bedrock.delete_provisioned_throughput if kind == "provisioned_throughput" else bedrock.delete_deployment
 
+
+def _delete(entry: LedgerEntry, action: Any, ledger: RunLedger, outcome: TeardownOutcome) -> None:
+    resource = {"type": entry.kind, "id": entry.name}
     try:
-        job = bedrock.get_job(run.names.job_name)
+        action(entry.arn or entry.name)
     except ResourceNotFoundError:
-        job = None
-    if job is not None and job.status in ACTIVE_JOB_STATES:
-        bedrock.stop_job(run.names.job_name)
-        outcome.stopped.append({"type": "customization_job", "id": run.names.job_name})
+        ledger.mark(entry.execution, entry.kind, entry.name, "gone")
+        if entry.status == "created":
+            outcome.already_gone.append(resource)
+        return
+    ledger.mark(entry.execution, entry.kind, entry.name, "deleted")
+    outcome.deleted.append(resource)
 
-    if run.teardown.delete_custom_model:
-        delete("custom_model", run.names.custom_model_name, bedrock.delete_custom_model,
-               known=state.job is not None and state.job.custom_model_arn is not None)
 
+def _stop_job(entry: LedgerEntry, ledger: RunLedger, bedrock: BedrockControl, outcome: TeardownOutcome) -> None:
+    try:
+        job = bedrock.get_job(entry.arn or entry.name)
+    except ResourceNotFoundError:
+        ledger.mark(entry.execution, entry.kind, entry.name, "gone")
+        return
+    if job.status in ACTIVE_JOB_STATES:
+        if job.status == "InProgress":
+            bedrock.stop_job(job.job_arn)
+        ledger.mark(entry.execution, entry.kind, entry.name, "stopped", job.job_arn)
+        outcome.stopped.append({"type": entry.kind, "id": entry.name})
+    else:
+        ledger.mark(entry.execution, entry.kind, entry.name, "finished", job.job_arn)
+
+
+def tear_down(state: StepInput, *, ledger: RunLedger, bedrock: BedrockControl) -> TeardownOutcome:
+    """The Tear Down state: clean up from the ledger, and turn a caught error into the
+    readable failure the final state reports."""
+    outcome = clean_up_run(
+        state.run.execution_name, delete_custom_model=state.run.teardown.delete_custom_model, ledger=ledger, bedrock=bedrock
+    )
     if state.error:
         outcome.failure = readable_failure(state.error)
     return outcome
+
+
+def clean_up_after(execution_name: str, *, ledger: RunLedger, bedrock: BedrockControl) -> TeardownOutcome | None:
+    """For an execution that ended ABORTED, TIMED_OUT or FAILED (possibly without running
+    Tear Down): None when the run never got past validation (nothing was recorded)."""
+    settings = ledger.run_settings(execution_name)
+    if settings is None:
+        return None
+    return clean_up_run(
+        execution_name, delete_custom_model=bool(settings.get("delete_custom_model")), ledger=ledger, bedrock=bedrock
+    )

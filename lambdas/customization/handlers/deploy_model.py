@@ -1,10 +1,10 @@
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization.adapters import get_bedrock
+from customization.adapters import get_bedrock, get_ledger
 from customization.core.deployments import deploy_model
-from customization.errors import RequestInvalidError
 from customization.models.steps import StepInput
 from customization.observability import logger, tracer
 
@@ -13,8 +13,6 @@ from customization.observability import logger, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = StepInput.model_validate(event)
-    if state.job is None:
-        raise RequestInvalidError("Deploy Model needs the completed job")
-    deployment = deploy_model(state.run, state.job, bedrock=get_bedrock())
+    deployment = deploy_model(state.run, state.require_job(), bedrock=get_bedrock(), ledger=get_ledger(), now=datetime.now(UTC))
     logger.info("deployment requested", kind=deployment.kind, arn=deployment.arn)
     return deployment.model_dump(mode="json")

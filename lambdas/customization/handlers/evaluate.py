@@ -4,7 +4,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization.adapters import get_runtime, get_store
 from customization.core.assess import evaluate_run
-from customization.errors import RequestInvalidError
 from customization.models.steps import StepInput
 from customization.observability import logger, tracer
 
@@ -13,8 +12,6 @@ from customization.observability import logger, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = StepInput.model_validate(event)
-    if state.deployment is None:
-        raise RequestInvalidError("Evaluate needs the deployment that Deploy Model recorded")
-    summary = evaluate_run(state.run, state.deployment, runtime=get_runtime(), store=get_store())
+    summary = evaluate_run(state.run, state.require_deployment(), runtime=get_runtime(), store=get_store())
     logger.info("evaluation finished", verdict=summary.verdict)
     return summary.model_dump(mode="json")

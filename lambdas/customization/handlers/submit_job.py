@@ -2,7 +2,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization.adapters import get_bedrock
+from customization.adapters import get_bedrock, get_ledger
 from customization.core.jobs import submit_job
 from customization.models.steps import StepInput
 from customization.observability import logger, tracer
@@ -13,6 +13,6 @@ from customization.settings import get_settings
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = StepInput.model_validate(event)
-    job = submit_job(state.run, role_arn=get_settings().BEDROCK_ROLE_ARN, bedrock=get_bedrock())
+    job = submit_job(state.run, role_arn=get_settings().BEDROCK_ROLE_ARN, bedrock=get_bedrock(), ledger=get_ledger())
     logger.info("customization job submitted", job_arn=job.job_arn)
     return job.model_dump(mode="json")

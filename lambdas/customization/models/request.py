@@ -34,6 +34,10 @@ class DeploymentSettings(_Strict):
         "none: skip deployment and evaluation",
     )
     model_units: int = Field(1, ge=1, le=100, description="model units of the provisioned throughput")
+    max_hours: float = Field(
+        8, gt=0, le=24 * 7,
+        description="hard limit: the janitor deletes the deployment this many hours after its creation, whatever the run does",
+    )
 
 
 class EvaluationSettings(_Strict):
@@ -55,6 +59,13 @@ class WaitSeconds(_Strict):
     deployment: int | None = Field(None, ge=0, le=86_400, description="seconds between deployment polls")
 
 
+class Timeouts(_Strict):
+    job_hours: float = Field(24, gt=0, le=24 * 30, description="a job running longer is stopped and the run torn down")
+    deployment_ready_minutes: float = Field(
+        90, gt=0, le=24 * 60, description="a deployment not ready by then is deleted and the run fails"
+    )
+
+
 class CustomizationRequest(_Strict):
     """One customization run. Unknown fields are rejected."""
 
@@ -69,6 +80,7 @@ class CustomizationRequest(_Strict):
     teardown: TeardownSettings = Field(default_factory=TeardownSettings)  # type: ignore[arg-type]
     budget: BudgetSettings = Field(default_factory=BudgetSettings)  # type: ignore[arg-type]
     wait_seconds: WaitSeconds = Field(default_factory=WaitSeconds)  # type: ignore[arg-type]
+    timeouts: Timeouts = Field(default_factory=Timeouts)  # type: ignore[arg-type]
 
     @field_validator("training_data", "validation_data", "test_data")
     @classmethod

@@ -11,11 +11,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from customization.core.naming import RunNames
+from customization.errors import RequestInvalidError
 from customization.models.request import (
     BudgetSettings,
     DeploymentSettings,
     EvaluationSettings,
     TeardownSettings,
+    Timeouts,
 )
 from customization.registry import CustomizationType, DataFormat
 
@@ -58,6 +60,7 @@ class RunContext(_Contract):
     teardown: TeardownSettings
     budget: BudgetSettings
     wait_seconds: Waits
+    timeouts: Timeouts
     records: dict[str, int]
     estimated_training_tokens: int
 
@@ -113,6 +116,7 @@ class TeardownOutcome(_Contract):
     deleted: list[dict[str, str]]
     already_gone: list[dict[str, str]]
     stopped: list[dict[str, str]]
+    retained: list[dict[str, str]] = []
     failure: RunFailure | None = None
 
 
@@ -121,3 +125,13 @@ class StepInput(_Input):
     job: JobState | None = None
     deployment: DeploymentState | None = None
     error: dict[str, Any] | None = None
+
+    def require_job(self) -> JobState:
+        if self.job is None:
+            raise RequestInvalidError("this step needs the job that Submit Job recorded in $.job")
+        return self.job
+
+    def require_deployment(self) -> DeploymentState:
+        if self.deployment is None:
+            raise RequestInvalidError("this step needs the deployment that Deploy Model recorded in $.deployment")
+        return self.deployment

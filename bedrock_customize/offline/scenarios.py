@@ -1,0 +1,66 @@
+"""Named offline scenarios: the happy path and the ways a run goes wrong, each with the status
+it must end in. Every one must leave nothing running (`resources.leaked` empty)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bedrock_customize.offline.simulator import Faults
+from infra import constants as c
+
+
+@dataclass(frozen=True)
+class Scenario:
+    description: str
+    expected_status: str
+    faults: Callable[[], Faults] = Faults
+    crashes: dict[str, str] = field(default_factory=dict)
+    request: dict[str, Any] = field(default_factory=dict)
+    abort_when: Callable[[list[str]], bool] | None = None
+    job_polls: int = 2
+    deployment_polls: int = 1
+
+
+def _entered(state: str, times: int = 1) -> Callable[[list[str]], bool]:
+    return lambda states: states.count(state) >= times
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "happy": Scenario("the whole lifecycle succeeds", "SUCCEEDED"),
+    "job-failed": Scenario(
+        "Bedrock fails the customization job", "FAILED",
+        faults=lambda: Faults(job_failure_message="Training data validation failed: record 17 exceeds the token limit"),
+    ),
+    "job-stopped": Scenario(
+        "someone stops the job outside the pipeline", "FAILED", faults=lambda: Faults(job_stopped_by_someone=True)
+    ),
+    "deployment-failed": Scenario(
+        "the provisioned throughput fails to come up", "FAILED",
+        faults=lambda: Faults(deployment_failure_message="Insufficient capacity for the requested model units"),
+    ),
+    "evaluate-crash": Scenario(
+        "the Evaluate step crashes after the deployment exists", "FAILED",
+        crashes={c.EVALUATE: "the evaluation process was killed (SIMULATED crash)"},
+    ),
+    "throttled": Scenario(
+        "every Bedrock call is throttled once, then succeeds on retry", "SUCCEEDED",
+        faults=lambda: Faults(throttle_every_call_once=True),
+    ),
+    "abort-during-job": Scenario(
+        "the execution is stopped by hand while the job trains", "ABORTED",
+        abort_when=_entered(c.WAIT_FOR_JOB, 2), job_polls=50, request={"wait_seconds": {"job": 1}},
+    ),
+    "abort-during-evaluation": Scenario(
+        "the execution is stopped by hand during the evaluation", "ABORTED", abort_when=_entered(c.EVALUATE),
+    ),
+    "job-timeout": Scenario(
+        "the job runs past the request's time limit", "FAILED",
+        job_polls=1000, request={"wait_seconds": {"job": 1}, "timeouts": {"job_hours": 0.0004}},
+    ),
+    "teardown-retry": Scenario(
+        "the first delete fails transiently, beyond the SDK's own retries", "SUCCEEDED",
+        faults=lambda: Faults(failing_deletes=5),
+    ),
+}

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+
+class RunLedgerTable(Construct):
+    """The run ledger: one item per resource a run creates, keyed by execution name and
+    `<type>#<name>`, plus a `run` item with the run's cleanup options.
+
+    DynamoDB because the ledger needs conditional writes (an intent is written once, before
+    the create call), strongly consistent reads (Tear Down must see the intent written a step
+    earlier), a TTL (items expire 90 days after their last change) and no servers to run.
+    Point-in-time recovery is on; the table is retained with the stack's data.
+    Exposes `table`."""
+
+    def __init__(self, scope: Construct, id_: str) -> None:
+        super().__init__(scope, id_)
+        self.table = dynamodb.TableV2(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(name="execution", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="resource", type=dynamodb.AttributeType.STRING),
+            billing=dynamodb.Billing.on_demand(),
+            time_to_live_attribute="expires",
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )

@@ -1,0 +1,26 @@
+"""EventBridge events the functions receive."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ExecutionDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    execution_arn: str = Field(alias="executionArn")
+    state_machine_arn: str = Field(alias="stateMachineArn")
+    name: str
+    status: Literal["ABORTED", "TIMED_OUT", "FAILED", "SUCCEEDED", "RUNNING", "PENDING_REDRIVE"]
+
+
+class ExecutionStatusChange(BaseModel):
+    """`Step Functions Execution Status Change` from aws.states."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    source: Literal["aws.states"]
+    detail_type: Literal["Step Functions Execution Status Change"] = Field(alias="detail-type")
+    detail: ExecutionDetail
