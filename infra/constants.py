@@ -21,6 +21,8 @@ EVALUATE = "Evaluate"
 TEAR_DOWN = "Tear Down"
 RUN_FAILED_CHOICE = "Run Failed?"
 RUN_FAILED = "Run Failed"
+TEAR_DOWN_FAILED = "Tear Down Failed"
+CLEANUP_PENDING = "Cleanup Pending"
 RUN_SUCCEEDED = "Run Succeeded"
 
 
@@ -52,7 +54,6 @@ EVENT_HANDLERS = (
 )
 # Execution outcomes that skip the state machine's Catch (or follow a failed Tear Down).
 CLEANUP_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")
-METRICS_NAMESPACE = "BedrockCustomize"
 
 # Errors the state machine retries with backoff; class names from customization/errors.py.
 RETRYABLE_ERRORS = ("ThrottlingError", "ServiceUnavailableError")

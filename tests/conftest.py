@@ -19,6 +19,10 @@ os.environ.update(
 )
 os.environ.pop("AWS_PROFILE", None)
 
+# Bind the handlers' logger to the session's output once, before any test captures and closes
+# a stream of its own.
+import customization.observability  # noqa: E402, F401
+
 
 @dataclass
 class FakeLambdaContext:

@@ -205,7 +205,23 @@ class OfflineEngine:
         return arn, bucket, state_by_function
 
     @contextmanager
-    def _in_process_lambdas(self, state_by_function: dict[str, str], crashes: dict[str, str], calls: list[str]) -> Iterator[None]:
+    def _in_process_lambdas(
+        self, state_by_function: dict[str, str], crashes: dict[str, str | Exception], calls: list[str], region: str
+    ) -> Iterator[None]:
+        """Every invocation runs the function's real handler in this process. Handlers run in
+        the interpreter's threads and the caller's at once, so the environment is set once for
+        the session (the functions' variables together) and every handler module is imported
+        up front, never concurrently."""
+        functions = boto3.client("lambda", region_name=region).list_functions()["Functions"]
+        environment: dict[str, str] = {}
+        for function in functions:
+            environment.update(function.get("Environment", {}).get("Variables", {}))
+        handlers = {}
+        with mock.patch.dict(os.environ, environment):
+            for function in functions:
+                module_name, attribute = function["Handler"].rsplit(".", 1)
+                handlers[function["FunctionName"]] = getattr(importlib.import_module(module_name), attribute)
+
         def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any) -> bytes:
             function = backend.get_function(function_name, qualifier)
             state = state_by_function.get(function.function_name, function.function_name)
@@ -214,17 +230,15 @@ class OfflineEngine:
             context = FakeContext(function.function_name, function.memory_size, function.function_arn)
             try:
                 if state in crashes:
-                    raise InjectedCrash(crashes[state])
-                module_name, attribute = function.handler.rsplit(".", 1)
-                with mock.patch.dict(os.environ, function.environment_vars):
-                    handler = getattr(importlib.import_module(module_name), attribute)
-                    result = handler(event, context)
+                    injected = crashes[state]
+                    raise injected if isinstance(injected, Exception) else InjectedCrash(injected)
+                result = handlers[function.function_name](event, context)
             except Exception as exc:  # noqa: BLE001 - reported as Lambda reports an unhandled error
                 response_headers["x-amz-function-error"] = "Unhandled"
                 return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []}).encode()
             return json.dumps(result).encode()
 
-        with mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
+        with mock.patch.dict(os.environ, environment), mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
             yield
 
     @contextmanager
@@ -258,7 +272,7 @@ class OfflineEngine:
         *,
         region: str,
         faults: sim.Faults | None = None,
-        crashes: dict[str, str] | None = None,
+        crashes: dict[str, str | Exception] | None = None,
         job_polls: int = 2,
         deployment_polls: int = 1,
     ) -> Iterator[Session]:
@@ -283,7 +297,7 @@ class OfflineEngine:
             template = Template.load(self.template_path, account=DEFAULT_ACCOUNT_ID, region=region,
                                      stack_name=self.template_path.name.removesuffix(".template.json"))
             machine_arn, bucket, state_by_function = self._deploy(template, region)
-            with self._in_process_lambdas(state_by_function, crashes or {}, calls):
+            with self._in_process_lambdas(state_by_function, crashes or {}, calls, region):
                 yield Session(self, template, region, machine_arn, bucket, state_by_function, simulated, calls)
             adapters.reset_clients()
 
@@ -294,7 +308,7 @@ class OfflineEngine:
         execution_name: str,
         datasets: dict[str, Path] | None = None,
         faults: sim.Faults | None = None,
-        crashes: dict[str, str] | None = None,
+        crashes: dict[str, str | Exception] | None = None,
         job_polls: int = 2,
         deployment_polls: int = 1,
         abort_when: Callable[[list[str]], bool] | None = None,

@@ -16,7 +16,7 @@ class Scenario:
     description: str
     expected_status: str
     faults: Callable[[], Faults] = Faults
-    crashes: dict[str, str] = field(default_factory=dict)
+    crashes: dict[str, str | Exception] = field(default_factory=dict)
     request: dict[str, Any] = field(default_factory=dict)
     abort_when: Callable[[list[str]], bool] | None = None
     job_polls: int = 2
@@ -54,6 +54,7 @@ SCENARIOS: dict[str, Scenario] = {
     ),
     "abort-during-evaluation": Scenario(
         "the execution is stopped by hand during the evaluation", "ABORTED", abort_when=_entered(c.EVALUATE),
+        faults=lambda: Faults(converse_delay_seconds=0.2),
     ),
     "job-timeout": Scenario(
         "the job runs past the request's time limit", "FAILED",

@@ -28,6 +28,7 @@ import math
 import random
 import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class Faults:
     deployment_failure_message: str | None = None
     throttle_every_call_once: bool = False  # each call's first attempt is throttled; the retry succeeds
     failing_deletes: int = 0  # the first N delete calls answer ServiceUnavailableException
+    converse_delay_seconds: float = 0.0  # each model answer takes this long
 
 
 @dataclass
@@ -162,6 +164,8 @@ class SimulatedBedrock:
     # -- dispatch ----------------------------------------------------------------------
 
     def call(self, operation: OperationModel, params: dict[str, Any]) -> dict[str, Any]:
+        if operation.name == "Converse" and self.faults.converse_delay_seconds:
+            time.sleep(self.faults.converse_delay_seconds)  # outside the lock: other calls go on meanwhile
         with self._lock:
             self.calls.append(operation.name)
             try:

@@ -67,17 +67,27 @@ class LifecycleWorkflow(Construct):
         evaluate = task(c.EVALUATE, "$.evaluation")
         tear_down = task(c.TEAR_DOWN, "$.teardown")
 
+        def fail_with_message(read_state: str, fail_state: str) -> sfn.Pass:
+            """Ends the run with the failed step's own message instead of its JSON error document."""
+            read = sfn.Pass(
+                self,
+                read_state,
+                parameters={"error.$": "$.error.Error", "detail.$": "States.StringToJson($.error.Cause)"},
+                result_path="$.failure",
+            )
+            read.next(sfn.Fail(self, fail_state, error_path="$.failure.error", cause_path="$.failure.detail.errorMessage"))
+            return read
+
         # Nothing exists before Submit Job: a failed validation (a rejected request or dataset,
-        # or a step that kept failing) ends the run with the step's own message.
-        not_started = sfn.Pass(
-            self,
-            c.VALIDATION_FAILED,
-            parameters={"error.$": "$.error.Error", "detail.$": "States.StringToJson($.error.Cause)"},
-            result_path="$.rejection",
-        ).next(
-            sfn.Fail(self, c.RUN_NOT_STARTED, error_path="$.rejection.error", cause_path="$.rejection.detail.errorMessage")
+        # or a step that kept failing) ends the run there.
+        validate.add_catch(
+            fail_with_message(c.VALIDATION_FAILED, c.RUN_NOT_STARTED), errors=[sfn.Errors.ALL], result_path="$.error"
         )
-        validate.add_catch(not_started, errors=[sfn.Errors.ALL], result_path="$.error")
+        # A failed Tear Down ends the run FAILED; the execution-status rule then runs the same
+        # cleanup again from the ledger.
+        tear_down.add_catch(
+            fail_with_message(c.TEAR_DOWN_FAILED, c.CLEANUP_PENDING), errors=[sfn.Errors.ALL], result_path="$.error"
+        )
         for state in (submit, check_job, deploy, check_deployment, evaluate):
             state.add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
 

@@ -2,6 +2,8 @@
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-logger = Logger()
+METRICS_NAMESPACE = "BedrockCustomize"
+
+logger = Logger()  # service name from POWERTOOLS_SERVICE_NAME, set by the stack
 tracer = Tracer()
-metrics = Metrics()
+metrics = Metrics(namespace=METRICS_NAMESPACE)

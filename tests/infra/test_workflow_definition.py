@@ -44,6 +44,12 @@ def test_every_error_after_submit_job_goes_through_tear_down(definition):
     assert states[c.RUN_FAILED]["CausePath"] == "$.teardown.failure.cause"
 
 
+def test_a_failed_tear_down_ends_the_run_with_a_readable_message(definition):
+    (catch,) = definition["States"][c.TEAR_DOWN]["Catch"]
+    assert catch["Next"] == c.TEAR_DOWN_FAILED
+    assert definition["States"][c.CLEANUP_PENDING]["CausePath"] == "$.failure.detail.errorMessage"
+
+
 def test_a_rejected_request_ends_before_anything_is_created(definition):
     (catch,) = definition["States"][c.VALIDATE_REQUEST]["Catch"]
     assert catch["ErrorEquals"] == ["States.ALL"]

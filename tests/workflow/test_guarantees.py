@@ -1,0 +1,69 @@
+"""No billable resource outlives its run: every scenario, every injected failure, the
+janitor, and steps that run twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from bedrock_customize.offline.scenarios import SCENARIOS
+from customization.errors import ThrottlingError
+from infra import constants as c
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_every_scenario_ends_as_it_should_with_nothing_leaked(runner, name):
+    scenario = SCENARIOS[name]
+    result = runner.run(
+        "nova-lite", request=scenario.request, faults=scenario.faults(), crashes=scenario.crashes,
+        abort_when=scenario.abort_when, job_polls=scenario.job_polls, deployment_polls=scenario.deployment_polls,
+    )
+    assert result.status == scenario.expected_status, result.error
+    assert result.resources["leaked"] == []
+    if result.status in c.CLEANUP_STATUSES:
+        assert result.cleanup is not None and result.cleanup["status"] == result.status
+
+
+def test_the_throttled_scenario_really_throttled_every_call(runner):
+    scenario = SCENARIOS["throttled"]
+    result = runner.run("nova-lite", faults=scenario.faults())
+    assert result.status == "SUCCEEDED"
+    calls, injected = result.simulator.calls, result.simulator.injected
+    assert len(injected) * 2 == len(calls)  # every call's first attempt was throttled, its retry answered
+    assert {entry.split(" on ")[1] for entry in injected} == set(calls)
+
+
+def test_an_aborted_job_is_stopped_by_the_cleanup(runner):
+    scenario = SCENARIOS["abort-during-job"]
+    result = runner.run("nova-lite", request=scenario.request, abort_when=scenario.abort_when, job_polls=50)
+    assert result.status == "ABORTED" and c.TEAR_DOWN not in result.states
+    assert [e["event"] for e in result.simulator.ledger if e["type"] == "customization_job"] == ["created", "stopped"]
+    assert result.cleanup["cleanup"]["stopped"] == [{"type": "customization_job", "id": f"job-{result.execution_name}"}]
+
+
+def test_a_job_past_its_time_limit_is_stopped_and_the_run_torn_down(runner):
+    scenario = SCENARIOS["job-timeout"]
+    result = runner.run("nova-lite", request=scenario.request, job_polls=1000)
+    assert result.status == "FAILED" and result.error["error"] == "JobTimeoutError"
+    assert "past the request's limit of 1 s; it has been stopped" in result.error["cause"]
+
+
+TASKS = [step.state for step in c.STEPS]
+
+
+@pytest.mark.parametrize("state", TASKS)
+@pytest.mark.parametrize("failure", ["exception", "throttling"])
+def test_failure_injection_matrix(runner, state, failure):
+    injected = RuntimeError(f"injected failure in {state}") if failure == "exception" else ThrottlingError(
+        f"Rate exceeded in {state} (injected, persistent)"
+    )
+    result = runner.run("nova-lite", crashes={state: injected})
+
+    assert result.status == "FAILED"
+    assert result.resources["leaked"] == [], result.resources
+    assert not [r for r in result.resources["created"] if r["type"] == "provisioned_throughput"
+                and r not in result.resources["deleted"]]
+    expected = type(injected).__name__
+    assert result.error["error"] == expected
+    assert str(injected) in result.error["cause"] and not result.error["cause"].startswith("{")
+    if failure == "throttling":
+        assert result.handler_calls.count(state) == 3  # retried twice (stage `local`), then given up
