@@ -110,3 +110,43 @@ def test_a_standard_state_machine_with_full_logging_tracing_and_a_timeout(templa
 def test_outputs_name_the_state_machine_and_the_bucket(template):
     outputs = template.find_outputs("*")
     assert {"StateMachineArn", "BucketName"} <= set(outputs)
+
+
+def test_the_run_ledger_is_a_dynamodb_table_with_ttl_and_point_in_time_recovery(template):
+    template.has_resource_properties(
+        "AWS::DynamoDB::GlobalTable",
+        {
+            "KeySchema": [{"AttributeName": "execution", "KeyType": "HASH"}, {"AttributeName": "resource", "KeyType": "RANGE"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True},
+            "Replicas": [Match.object_like({"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}})],
+        },
+    )
+
+
+def test_executions_that_skip_tear_down_trigger_the_cleanup(template_dict):
+    rules = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    (status_rule,) = [r for r in rules if "EventPattern" in r]
+    pattern = status_rule["EventPattern"]
+    assert pattern["source"] == ["aws.states"]
+    assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
+    assert sorted(pattern["detail"]["status"]) == ["ABORTED", "FAILED", "TIMED_OUT"]
+    assert list(pattern["detail"]["stateMachineArn"][0]) == ["Ref"]  # this stack's machine only
+    target = status_rule["Targets"][0]["Arn"]["Fn::GetAtt"][0]
+    handler = template_dict["Resources"][target]["Properties"]["Handler"]
+    assert handler == "customization.handlers.clean_up_run.handler"
+
+
+def test_the_janitor_runs_on_the_stage_schedule_and_may_read_executions(template_dict):
+    rules = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    (schedule,) = [r for r in rules if "ScheduleExpression" in r]
+    assert schedule["ScheduleExpression"] == "rate(1 hour)"
+    target = schedule["Targets"][0]["Arn"]["Fn::GetAtt"][0]
+    janitor = template_dict["Resources"][target]["Properties"]
+    assert janitor["Handler"] == "customization.handlers.janitor.handler"
+    assert "STATE_MACHINE_ARN" in janitor["Environment"]["Variables"]
+    policies = [r["Properties"]["PolicyDocument"]["Statement"] for r in template_dict["Resources"].values()
+                if r["Type"] == "AWS::IAM::Policy" and {"Ref": janitor["Role"]["Fn::GetAtt"][0]} in r["Properties"]["Roles"]]
+    actions = {a for statements in policies for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert {"states:DescribeExecution", "bedrock:DeleteProvisionedModelThroughput", "bedrock:ListTagsForResource"} <= actions
+    assert not any(a.startswith("bedrock:Create") for a in actions)

@@ -47,6 +47,20 @@ def test_defaults_fill_everything_but_the_data():
         ({"base_model": "haiku", "hyperparameters": {"earlyStoppingPatience": 3}}, "request", "early stopping needs validation_data"),
         ({"base_model": "llama3.2-1b", "deployment": {"mode": "on_demand"}}, "request", "does not support on-demand"),
         ({"base_model": "titan-lite", "hyperparameters": {"batchSize": 65}}, "request", "batchSize: 65 is outside"),
+        ({"base_model": None}, "base_model", "Input should be a valid string"),
+        ({"customization_type": "fine_tuning"}, "customization_type", "Input should be 'FINE_TUNING'"),
+        ({"hyperparameters": {"learningRate": "fast"}}, "request", "learningRate: expected a number"),
+        ({"hyperparameters": {"epochCount": 2.5}}, "request", "epochCount: expected an integer"),
+        ({"hyperparameters": ["epochCount", 2]}, "hyperparameters", "valid dictionary"),
+        ({"training_data": "s3://bucket-only"}, "training_data", "expected an s3://bucket/key URI"),
+        ({"deployment": {"model_units": -3}}, "deployment.model_units", "greater than or equal to 1"),
+        ({"deployment": {"max_hours": 0}}, "deployment.max_hours", "greater than 0"),
+        ({"timeouts": {"job_hours": 0}}, "timeouts.job_hours", "greater than 0"),
+        ({"timeouts": {"deployment_ready_minutes": -5}}, "timeouts.deployment_ready_minutes", "greater than 0"),
+        ({"evaluation": {"temperature": 2}}, "evaluation.temperature", "less than or equal to 1"),
+        ({"wait_seconds": {"deployment": -10}}, "wait_seconds.deployment", "greater than or equal to 0"),
+        ({"wait_seconds": {"job": 100_000}}, "wait_seconds.job", "less than or equal to 86400"),
+        ({"deployment": {"mode": "provisioned", "commitment": "OneMonth"}}, "deployment.commitment", "Extra inputs"),
     ],
 )
 def test_bad_requests_are_rejected_naming_the_field(change, field, message):
@@ -69,3 +83,8 @@ def test_the_bundled_example_request_fits_the_schema_once_uploaded():
     example = json.loads((Path(__file__).parents[2] / "examples/requests/nova-lite-summarization.json").read_text())
     uploaded = {**example, **{k: f"s3://{BUCKET}/{v}" for k, v in example.items() if k.endswith("_data")}}
     assert parse_request(uploaded, bucket=BUCKET).base_model == "nova-lite"
+
+
+def test_there_are_at_least_thirty_rejection_cases():
+    cases = test_bad_requests_are_rejected_naming_the_field.pytestmark[0].args[1]
+    assert len(cases) >= 30
