@@ -67,3 +67,14 @@ def test_failure_injection_matrix(runner, state, failure):
     assert str(injected) in result.error["cause"] and not result.error["cause"].startswith("{")
     if failure == "throttling":
         assert result.handler_calls.count(state) == 3  # retried twice (stage `local`), then given up
+
+
+def test_a_deployment_not_ready_in_time_is_deleted(runner):
+    result = runner.run(
+        "nova-lite", deployment_polls=1000,
+        request={"wait_seconds": {"deployment": 1}, "timeouts": {"deployment_ready_minutes": 0.02}},
+    )
+    assert result.status == "FAILED" and result.error["error"] == "DeploymentTimeoutError"
+    assert "was not ready after" in result.error["cause"]
+    assert [r["type"] for r in result.resources["deleted"]] == ["provisioned_throughput"]
+    assert result.resources["leaked"] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from customization.core.durations import duration
 from customization.core.prepare import TAG_EXPIRES, run_tags
 from customization.errors import DeploymentFailedError, DeploymentTimeoutError
 from customization.models.steps import DeploymentState, JobState, RunContext
@@ -56,10 +57,10 @@ def check_deployment(
         raise DeploymentFailedError(f"{label} failed: {status.failure_message or 'no reason given'}")
     ready = status.status == READY[deployment.kind]
     if not ready and status.created is not None:
-        minutes = (now - status.created).total_seconds() / 60
-        if minutes > run.timeouts.deployment_ready_minutes:
+        elapsed = (now - status.created).total_seconds()
+        if elapsed > run.timeouts.deployment_ready_minutes * 60:
             raise DeploymentTimeoutError(
-                f"{label} was not ready after {minutes:.0f} min (limit {run.timeouts.deployment_ready_minutes:g} min); "
+                f"{label} was not ready after {duration(elapsed)} (limit {duration(run.timeouts.deployment_ready_minutes * 60)}); "
                 "it is deleted by Tear Down"
             )
     return deployment.model_copy(update={"status": status.status, "ready": ready})

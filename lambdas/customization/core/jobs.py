@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from customization.adapters.bedrock import JobRequest
+from customization.core.durations import duration
 from customization.core.prepare import run_tags
 from customization.errors import JobFailedError, JobStoppedError, JobTimeoutError
 from customization.models.steps import JobState, RunContext
@@ -16,14 +17,6 @@ if TYPE_CHECKING:
 
 JOB = "customization_job"
 CUSTOM_MODEL = "custom_model"
-
-
-def duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledger: RunLedger) -> JobState:
