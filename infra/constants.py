@@ -17,7 +17,12 @@ DEPLOYMENT_REQUESTED = "Deployment Requested?"
 WAIT_FOR_DEPLOYMENT = "Wait For Deployment"
 CHECK_DEPLOYMENT = "Check Deployment"
 DEPLOYMENT_READY = "Deployment Ready?"
-EVALUATE = "Evaluate"
+PLAN_EVALUATION = "Plan Evaluation"
+SHARD_EVALUATION = "Shard Evaluation?"
+SCORE_SAMPLES = "Score Samples"
+SCORE_SHARDS = "Score Shards"
+SCORE_SHARD = "Score Shard"
+REPORT_EVALUATION = "Report Evaluation"
 TEAR_DOWN = "Tear Down"
 RUN_FAILED_CHOICE = "Run Failed?"
 RUN_FAILED = "Run Failed"
@@ -41,7 +46,10 @@ STEPS = (
     Step(CHECK_JOB, "customization.handlers.check_job.handler", 60),
     Step(DEPLOY_MODEL, "customization.handlers.deploy_model.handler", 60),
     Step(CHECK_DEPLOYMENT, "customization.handlers.check_deployment.handler", 60),
-    Step(EVALUATE, "customization.handlers.evaluate.handler", 900, 1024),
+    Step(PLAN_EVALUATION, "customization.handlers.plan_evaluation.handler", 300, 1024),
+    # Also the function of each Map iteration (state "Score Shard").
+    Step(SCORE_SAMPLES, "customization.handlers.score_samples.handler", 900, 1024),
+    Step(REPORT_EVALUATION, "customization.handlers.report_evaluation.handler", 300, 1024),
     Step(TEAR_DOWN, "customization.handlers.tear_down.handler", 300),
 )
 

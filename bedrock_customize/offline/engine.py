@@ -281,7 +281,10 @@ class OfflineEngine:
             account=DEFAULT_ACCOUNT_ID, region=region, registry=load_registry(),
             job_polls=job_polls, deployment_polls=deployment_polls, faults=faults, log=self.log,
         )
-        env = {"AWS_DEFAULT_REGION": region, "AWS_REGION": region, "AWS_ACCESS_KEY_ID": "offline", "AWS_SECRET_ACCESS_KEY": "offline"}
+        env = {
+            "AWS_DEFAULT_REGION": region, "AWS_REGION": region, "AWS_ACCESS_KEY_ID": "offline",
+            "AWS_SECRET_ACCESS_KEY": "offline", "SIMULATED_BEDROCK": "true",
+        }
         calls: list[str] = []
         # moto's interpreter logs an ERROR for every IsPresent test on an absent path.
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
@@ -442,11 +445,9 @@ def write_summary(
     """`summary.json` and the run's reports beside it."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, body in result.objects.items():
-        if name.endswith(".json"):
-            target = out_dir / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(body)
-    report = out_dir / "evaluation.json"
+        if name in ("validation-report.json", "evaluation/report.json", "evaluation/report.html"):
+            (out_dir / Path(name).name).write_bytes(body)
+    report = out_dir / "report.html"
     evaluation = (result.output or {}).get("evaluation")
     summary = {
         "status": result.status,
@@ -456,6 +457,7 @@ def write_summary(
         "error": result.error,
         "resources": result.resources,
         "report": str(report) if report.exists() else None,
+        "report_json": str(out_dir / "report.json") if report.exists() else None,
         "evaluation": evaluation,
         "scenario": {"name": scenario, "expected_status": expected_status},
         "cleanup_after_execution": result.cleanup,

@@ -41,8 +41,8 @@ SCENARIOS: dict[str, Scenario] = {
         faults=lambda: Faults(deployment_failure_message="Insufficient capacity for the requested model units"),
     ),
     "evaluate-crash": Scenario(
-        "the Evaluate step crashes after the deployment exists", "FAILED",
-        crashes={c.EVALUATE: "the evaluation process was killed (SIMULATED crash)"},
+        "the evaluation crashes after the deployment exists", "FAILED",
+        crashes={c.SCORE_SAMPLES: "the evaluation process was killed (SIMULATED crash)"},
     ),
     "throttled": Scenario(
         "every Bedrock call is throttled once, then succeeds on retry", "SUCCEEDED",
@@ -53,7 +53,7 @@ SCENARIOS: dict[str, Scenario] = {
         abort_when=_entered(c.WAIT_FOR_JOB, 2), job_polls=50, request={"wait_seconds": {"job": 1}},
     ),
     "abort-during-evaluation": Scenario(
-        "the execution is stopped by hand during the evaluation", "ABORTED", abort_when=_entered(c.EVALUATE),
+        "the execution is stopped by hand during the evaluation", "ABORTED", abort_when=_entered(c.SCORE_SAMPLES),
         faults=lambda: Faults(converse_delay_seconds=0.2),
     ),
     "job-timeout": Scenario(

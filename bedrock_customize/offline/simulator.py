@@ -30,6 +30,7 @@ import re
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -163,7 +164,7 @@ class SimulatedBedrock:
 
     # -- dispatch ----------------------------------------------------------------------
 
-    def call(self, operation: OperationModel, params: dict[str, Any]) -> dict[str, Any]:
+    def call(self, operation: OperationModel, params: dict[str, Any]) -> Any:
         if operation.name == "Converse" and self.faults.converse_delay_seconds:
             time.sleep(self.faults.converse_delay_seconds)  # outside the lock: other calls go on meanwhile
         with self._lock:
@@ -494,6 +495,18 @@ class SimulatedBedrock:
             "metrics": {"latencyMs": 40 + 3 * output_tokens},
         }
 
+    def _op_invoke_model(self, p: dict[str, Any]) -> bytes:
+        """Only the Titan text embedding models: a bag-of-words vector, hashed into 256 dims."""
+        if not p["modelId"].startswith("amazon.titan-embed-text"):
+            raise ServiceError("ValidationException", f"the offline simulation invokes only embedding models, not {p['modelId']}")
+        body = p["body"]
+        text = json.loads(body if isinstance(body, (bytes, str)) else body.read())["inputText"]
+        vector = [0.0] * 256
+        for word in re.findall(r"[a-z0-9]+", text.lower()):
+            vector[zlib.crc32(word.encode()) % 256] += 1.0
+        norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+        return json.dumps({"embedding": [x / norm for x in vector], "inputTextTokenCount": len(text.split())}).encode()
+
     # -- what the run left behind --------------------------------------------------------
 
     def inventory(self) -> dict[str, list[dict[str, str]]]:
@@ -580,7 +593,8 @@ def _answer(request: Any, **_: Any) -> AWSResponse | None:
     except ServiceError as error:
         return _error_response(request.url, error)
     status = int(model.http.get("responseCode", 200))
-    return AWSResponse(request.url, status, {"content-type": "application/json"}, _Raw(json.dumps(body).encode()))
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()  # bytes: a blob payload (InvokeModel)
+    return AWSResponse(request.url, status, {"content-type": "application/json"}, _Raw(raw))
 
 
 for _service in SERVICES:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import typing
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -10,11 +11,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from customization.models.request import EvaluationSettings
 from customization.registry import Registry
 from infra import constants
 from infra.bundling import LAMBDAS_DIR, LocalPipBundling
 from infra.config import StageConfig
 
+# The embedding models the evaluation may use for semantic similarity (request schema).
+EMBEDDING_MODELS = typing.get_args(EvaluationSettings.model_fields["embedding_model"].annotation)
 # Geography prefixes of system inference profiles, and the regions each may route to.
 PROFILE_REGIONS = {"us": ("us-east-1", "us-east-2", "us-west-1", "us-west-2")}
 
@@ -110,7 +114,7 @@ class LifecycleFunctions(Construct):
         ]
         read_data = allow(["s3:GetObject"], [bucket.arn_for_objects("*")])
         list_data = allow(["s3:ListBucket"], [bucket.bucket_arn])
-        write_reports = allow(["s3:PutObject"], [bucket.arn_for_objects("runs/*")])
+        write_reports = allow(["s3:PutObject", "s3:AbortMultipartUpload"], [bucket.arn_for_objects("runs/*")])
         permissions: dict[str, list[iam.PolicyStatement]] = {
             constants.VALIDATE_REQUEST: [read_data, list_data, write_reports, ledger_write],
             constants.SUBMIT_JOB: [
@@ -136,14 +140,16 @@ class LifecycleFunctions(Construct):
                 allow(["bedrock:GetProvisionedModelThroughput"], [throughputs]),
                 allow(["bedrock:GetCustomModelDeployment"], [deployments]),
             ],
-            constants.EVALUATE: [
+            constants.PLAN_EVALUATION: [read_data, write_reports],
+            constants.SCORE_SAMPLES: [
                 allow(
                     ["bedrock:InvokeModel"],
-                    [*foundation_models(invocation_ids), *profiles, models, throughputs, deployments],
+                    [*foundation_models(invocation_ids | set(EMBEDDING_MODELS)), *profiles, models, throughputs, deployments],
                 ),
                 read_data,
                 write_reports,
             ],
+            constants.REPORT_EVALUATION: [read_data, list_data, write_reports],
             constants.TEAR_DOWN: clean_up,
             constants.CLEAN_UP_RUN: clean_up,
             constants.JANITOR: [

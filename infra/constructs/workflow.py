@@ -15,7 +15,8 @@ class LifecycleWorkflow(Construct):
     """The Standard state machine of one customization run.
 
     Validate Request -> Submit Job -> [Wait -> Check Job -> Choice] -> Deploy Model ->
-    [Wait -> Check Deployment -> Choice] -> Evaluate -> Tear Down -> success.
+    [Wait -> Check Deployment -> Choice] -> Plan Evaluation -> (Score Samples, or a Map of
+    Score Shard over the shards) -> Report Evaluation -> Tear Down -> success.
     A failed validation ends the run before anything is created; any error from Submit Job
     on is caught into `$.error` and goes through Tear Down, and the run then fails with the
     readable cause Tear Down derived. JSONPath and Lambda tasks only, so the offline engine
@@ -64,7 +65,29 @@ class LifecycleWorkflow(Construct):
         check_job = task(c.CHECK_JOB, "$.job")
         deploy = task(c.DEPLOY_MODEL, "$.deployment")
         check_deployment = task(c.CHECK_DEPLOYMENT, "$.deployment")
-        evaluate = task(c.EVALUATE, "$.evaluation")
+        plan = task(c.PLAN_EVALUATION, "$.plan")
+        score_samples = task(c.SCORE_SAMPLES, "$.scored")
+        report = task(c.REPORT_EVALUATION, "$.evaluation")
+        score_shard = tasks.LambdaInvoke(
+            self, c.SCORE_SHARD, lambda_function=functions[c.SCORE_SAMPLES], payload_response_only=True
+        )
+        score_shard.add_retry(
+            errors=list(c.RETRYABLE_ERRORS), interval=cdk.Duration.seconds(config.retry_interval_seconds),
+            max_attempts=config.retry_max_attempts, backoff_rate=2,
+        )
+        score_shards = sfn.Map(
+            self,
+            c.SCORE_SHARDS,
+            items_path="$.plan.shards",
+            item_selector={
+                "run.$": "$.run",
+                "deployment.$": "$.deployment",
+                "shard.$": "$$.Map.Item.Value",
+            },
+            max_concurrency=config.evaluation_map_concurrency,
+            result_path="$.scored",
+        )
+        score_shards.item_processor(score_shard)
         tear_down = task(c.TEAR_DOWN, "$.teardown")
 
         def fail_with_message(read_state: str, fail_state: str) -> sfn.Pass:
@@ -88,7 +111,7 @@ class LifecycleWorkflow(Construct):
         tear_down.add_catch(
             fail_with_message(c.TEAR_DOWN_FAILED, c.CLEANUP_PENDING), errors=[sfn.Errors.ALL], result_path="$.error"
         )
-        for state in (submit, check_job, deploy, check_deployment, evaluate):
+        for state in (submit, check_job, deploy, check_deployment, plan, score_samples, score_shards, report):
             state.add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
 
         wait_for_job = sfn.Wait(self, c.WAIT_FOR_JOB, time=sfn.WaitTime.seconds_path("$.run.wait_seconds.job"))
@@ -109,9 +132,11 @@ class LifecycleWorkflow(Construct):
             wait_for_deployment
         )
         deployment_ready = sfn.Choice(self, c.DEPLOYMENT_READY)
-        deployment_ready.when(sfn.Condition.boolean_equals("$.deployment.ready", True), evaluate).otherwise(
+        deployment_ready.when(sfn.Condition.boolean_equals("$.deployment.ready", True), plan).otherwise(
             wait_for_deployment
         )
+        shard_evaluation = sfn.Choice(self, c.SHARD_EVALUATION)
+        shard_evaluation.when(sfn.Condition.boolean_equals("$.plan.sharded", True), score_shards).otherwise(score_samples)
 
         validate.next(submit)
         submit.next(wait_for_job)
@@ -120,7 +145,10 @@ class LifecycleWorkflow(Construct):
         deploy.next(deployment_requested)
         wait_for_deployment.next(check_deployment)
         check_deployment.next(deployment_ready)
-        evaluate.next(tear_down)
+        plan.next(shard_evaluation)
+        score_shards.next(report)
+        score_samples.next(report)
+        report.next(tear_down)
 
         log_group = logs.LogGroup(
             self,

@@ -21,6 +21,8 @@ class Settings(BaseModel):
     LEDGER_TABLE: str = Field(min_length=3)
     # Only the functions outside the state machine (cleanup, janitor) know its ARN.
     STATE_MACHINE_ARN: str | None = None
+    # Set only by the offline engine: reports then say their answers are simulated.
+    SIMULATED_BEDROCK: bool = False
 
     def require_state_machine_arn(self) -> str:
         if not self.STATE_MACHINE_ARN:

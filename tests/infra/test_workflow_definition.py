@@ -19,14 +19,19 @@ def test_the_lifecycle_order(definition):
         c.DEPLOY_MODEL: c.DEPLOYMENT_REQUESTED,
         c.WAIT_FOR_DEPLOYMENT: c.CHECK_DEPLOYMENT,
         c.CHECK_DEPLOYMENT: c.DEPLOYMENT_READY,
-        c.EVALUATE: c.TEAR_DOWN,
+        c.PLAN_EVALUATION: c.SHARD_EVALUATION,
+        c.SCORE_SAMPLES: c.REPORT_EVALUATION,
+        c.SCORE_SHARDS: c.REPORT_EVALUATION,
+        c.REPORT_EVALUATION: c.TEAR_DOWN,
         c.TEAR_DOWN: c.RUN_FAILED_CHOICE,
     }
     for state, following in follows.items():
         assert states[state]["Next"] == following, state
     assert states[c.JOB_COMPLETE]["Choices"][0]["Next"] == c.DEPLOY_MODEL
     assert states[c.JOB_COMPLETE]["Default"] == c.WAIT_FOR_JOB
-    assert states[c.DEPLOYMENT_READY]["Choices"][0]["Next"] == c.EVALUATE
+    assert states[c.DEPLOYMENT_READY]["Choices"][0]["Next"] == c.PLAN_EVALUATION
+    assert states[c.SHARD_EVALUATION]["Choices"][0]["Next"] == c.SCORE_SHARDS
+    assert states[c.SHARD_EVALUATION]["Default"] == c.SCORE_SAMPLES
     assert states[c.DEPLOYMENT_READY]["Default"] == c.WAIT_FOR_DEPLOYMENT
     assert states[c.RUN_FAILED]["Type"] == "Fail" and states[c.RUN_SUCCEEDED]["Type"] == "Succeed"
 
@@ -39,7 +44,8 @@ def test_waits_read_their_seconds_from_the_run(definition):
 
 def test_every_error_after_submit_job_goes_through_tear_down(definition):
     states = definition["States"]
-    for state in (c.SUBMIT_JOB, c.CHECK_JOB, c.DEPLOY_MODEL, c.CHECK_DEPLOYMENT, c.EVALUATE):
+    for state in (c.SUBMIT_JOB, c.CHECK_JOB, c.DEPLOY_MODEL, c.CHECK_DEPLOYMENT, c.PLAN_EVALUATION, c.SCORE_SAMPLES,
+                  c.SCORE_SHARDS, c.REPORT_EVALUATION):
         assert states[state]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": c.TEAR_DOWN}]
     assert states[c.RUN_FAILED]["CausePath"] == "$.teardown.failure.cause"
 
@@ -55,6 +61,15 @@ def test_a_rejected_request_ends_before_anything_is_created(definition):
     assert catch["ErrorEquals"] == ["States.ALL"]
     assert catch["Next"] == c.VALIDATION_FAILED
     assert definition["States"][c.VALIDATION_FAILED]["Next"] == c.RUN_NOT_STARTED
+
+
+def test_large_test_sets_are_scored_shard_by_shard_in_a_map(definition):
+    score_shards = definition["States"][c.SCORE_SHARDS]
+    assert score_shards["Type"] == "Map" and score_shards["ItemsPath"] == "$.plan.shards"
+    assert score_shards["MaxConcurrency"] == 4
+    processor = score_shards["ItemProcessor"]
+    assert processor["StartAt"] == c.SCORE_SHARD
+    assert processor["States"][c.SCORE_SHARD]["Resource"] == definition["States"][c.SCORE_SAMPLES]["Resource"]
 
 
 def test_every_task_retries_throttling_with_backoff(definition):

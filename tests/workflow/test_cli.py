@@ -21,8 +21,11 @@ def test_run_local_runs_the_bundled_example_and_writes_the_summary(tmp_path, cap
     created = [r for r in summary["resources"]["created"] if r["type"] == "provisioned_throughput"]
     assert created and created == [r for r in summary["resources"]["deleted"] if r["type"] == "provisioned_throughput"]
     assert summary["resources"]["leaked"] == []
-    assert json.loads((out / "evaluation.json").read_text())["custom_is_better"] is True
-    assert summary["report"] == str(out / "evaluation.json")
+    report = json.loads((out / "report.json").read_text())
+    assert report["promoted"] is True and report["simulated"] is True
+    assert summary["report"] == str(out / "report.html") and summary["report_json"] == str(out / "report.json")
+    html = (out / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "SIMULATED" in html and "<svg" in html
 
 
 def test_run_local_exits_1_when_the_run_fails(tmp_path, capsys):

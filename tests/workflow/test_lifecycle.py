@@ -12,8 +12,8 @@ from tests.datasets import write_dataset
 
 HAPPY_PATH = [
     c.VALIDATE_REQUEST, c.SUBMIT_JOB, c.WAIT_FOR_JOB, c.CHECK_JOB, c.JOB_COMPLETE, c.DEPLOY_MODEL,
-    c.DEPLOYMENT_REQUESTED, c.WAIT_FOR_DEPLOYMENT, c.CHECK_DEPLOYMENT, c.DEPLOYMENT_READY, c.EVALUATE,
-    c.TEAR_DOWN, c.RUN_FAILED_CHOICE, c.RUN_SUCCEEDED,
+    c.DEPLOYMENT_REQUESTED, c.WAIT_FOR_DEPLOYMENT, c.CHECK_DEPLOYMENT, c.DEPLOYMENT_READY, c.PLAN_EVALUATION,
+    c.SHARD_EVALUATION, c.SCORE_SAMPLES, c.REPORT_EVALUATION, c.TEAR_DOWN, c.RUN_FAILED_CHOICE, c.RUN_SUCCEEDED,
 ]
 
 
@@ -46,10 +46,11 @@ def test_the_happy_path_for_each_notebook_model(runner, base_model, customizatio
     assert {"type": "provisioned_throughput", "id": f"pt-{result.execution_name}"} in result.resources["deleted"]
     assert result.resources["leaked"] == []
     evaluation = result.output["evaluation"]
-    assert evaluation["samples"] == 5 and evaluation["base"]["rougeL"] >= 0 and evaluation["custom"]["rougeL"] >= 0
+    assert evaluation["samples"] == 5 and evaluation["failed"] == 0
+    assert evaluation["base"]["rougeL"] >= 0 and evaluation["custom"]["rougeL"] >= 0
     assert evaluation["verdict"].startswith("custom model is")
-    report = json.loads(result.objects["evaluation.json"])
-    assert len(report["samples"]) == 5 and report["base_model"] == evaluation["base_model"]
+    report = json.loads(result.objects["evaluation/report.json"])
+    assert len(report["samples"]) == 5 and report["base_model_invocation_id"] == evaluation["base_model"]
 
 
 def test_the_submitted_job_carries_the_merged_hyperparameters_and_run_prefix(runner):
@@ -92,11 +93,11 @@ def test_a_failed_job_fails_the_run_with_bedrocks_message_and_nothing_deployed(r
 
 
 def test_an_evaluation_crash_after_deployment_is_torn_down(runner):
-    result = runner.run("nova-lite", crashes={c.EVALUATE: "scoring process died"})
+    result = runner.run("nova-lite", crashes={c.SCORE_SAMPLES: "scoring process died"})
 
     assert result.status == "FAILED"
     assert result.error == {"error": "InjectedCrash", "cause": "scoring process died"}
-    assert in_order([c.EVALUATE, c.TEAR_DOWN, c.RUN_FAILED], result.states)
+    assert in_order([c.SCORE_SAMPLES, c.TEAR_DOWN, c.RUN_FAILED], result.states)
     assert kinds(result.resources["created"]).count("provisioned_throughput") == 1
     assert kinds(result.resources["deleted"]) == ["provisioned_throughput"]
     assert result.resources["leaked"] == []
@@ -119,7 +120,7 @@ def test_an_on_demand_deployment_for_a_model_that_supports_it(runner):
 def test_deployment_none_skips_evaluation_and_deploys_nothing(runner):
     result = runner.run("haiku", request={"deployment": {"mode": "none"}})
     assert result.status == "SUCCEEDED"
-    assert c.EVALUATE not in result.states and c.TEAR_DOWN in result.states
+    assert c.PLAN_EVALUATION not in result.states and c.TEAR_DOWN in result.states
     assert kinds(result.resources["created"]) == ["custom_model", "customization_job"]
 
 

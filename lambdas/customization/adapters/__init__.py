@@ -35,6 +35,13 @@ def get_runtime() -> BedrockRuntime:
     return BedrockRuntime(_client("bedrock-runtime"))
 
 
+@lru_cache(maxsize=4)
+def get_evaluation_runtime(timeout_seconds: int) -> BedrockRuntime:
+    """A runtime client whose read timeout is the evaluation's per-sample timeout."""
+    config = SDK_CONFIG.merge(Config(read_timeout=timeout_seconds, max_pool_connections=32))
+    return BedrockRuntime(boto3.client("bedrock-runtime", config=config))
+
+
 @lru_cache(maxsize=1)
 def get_store() -> ObjectStore:
     return ObjectStore(_client("s3"))
@@ -51,5 +58,5 @@ def get_executions() -> Executions:
 
 
 def reset_clients() -> None:
-    for factory in (get_bedrock, get_runtime, get_store, get_ledger, get_executions):
+    for factory in (get_bedrock, get_runtime, get_evaluation_runtime, get_store, get_ledger, get_executions):
         factory.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,3 +41,12 @@ class BedrockRuntime:
             output_tokens=usage.get("outputTokens", 0),
             latency_ms=response.get("metrics", {}).get("latencyMs", 0),
         )
+
+    def embed(self, *, model_id: str, text: str) -> list[float]:
+        """An embedding from a Titan text embedding model (InvokeModel)."""
+        with aws_errors(f"embed with {model_id}"):
+            response = self._client.invoke_model(
+                modelId=model_id, body=json.dumps({"inputText": text}), contentType="application/json",
+                accept="application/json",
+            )
+        return [float(x) for x in json.loads(response["body"].read())["embedding"]]

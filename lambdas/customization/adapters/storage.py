@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from customization.adapters.errors import aws_errors
@@ -31,9 +32,55 @@ class ObjectStore:
         except ResourceNotFoundError:
             return None
 
+    def write_stream(self, uri: str, chunks: Iterable[bytes]) -> None:
+        """Upload from an iterator in multipart pieces: memory stays constant."""
+        bucket, key = split_s3_uri(uri)
+        with aws_errors(f"write {uri}"):
+            self._client.upload_fileobj(_IteratorFile(chunks), bucket, key)
+
+    def put_bytes(self, uri: str, body: bytes, content_type: str = "application/octet-stream") -> None:
+        bucket, key = split_s3_uri(uri)
+        with aws_errors(f"write {uri}"):
+            self._client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+
+    def list_keys(self, uri_prefix: str) -> list[str]:
+        """The s3:// URIs of every object under a prefix, sorted."""
+        bucket, prefix = split_s3_uri(uri_prefix)
+        uris = []
+        with aws_errors(f"list {uri_prefix}"):
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                uris += [f"s3://{bucket}/{item['Key']}" for item in page.get("Contents", [])]
+        return sorted(uris)
+
+    def read_text(self, uri: str) -> str:
+        bucket, key = split_s3_uri(uri)
+        with aws_errors(f"read {uri}"):
+            return str(self._client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"))
+
     def put_json(self, uri: str, document: Any) -> None:
         bucket, key = split_s3_uri(uri)
         with aws_errors(f"write {uri}"):
             self._client.put_object(
                 Bucket=bucket, Key=key, Body=json.dumps(document, indent=2).encode(), ContentType="application/json"
             )
+
+
+class _IteratorFile(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks, for upload_fileobj."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(target), len(self._buffer))
+        target[:size], self._buffer = self._buffer[:size], self._buffer[size:]
+        return size

@@ -1,85 +1,205 @@
-"""Evaluate: the base model and the custom model answer the same test prompts through the
-Converse API; both are scored against the references and the verdict is stated plainly."""
+"""The evaluation: plan (test set -> shards), score (both models answer every sample), and
+report (metrics, interval, training curves, promotion gate, report.json and report.html).
+
+Scoring runs as one step, or, above a size threshold, once per shard in a Map state; the
+report step reads the same per-sample results either way, so both paths give one answer."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import math
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from customization.core.curves import TRAINING_FILE, VALIDATION_FILE, Curves, analyse, parse_metrics
 from customization.core.datasets import read_samples
-from customization.core.evaluation import mean_score, rouge_l, verdict
+from customization.core.evaluation import METRICS, bootstrap_interval, mean_score, score_pairs, verdict
+from customization.core.inference import answer_samples
+from customization.core.report_html import render_report
 from customization.errors import EvaluationFailedError
-from customization.models.steps import DeploymentState, EvaluationSummary, ModelScores, RunContext
+from customization.models.steps import DeploymentState, EvaluationPlan, EvaluationSummary, JobState, RunContext, Shard
 
 if TYPE_CHECKING:
     from customization.adapters.runtime import BedrockRuntime
     from customization.adapters.storage import ObjectStore
 
+ROLES = ("base", "custom")
 
-def evaluate_run(
-    run: RunContext, deployment: DeploymentState, *, runtime: BedrockRuntime, store: ObjectStore
-) -> EvaluationSummary:
-    source = run.test_data or run.validation_data
-    custom_id = deployment.arn or ""
-    if source is None:
-        return EvaluationSummary(
-            samples=0, source=None, base_model=run.base_model_invocation_id, custom_model=custom_id,
-            base=None, custom=None, delta_rougeL=None, custom_is_better=None,
-            verdict="not evaluated: the request gives neither test_data nor validation_data",
-            report_uri=None,
-        )
-    samples = read_samples(store.iter_lines(source), run.data_format, run.evaluation.max_samples)
+
+def _eval_uri(run: RunContext, path: str) -> str:
+    return f"s3://{run.bucket}/{run.prefix}evaluation/{path}"
+
+
+def plan_evaluation(run: RunContext, *, store: ObjectStore) -> EvaluationPlan:
+    if run.test_data is None:
+        return EvaluationPlan(sharded=False, shards=[], samples=0, note=run.split.get("reason", "no test set"))
+    samples = read_samples(store.iter_lines(run.test_data), run.data_format, run.evaluation.max_samples)
     if not samples:
-        raise EvaluationFailedError(f"{source} holds no record usable as an evaluation sample")
+        raise EvaluationFailedError(f"{run.test_data} holds no record usable as an evaluation sample")
+    sharded = len(samples) > run.evaluation.map_threshold
+    size = run.evaluation.shard_size if sharded else len(samples)
+    shards = []
+    for number, start in enumerate(range(0, len(samples), size)):
+        chunk = samples[start : start + size]
+        uri = _eval_uri(run, f"shards/shard-{number:04d}.jsonl")
+        body = "".join(
+            json.dumps({"index": start + offset, "system": s.system, "messages": s.messages, "reference": s.reference}) + "\n"
+            for offset, s in enumerate(chunk)
+        )
+        store.put_bytes(uri, body.encode(), "application/jsonl")
+        shards.append(Shard(index=number, uri=uri, count=len(chunk)))
+    return EvaluationPlan(sharded=sharded, shards=shards, samples=len(samples))
 
-    rows = []
-    for index, sample in enumerate(samples):
-        answers = {}
-        for role, model_id in (("base", run.base_model_invocation_id), ("custom", custom_id)):
-            answers[role] = runtime.converse(
-                model_id=model_id,
-                system=sample.system,
-                messages=sample.messages,
-                max_tokens=run.evaluation.max_tokens,
-                temperature=run.evaluation.temperature,
-            )
-        rows.append({"index": index, "reference": sample.reference, "answers": answers})
 
-    references = [row["reference"] for row in rows]
-    base_scores = rouge_l([row["answers"]["base"].text for row in rows], references)
-    custom_scores = rouge_l([row["answers"]["custom"].text for row in rows], references)
-    base, custom = mean_score(base_scores), mean_score(custom_scores)
-    outcome = verdict(base, custom, len(rows))
+def score_shards(
+    run: RunContext, deployment: DeploymentState, shards: list[Shard], *, runtime: BedrockRuntime, store: ObjectStore
+) -> dict[str, Any]:
+    settings = {"max_tokens": run.evaluation.max_tokens, "temperature": run.evaluation.temperature}
+    models = {"base": run.base_model_invocation_id, "custom": deployment.arn or ""}
+    answered = failed = 0
+    for shard in shards:
+        samples = [json.loads(line) for line in store.read_text(shard.uri).splitlines() if line.strip()]
+        rows = answer_samples(samples, models, runtime=runtime, settings=settings, concurrency=run.evaluation.concurrency)
+        if run.evaluation.semantic_similarity:
+            for row in rows:
+                reference = runtime.embed(model_id=run.evaluation.embedding_model, text=row["reference"])
+                for role in ROLES:
+                    if "text" in row[role]:
+                        row[role]["similarity"] = _cosine(reference, runtime.embed(model_id=run.evaluation.embedding_model, text=row[role]["text"]))
+        body = "".join(json.dumps(row) + "\n" for row in rows)
+        store.put_bytes(_eval_uri(run, f"results/shard-{shard.index:04d}.jsonl"), body.encode(), "application/jsonl")
+        failed += sum(1 for row in rows if any("error" in row[role] for role in ROLES))
+        answered += len(rows)
+    return {"shards": [shard.index for shard in shards], "samples": answered, "failed": failed}
 
-    report_uri = f"s3://{run.bucket}/{run.prefix}evaluation.json"
-    store.put_json(
-        report_uri,
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return round(dot / norm, 4) if norm else 0.0
+
+
+def _job_curves(run: RunContext, job: JobState | None, store: ObjectStore) -> Curves:
+    curves = Curves()
+    if job is None:
+        return curves
+    job_id = job.job_arn.rsplit("/", 1)[-1]
+    for uri in store.list_keys(f"{run.output_uri}model-customization-job-{job_id}/"):
+        if uri.endswith(TRAINING_FILE):
+            curves.training = parse_metrics(store.read_text(uri), "training_loss")
+        elif uri.endswith(VALIDATION_FILE):
+            curves.validation = parse_metrics(store.read_text(uri), "validation_loss")
+    return curves
+
+
+def _gate(delta: float, ci95: tuple[float, float], paired: int, run: RunContext) -> tuple[bool, str]:
+    metric, need = run.evaluation.primary_metric, run.evaluation.min_improvement
+    interval = f"95% interval {ci95[0]:+.4f} to {ci95[1]:+.4f}"
+    if paired == 0:
+        return False, "no sample was answered by both models"
+    if delta < need:
+        return False, f"{metric} changed by {delta:+.4f} ({interval}), less than the required {need:+.4f}"
+    if ci95[0] <= 0:
+        return False, f"{metric} changed by {delta:+.4f}, but its {interval} includes zero: the gain is not established"
+    return True, f"{metric} improved by {delta:+.4f} ({interval}), at least the required {need:+.4f}, and the interval is above zero"
+
+
+def report_evaluation(
+    run: RunContext, deployment: DeploymentState, job: JobState | None, *, store: ObjectStore, now: datetime, simulated: bool
+) -> EvaluationSummary:
+    rows: list[dict[str, Any]] = []
+    for uri in store.list_keys(_eval_uri(run, "results/")):
+        rows += [json.loads(line) for line in store.read_text(uri).splitlines() if line.strip()]
+    rows.sort(key=lambda row: row["index"])
+    paired = [row for row in rows if all("text" in row[role] for role in ROLES)]
+    failed = [
+        {"index": row["index"], **{role: row[role]["error"] for role in ROLES if "error" in row[role]}}
+        for row in rows if row not in paired
+    ]
+    references = [row["reference"] for row in paired]
+    scores = {role: score_pairs([row[role]["text"] for row in paired], references) for role in ROLES}
+    metric_names = [*METRICS, *(["similarity"] if run.evaluation.semantic_similarity else [])]
+    if run.evaluation.semantic_similarity:
+        for role in ROLES:
+            for row, sample_scores in zip(paired, scores[role], strict=True):
+                sample_scores["similarity"] = row[role].get("similarity", 0.0)
+    means = {role: {m: mean_score([s[m] for s in scores[role]]) for m in metric_names} for role in ROLES}
+    deltas = {m: round(means["custom"][m] - means["base"][m], 4) for m in metric_names}
+    intervals = {
+        m: bootstrap_interval([c[m] - b[m] for b, c in zip(scores["base"], scores["custom"], strict=True)], seed=run.evaluation.seed)
+        for m in metric_names
+    }
+    primary = run.evaluation.primary_metric
+    promoted, why = _gate(deltas[primary], intervals[primary], len(paired), run)
+    outcome = verdict(means["base"][primary], means["custom"][primary], len(paired), primary)
+    training = analyse(
+        _job_curves(run, job, store),
+        epochs=int(float(run.hyperparameters.get("epochCount", "1"))),
+        max_epochs=_max_epochs(run),
+    )
+    samples = [
         {
-            "source": source,
-            "metric": "rougeL (F1, stemmed)",
-            "base_model": run.base_model_invocation_id,
-            "custom_model": custom_id,
-            "base": {"rougeL": base},
-            "custom": {"rougeL": custom},
-            "delta_rougeL": outcome.delta,
-            "custom_is_better": outcome.custom_is_better,
-            "verdict": outcome.text,
-            "samples": [
-                {
-                    "index": row["index"],
-                    "reference": row["reference"],
-                    "base": row["answers"]["base"].text,
-                    "custom": row["answers"]["custom"].text,
-                    "rougeL_base": round(b, 4),
-                    "rougeL_custom": round(c, 4),
-                    "latency_ms": {k: a.latency_ms for k, a in row["answers"].items()},
-                    "output_tokens": {k: a.output_tokens for k, a in row["answers"].items()},
-                }
-                for row, b, c in zip(rows, base_scores, custom_scores, strict=True)
-            ],
-        },
-    )
+            "index": row["index"], "reference": row["reference"],
+            "base": row["base"]["text"], "custom": row["custom"]["text"],
+            "scores": {"base": b, "custom": c}, "delta": round(c[primary] - b[primary], 4),
+            "latency_ms": {role: row[role]["latency_ms"] for role in ROLES},
+            "output_tokens": {role: row[role]["output_tokens"] for role in ROLES},
+        }
+        for row, b, c in zip(paired, scores["base"], scores["custom"], strict=True)
+    ]
+    samples.sort(key=lambda sample: sample["delta"])  # largest regressions first
+    report: dict[str, Any] = {
+        "simulated": simulated,
+        "simulated_note": "Bedrock was simulated offline: answers, curves and scores describe the simulation" if simulated else None,
+        "execution": run.execution_name,
+        "base_model": run.base_model_id,
+        "base_model_invocation_id": run.base_model_invocation_id,
+        "custom_model": deployment.arn,
+        "primary_metric": primary,
+        "min_improvement": run.evaluation.min_improvement,
+        "metrics": {"base": means["base"], "custom": means["custom"]},
+        "delta": deltas,
+        "ci95": {m: list(intervals[m]) for m in metric_names},
+        "promoted": promoted,
+        "why": why,
+        "verdict": outcome.text,
+        "samples_scored": len(paired),
+        "samples_failed": failed,
+        "training": training,
+        "split": run.split,
+        "cost": _usage(run, deployment, rows, now),
+        "samples": samples,
+    }
+    report_uri, html_uri = _eval_uri(run, "report.json"), _eval_uri(run, "report.html")
+    store.put_json(report_uri, report)
+    store.put_bytes(html_uri, render_report(report).encode(), "text/html; charset=utf-8")
     return EvaluationSummary(
-        samples=len(rows), source=source, base_model=run.base_model_invocation_id, custom_model=custom_id,
-        base=ModelScores(rougeL=base), custom=ModelScores(rougeL=custom), delta_rougeL=outcome.delta,
-        custom_is_better=outcome.custom_is_better, verdict=outcome.text, report_uri=report_uri,
+        samples=len(paired), failed=len(failed), source=run.test_data, base_model=run.base_model_invocation_id,
+        custom_model=deployment.arn or "", primary_metric=primary, base=means["base"], custom=means["custom"],
+        delta=deltas[primary], ci95=list(intervals[primary]), promoted=promoted, why=why,
+        custom_is_better=outcome.custom_is_better, verdict=outcome.text, training_flags=training.get("flags", []),
+        report_uri=report_uri, report_html_uri=html_uri,
     )
+
+
+def _max_epochs(run: RunContext) -> int:
+    from customization.registry import load_registry
+
+    spec = load_registry().resolve(run.base_model_id).customization(run.customization_type)
+    epochs = spec.hyperparameters.get("epochCount")
+    return int(epochs.max) if epochs else 1
+
+
+def _usage(run: RunContext, deployment: DeploymentState, rows: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    answers = [row[role] for row in rows for role in ROLES if "text" in row[role]]
+    epochs = int(float(run.hyperparameters.get("epochCount", "1")))
+    return {
+        "training_tokens_estimate": run.estimated_training_tokens,
+        "epochs": epochs,
+        "billed_training_tokens_estimate": run.estimated_training_tokens * epochs,
+        "inference_input_tokens": sum(a["input_tokens"] for a in answers),
+        "inference_output_tokens": sum(a["output_tokens"] for a in answers),
+        "deployment": {"kind": deployment.kind, "model_units": run.deployment.model_units if deployment.kind == "provisioned_throughput" else None},
+        "usd": None,
+        "usd_note": "the registry holds no prices yet: usage only",
+    }

@@ -1,15 +1,64 @@
-"""Scoring of base and custom model answers against the references (ROUGE-L F1 from
-Google's rouge-score package), and the plain-words verdict."""
+"""Scoring: ROUGE-1/2/L (Google's rouge-score), chrF (NLTK) and exact match per sample, the
+paired bootstrap interval of the custom-minus-base difference, and the verdict in plain words."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
+import numpy as np
+from nltk.translate.chrf_score import sentence_chrf
 from rouge_score import rouge_scorer
 
-# Below this absolute ROUGE-L difference the two models are called equivalent.
+METRICS = ("rouge1", "rouge2", "rougeL", "chrf", "exact_match")
+BOOTSTRAP_RESAMPLES = 2000
+# Below this absolute difference the two models are called equivalent.
 TIE_MARGIN = 0.005
+_SPACES = re.compile(r"\s+")
+
+
+def _normalized(text: str) -> str:
+    return _SPACES.sub(" ", text.strip().lower())
+
+
+def score_pair(prediction: str, reference: str, scorer: rouge_scorer.RougeScorer | None = None) -> dict[str, float]:
+    """Every metric of one answer against its reference, each in [0, 1]."""
+    scorer = scorer or rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    rouge = scorer.score(reference, prediction)
+    chrf = sentence_chrf(reference, prediction) if prediction.strip() and reference.strip() else 0.0
+    return {
+        "rouge1": rouge["rouge1"].fmeasure,
+        "rouge2": rouge["rouge2"].fmeasure,
+        "rougeL": rouge["rougeL"].fmeasure,
+        "chrf": float(chrf),
+        "exact_match": float(_normalized(prediction) == _normalized(reference)),
+    }
+
+
+def score_pairs(predictions: Sequence[str], references: Sequence[str]) -> list[dict[str, float]]:
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    return [score_pair(p, r, scorer) for p, r in zip(predictions, references, strict=True)]
+
+
+def rouge_l(predictions: list[str], references: list[str]) -> list[float]:
+    return [scores["rougeL"] for scores in score_pairs(predictions, references)]
+
+
+def mean_score(scores: Sequence[float]) -> float:
+    return round(fmean(scores), 4) if scores else 0.0
+
+
+def bootstrap_interval(deltas: Sequence[float], *, seed: int = 7, resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float]:
+    """95% percentile interval of the mean of paired differences (custom minus base)."""
+    if not deltas:
+        return (0.0, 0.0)
+    values = np.asarray(deltas, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), size=(resamples, len(values)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return (round(float(low), 4), round(float(high), 4))
 
 
 @dataclass(frozen=True)
@@ -19,22 +68,11 @@ class Verdict:
     text: str
 
 
-def rouge_l(predictions: list[str], references: list[str]) -> list[float]:
-    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-    return [scorer.score(ref, pred)["rougeL"].fmeasure for pred, ref in zip(predictions, references, strict=True)]
-
-
-def mean_score(scores: list[float]) -> float:
-    return round(fmean(scores), 4) if scores else 0.0
-
-
-def verdict(base: float, custom: float, samples: int) -> Verdict:
+def verdict(base: float, custom: float, samples: int, metric: str = "rougeL") -> Verdict:
     delta = round(custom - base, 4)
+    figures = f"{metric} {custom:.4f} vs {base:.4f} ({delta:+.4f}) on {samples} samples"
     if delta > TIE_MARGIN:
-        text = f"custom model is BETTER than the base model: ROUGE-L {custom:.4f} vs {base:.4f} ({delta:+.4f}) on {samples} samples"
-        return Verdict(True, delta, text)
+        return Verdict(True, delta, f"custom model is BETTER than the base model: {figures}")
     if delta < -TIE_MARGIN:
-        text = f"custom model is WORSE than the base model: ROUGE-L {custom:.4f} vs {base:.4f} ({delta:+.4f}) on {samples} samples"
-        return Verdict(False, delta, text)
-    text = f"custom model is NOT BETTER than the base model: ROUGE-L {custom:.4f} vs {base:.4f} ({delta:+.4f}, within {TIE_MARGIN}) on {samples} samples"
-    return Verdict(False, delta, text)
+        return Verdict(False, delta, f"custom model is WORSE than the base model: {figures}")
+    return Verdict(False, delta, f"custom model is NOT BETTER than the base model: {figures}, within {TIE_MARGIN}")

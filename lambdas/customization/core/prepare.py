@@ -9,11 +9,12 @@ from pydantic import ValidationError
 
 from customization.core.hyperparameters import plan_hyperparameters, resolve_hyperparameters
 from customization.core.naming import RunNames
-from customization.core.validation import DatasetSource, validate_sources
+from customization.core.split import choose_holdout, split_stream
+from customization.core.validation import DatasetReport, DatasetSource, validate_sources
 from customization.errors import DatasetInvalidError, RequestInvalidError
 from customization.models.request import CustomizationRequest, split_s3_uri
 from customization.models.steps import RunContext, ValidateRequestInput, Waits
-from customization.registry import load_registry
+from customization.registry import CustomizationSpec, load_registry
 
 if TYPE_CHECKING:
     from customization.adapters.ledger import RunLedger
@@ -53,6 +54,45 @@ def s3_source(role: str, uri: str, store: ObjectStore) -> DatasetSource:
     return DatasetSource(role=role, name=uri, lines=lambda: store.iter_lines(uri), size_bytes=size, bucket=split_s3_uri(uri)[0])
 
 
+def hold_out_test_set(
+    request: CustomizationRequest,
+    customization: CustomizationSpec,
+    reports: dict[str, DatasetReport],
+    store: ObjectStore,
+    data_prefix: str,
+) -> dict[str, Any]:
+    """The test set the evaluation scores, and the training file Bedrock gets: test_data as
+    given, or else a seeded sample held out of the training data, which is then rewritten
+    without those records under the run's prefix. The split is recorded."""
+    training_records = reports["training"].records
+    split: dict[str, Any] = {
+        "source": "test_data", "training_uri": request.training_data, "test_uri": request.test_data,
+        "training_records": training_records, "test_records": reports["test"].records if "test" in reports else 0,
+    }
+    if request.test_data is not None or request.deployment.mode == "none":
+        return split if request.test_data else {**split, "source": "none", "reason": "no deployment, so no evaluation"}
+    limits = customization.limits
+    validation_records = reports["validation"].records if "validation" in reports else 0
+    min_training = max(limits.training_records.min or 1, (limits.total_records.min or 0) - validation_records if limits.total_records else 0)
+    settings = request.evaluation
+    holdout = choose_holdout(
+        training_records, fraction=settings.holdout_fraction, max_samples=settings.max_samples,
+        min_training=min_training, seed=settings.seed,
+    )
+    if not holdout:
+        return {**split, "source": "none", "reason": f"the training set is at the model's minimum of {min_training} records"}
+    held: list[bytes] = []
+    training_uri = f"{data_prefix}training.jsonl"
+    store.write_stream(training_uri, split_stream(store.iter_lines(request.training_data), holdout, held))
+    test_uri = f"{data_prefix}held-out-test.jsonl"
+    store.put_bytes(test_uri, b"".join(held), "application/jsonl")
+    return {
+        "source": "held-out", "seed": settings.seed, "fraction": settings.holdout_fraction,
+        "original_training_uri": request.training_data, "training_uri": training_uri, "test_uri": test_uri,
+        "training_records": training_records - len(held), "test_records": len(held),
+    }
+
+
 def prepare_run(
     event: ValidateRequestInput, settings: Settings, store: ObjectStore, ledger: RunLedger
 ) -> tuple[RunContext, dict[str, Any]]:
@@ -70,14 +110,22 @@ def prepare_run(
     ]
     reports = validate_sources(model, customization, sources, batch_size=batch_size, media_probe=lru_cache(maxsize=4096)(store.size))
     by_role = {r.role: r for r in reports}
+    invalid = [r.describe() for r in reports if not r.valid]
+    if invalid:
+        report_uri = f"s3://{settings.BUCKET_NAME}/{prefix}validation-report.json"
+        store.put_json(report_uri, {"valid": False, "base_model": model.model_id, "datasets": [r.as_dict() for r in reports]})
+        raise DatasetInvalidError(" | ".join(invalid) + f" (full report: {report_uri})")
+
+    split = hold_out_test_set(request, customization, by_role, store, f"s3://{settings.BUCKET_NAME}/{prefix}data/")
     plan = plan_hyperparameters(
         request.hyperparameters,
         customization,
-        training_records=by_role["training"].records,
+        training_records=split["training_records"],
         has_validation="validation" in by_role,
     )
     report = {
-        "valid": all(r.valid for r in reports),
+        "valid": True,
+        "split": split,
         "base_model": model.model_id,
         "customization_type": request.customization_type,
         "data_format": customization.data_format,
@@ -86,11 +134,7 @@ def prepare_run(
         "hyperparameters": plan.values,
         "hyperparameter_adjustments": plan.adjustments,
     }
-    report_uri = f"s3://{settings.BUCKET_NAME}/{prefix}validation-report.json"
-    store.put_json(report_uri, report)
-    invalid = [r.describe() for r in reports if not r.valid]
-    if invalid:
-        raise DatasetInvalidError(" | ".join(invalid) + f" (full report: {report_uri})")
+    store.put_json(f"s3://{settings.BUCKET_NAME}/{prefix}validation-report.json", report)
 
     run = RunContext(
         execution_name=event.execution_name,
@@ -103,9 +147,10 @@ def prepare_run(
         base_model_invocation_id=model.invocation_id,
         customization_type=request.customization_type,
         data_format=customization.data_format,
-        training_data=request.training_data,
+        training_data=split["training_uri"],
         validation_data=request.validation_data,
-        test_data=request.test_data,
+        test_data=split["test_uri"],
+        split=split,
         hyperparameters=plan.values,
         hyperparameter_adjustments=plan.adjustments,
         names=RunNames.for_execution(event.execution_name),
@@ -120,7 +165,7 @@ def prepare_run(
             else settings.DEFAULT_DEPLOYMENT_WAIT_SECONDS,
         ),
         timeouts=request.timeouts,
-        records={r.role: r.records for r in reports},
+        records={**{r.role: r.records for r in reports}, "training": split["training_records"], "test": split["test_records"]},
         estimated_training_tokens=by_role["training"].estimated_tokens,
     )
     # What the cleanup of an aborted or timed-out run needs, since no state payload reaches it.

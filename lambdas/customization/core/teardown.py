@@ -91,9 +91,9 @@ def _stop_job(entry: LedgerEntry, ledger: RunLedger, bedrock: BedrockControl, ou
 def tear_down(state: StepInput, *, ledger: RunLedger, bedrock: BedrockControl) -> TeardownOutcome:
     """The Tear Down state: clean up from the ledger, and turn a caught error into the
     readable failure the final state reports."""
-    outcome = clean_up_run(
-        state.run.execution_name, delete_custom_model=state.run.teardown.delete_custom_model, ledger=ledger, bedrock=bedrock
-    )
+    rejected = state.evaluation is not None and not state.evaluation.promoted
+    delete_model = state.run.teardown.delete_custom_model or (rejected and state.run.teardown.delete_rejected_model)
+    outcome = clean_up_run(state.run.execution_name, delete_custom_model=delete_model, ledger=ledger, bedrock=bedrock)
     if state.error:
         outcome.failure = readable_failure(state.error)
     return outcome

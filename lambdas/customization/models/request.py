@@ -40,14 +40,33 @@ class DeploymentSettings(_Strict):
     )
 
 
+MetricName = Literal["rouge1", "rouge2", "rougeL", "chrf", "exact_match"]
+
+
 class EvaluationSettings(_Strict):
     max_samples: int = Field(20, ge=1, le=1000, description="test records scored per model")
     max_tokens: int = Field(512, ge=1, le=8192, description="maxTokens of each Converse call")
     temperature: float = Field(0.0, ge=0.0, le=1.0)
+    primary_metric: MetricName = Field("rougeL", description="the metric the promotion gate decides on")
+    min_improvement: float = Field(
+        0.0, ge=-1.0, le=1.0,
+        description="promote when custom minus base on the primary metric is at least this and its 95% interval is above zero",
+    )
+    holdout_fraction: float = Field(
+        0.1, gt=0.0, le=0.5, description="without test_data: the share of training records held out for evaluation"
+    )
+    seed: int = Field(42, description="seed of the held-out sample and the bootstrap")
+    concurrency: int = Field(4, ge=1, le=32, description="Converse calls in flight at once, per scoring step")
+    sample_timeout_seconds: int = Field(60, ge=1, le=900, description="per Converse call")
+    map_threshold: int = Field(100, ge=1, le=100_000, description="above this many samples, score shards in a Map state")
+    shard_size: int = Field(25, ge=1, le=1000, description="samples per shard on the Map path")
+    semantic_similarity: bool = Field(False, description="also score cosine similarity of embeddings (a Bedrock embedding model)")
+    embedding_model: Literal["amazon.titan-embed-text-v2:0", "amazon.titan-embed-text-v1"] = "amazon.titan-embed-text-v2:0"
 
 
 class TeardownSettings(_Strict):
     delete_custom_model: bool = Field(False, description="also delete the custom model (it bills storage monthly)")
+    delete_rejected_model: bool = Field(False, description="delete the custom model when the promotion gate rejects it")
 
 
 class BudgetSettings(_Strict):
@@ -73,7 +92,9 @@ class CustomizationRequest(_Strict):
     customization_type: CustomizationType = "FINE_TUNING"
     training_data: str = Field(description="s3://bucket/key of the training JSONL")
     validation_data: str | None = None
-    test_data: str | None = Field(None, description="records scored by Evaluate (default: the validation data)")
+    test_data: str | None = Field(
+        None, description="records Evaluate scores (default: a seeded sample held out of the training data)"
+    )
     hyperparameters: dict[str, float | int | str] = Field(default_factory=dict)
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)  # type: ignore[arg-type]
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)  # type: ignore[arg-type]

@@ -52,6 +52,7 @@ class RunContext(_Contract):
     training_data: str
     validation_data: str | None
     test_data: str | None
+    split: dict[str, Any]
     hyperparameters: dict[str, str]
     hyperparameter_adjustments: list[str]
     names: RunNames
@@ -90,21 +91,37 @@ class DeploymentState(_Contract):
     ready: bool = False
 
 
-class ModelScores(_Contract):
-    rougeL: float
+class Shard(_Contract):
+    index: int
+    uri: str
+    count: int
+
+
+class EvaluationPlan(_Contract):
+    sharded: bool
+    shards: list[Shard]
+    samples: int
+    note: str | None = None
 
 
 class EvaluationSummary(_Contract):
     samples: int
+    failed: int
     source: str | None
     base_model: str
     custom_model: str
-    base: ModelScores | None
-    custom: ModelScores | None
-    delta_rougeL: float | None
+    primary_metric: str
+    base: dict[str, float] | None
+    custom: dict[str, float] | None
+    delta: float | None
+    ci95: list[float] | None
+    promoted: bool
+    why: str
     custom_is_better: bool | None
     verdict: str
+    training_flags: list[str]
     report_uri: str | None
+    report_html_uri: str | None
 
 
 class RunFailure(_Contract):
@@ -124,12 +141,20 @@ class StepInput(_Input):
     run: RunContext
     job: JobState | None = None
     deployment: DeploymentState | None = None
+    plan: EvaluationPlan | None = None
+    shard: Shard | None = None  # set for one iteration of the Map path
+    evaluation: EvaluationSummary | None = None
     error: dict[str, Any] | None = None
 
     def require_job(self) -> JobState:
         if self.job is None:
             raise RequestInvalidError("this step needs the job that Submit Job recorded in $.job")
         return self.job
+
+    def require_plan(self) -> EvaluationPlan:
+        if self.plan is None:
+            raise RequestInvalidError("this step needs the plan that Plan Evaluation recorded in $.plan")
+        return self.plan
 
     def require_deployment(self) -> DeploymentState:
         if self.deployment is None:

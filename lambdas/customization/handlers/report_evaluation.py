@@ -1,17 +1,22 @@
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization.adapters import get_runtime, get_store
-from customization.core.assess import evaluate_run
+from customization.adapters import get_store
+from customization.core.assess import report_evaluation
 from customization.models.steps import StepInput
 from customization.observability import logger, tracer
+from customization.settings import get_settings
 
 
 @logger.inject_lambda_context(correlation_id_path="run.execution_arn")
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = StepInput.model_validate(event)
-    summary = evaluate_run(state.run, state.require_deployment(), runtime=get_runtime(), store=get_store())
-    logger.info("evaluation finished", verdict=summary.verdict)
+    summary = report_evaluation(
+        state.run, state.require_deployment(), state.job, store=get_store(), now=datetime.now(UTC),
+        simulated=get_settings().SIMULATED_BEDROCK,
+    )
+    logger.info("evaluation reported", promoted=summary.promoted, why=summary.why)
     return summary.model_dump(mode="json")
