@@ -29,8 +29,9 @@ run: setup ## run the bundled example through the whole lifecycle offline
 test: setup ## the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: setup ## benchmark the dataset validator against a bare json.loads loop
+bench: setup ## benchmarks: the validator vs a bare json.loads loop; evaluation inference vs its ideal
 	$(PY) bench/validate_bench.py
+	$(PY) bench/evaluation_bench.py
 
 synth: setup ## synthesize the deployable stack into cdk.out (bundles the Lambda asset, no Docker)
 	cdk synth --no-notices --quiet $(if $(STAGE),-c stage=$(STAGE))

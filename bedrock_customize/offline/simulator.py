@@ -565,11 +565,19 @@ def _error_response(url: str, error: ServiceError) -> AWSResponse:
 
 
 class _Raw:
+    """The raw HTTP body botocore reads: whole (stream) or as a streaming payload (read)."""
+
     def __init__(self, body: bytes) -> None:
         self._body = body
+        self._offset = 0
 
     def stream(self, **_: Any) -> Any:
         yield self._body
+
+    def read(self, amt: int | None = None, **_: Any) -> bytes:
+        end = len(self._body) if amt is None else self._offset + amt
+        chunk, self._offset = self._body[self._offset : end], min(end, len(self._body))
+        return chunk
 
 
 # -- botocore wiring ---------------------------------------------------------------------
