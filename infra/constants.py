@@ -22,6 +22,10 @@ SHARD_EVALUATION = "Shard Evaluation?"
 SCORE_SAMPLES = "Score Samples"
 SCORE_SHARDS = "Score Shards"
 SCORE_SHARD = "Score Shard"
+START_EVALUATION_JOB = "Start Evaluation Job"
+EVALUATION_JOB_DONE = "Evaluation Job Done?"
+WAIT_FOR_EVALUATION_JOB = "Wait For Evaluation Job"
+CHECK_EVALUATION_JOB = "Check Evaluation Job"
 REPORT_EVALUATION = "Report Evaluation"
 TEAR_DOWN = "Tear Down"
 RUN_FAILED_CHOICE = "Run Failed?"
@@ -49,6 +53,8 @@ STEPS = (
     Step(PLAN_EVALUATION, "customization.handlers.plan_evaluation.handler", 300, 1024),
     # Also the function of each Map iteration (state "Score Shard").
     Step(SCORE_SAMPLES, "customization.handlers.score_samples.handler", 900, 1024),
+    Step(START_EVALUATION_JOB, "customization.handlers.start_evaluation_job.handler", 120),
+    Step(CHECK_EVALUATION_JOB, "customization.handlers.check_evaluation_job.handler", 60),
     Step(REPORT_EVALUATION, "customization.handlers.report_evaluation.handler", 300, 1024),
     Step(TEAR_DOWN, "customization.handlers.tear_down.handler", 300),
 )

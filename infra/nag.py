@@ -31,6 +31,9 @@ ACKNOWLEDGED: dict[str, str] = {
     "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:custom-model-deployment/*]": (
         "Deployment ARNs end in an id Bedrock assigns at creation; the account and region are fixed."
     ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:evaluation-job/*]": (
+        "Evaluation job ARNs end in an id Bedrock assigns at creation; the account and region are fixed."
+    ),
     "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/*]": (
         "Base models such as Llama 3.2 are invoked through system inference profiles, whose ids "
         "differ by geography; the account and region are fixed."

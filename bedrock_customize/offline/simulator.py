@@ -461,6 +461,52 @@ class SimulatedBedrock:
                                            status="InService", attributes={"model": model, "units": 1, "tags": tags}))
             return resource.arn
 
+    # -- evaluation jobs -----------------------------------------------------------------
+
+    def _op_create_evaluation_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        config = p["evaluationConfig"]["automated"]["datasetMetricConfigs"][0]
+        self._require_object(config["dataset"]["datasetLocation"]["s3Uri"])
+        for model in p["inferenceConfig"]["models"]:
+            identifier = model["bedrockModel"]["modelIdentifier"]
+            if ":provisioned-model/" in identifier:
+                self._find("provisioned_throughput", identifier)
+            else:
+                self._base_model(identifier, customization=False)
+
+        def create() -> str:
+            job = self._add(_Resource(kind="evaluation_job", name=p["jobName"], arn=self._arn(f"evaluation-job/{_new_id()}"),
+                                      status="InProgress", attributes={"request": copy.deepcopy(p), "tags": _tags(p.get("jobTags"))}))
+            self.log(f"{PREFIX} evaluation job {job.name} started ({config['taskType']}, {len(p['inferenceConfig']['models'])} models)")
+            return job.arn
+
+        return {"jobArn": self._idempotent("evaluation_job", p.get("clientRequestToken"), create)}
+
+    def _op_get_evaluation_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self._find("evaluation_job", p["jobIdentifier"])
+        if job.status == "InProgress":
+            job.polls += 1
+            if job.polls > self.job_polls:
+                job.status = "Completed"
+                request = job.attributes["request"]
+                bucket, prefix = split_s3_uri(request["outputDataConfig"]["s3Uri"].rstrip("/") + "/")
+                boto3.client("s3", region_name=self.region).put_object(
+                    Bucket=bucket, Key=f"{prefix}{job.name}/output.jsonl",
+                    Body=json.dumps({"note": "SIMULATED evaluation job output", "metrics": ["Builtin.Accuracy"]}).encode(),
+                )
+                self.log(f"{PREFIX} evaluation job {job.name} completed")
+        request = job.attributes["request"]
+        return {"jobName": job.name, "status": job.status, "jobArn": job.arn, "roleArn": request["roleArn"],
+                "jobType": "Automated", "applicationType": "ModelEvaluation",
+                "evaluationConfig": request["evaluationConfig"], "inferenceConfig": request["inferenceConfig"],
+                "outputDataConfig": request["outputDataConfig"], "creationTime": job.created, "lastModifiedTime": _now()}
+
+    def _op_stop_evaluation_job(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self._find("evaluation_job", p["jobIdentifier"])
+        job.status = "Stopped"
+        self._record("stopped", job)
+        self.log(f"{PREFIX} evaluation job {job.name} stopped")
+        return {}
+
     # -- foundation models ---------------------------------------------------------------
 
     def _op_get_foundation_model(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -516,7 +562,7 @@ class SimulatedBedrock:
             {"type": r.kind, "id": r.name}
             for r in self.resources.values()
             if r.kind in ("provisioned_throughput", "custom_model_deployment")
-            or (r.kind == "customization_job" and r.status == "InProgress")
+            or (r.kind in ("customization_job", "evaluation_job") and r.status == "InProgress")
         ]
         retained = [{"type": r.kind, "id": r.name} for r in self.resources.values() if r.kind == "custom_model"]
         return {"created": created, "deleted": deleted, "leaked": billable_running, "retained": retained}

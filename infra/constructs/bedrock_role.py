@@ -7,11 +7,11 @@ from constructs import Construct
 
 
 class BedrockServiceRole(Construct):
-    """The role Bedrock assumes to run customization jobs.
+    """The role Bedrock assumes to run customization jobs (and, when asked, evaluation jobs).
 
-    Trusted by bedrock.amazonaws.com only for this account's customization jobs in this
-    region (aws:SourceAccount and aws:SourceArn); reads and writes the pipeline bucket and
-    nothing else. Exposes `role`."""
+    Trusted by bedrock.amazonaws.com only for this account's customization and evaluation
+    jobs in this region (aws:SourceAccount and aws:SourceArn); reads and writes the pipeline
+    bucket and nothing else there. Exposes `role`."""
 
     def __init__(self, scope: Construct, id_: str, *, bucket: s3.IBucket) -> None:
         super().__init__(scope, id_)
@@ -25,9 +25,10 @@ class BedrockServiceRole(Construct):
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
                     "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(
-                            service="bedrock", resource="model-customization-job", resource_name="*"
-                        )
+                        "aws:SourceArn": [
+                            stack.format_arn(service="bedrock", resource=resource, resource_name="*")
+                            for resource in ("model-customization-job", "evaluation-job")
+                        ]
                     },
                 },
             ),

@@ -105,7 +105,9 @@ class LifecycleFunctions(Construct):
         ledger_read_write = allow(
             ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], [ledger.table_arn]
         )
+        evaluation_jobs = arn("evaluation-job")
         clean_up = [
+            allow(["bedrock:GetEvaluationJob", "bedrock:StopEvaluationJob"], [evaluation_jobs]),
             allow(["bedrock:DeleteProvisionedModelThroughput"], [throughputs]),
             allow(["bedrock:DeleteCustomModelDeployment"], [deployments]),
             allow(["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"], [jobs]),
@@ -149,6 +151,12 @@ class LifecycleFunctions(Construct):
                 read_data,
                 write_reports,
             ],
+            constants.START_EVALUATION_JOB: [
+                allow(["bedrock:CreateEvaluationJob", "bedrock:TagResource"], [evaluation_jobs]),
+                allow(["iam:PassRole"], [bedrock_role.role_arn]),
+                read_data, list_data, write_reports, ledger_write,
+            ],
+            constants.CHECK_EVALUATION_JOB: [allow(["bedrock:GetEvaluationJob"], [evaluation_jobs]), ledger_write],
             constants.REPORT_EVALUATION: [read_data, list_data, write_reports],
             constants.TEAR_DOWN: clean_up,
             constants.CLEAN_UP_RUN: clean_up,
@@ -161,6 +169,11 @@ class LifecycleFunctions(Construct):
                 ledger_write,
             ],
         }
+
+        # Bedrock's evaluation jobs invoke both models with the service role.
+        bedrock_role.add_to_principal_policy(
+            allow(["bedrock:InvokeModel"], [*foundation_models(invocation_ids), *profiles, throughputs])
+        )
 
         self.by_state: dict[str, lambda_.Function] = {}
         for step in (*constants.STEPS, *constants.EVENT_HANDLERS):

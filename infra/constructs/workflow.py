@@ -67,6 +67,8 @@ class LifecycleWorkflow(Construct):
         check_deployment = task(c.CHECK_DEPLOYMENT, "$.deployment")
         plan = task(c.PLAN_EVALUATION, "$.plan")
         score_samples = task(c.SCORE_SAMPLES, "$.scored")
+        start_evaluation_job = task(c.START_EVALUATION_JOB, "$.evaluation_job")
+        check_evaluation_job = task(c.CHECK_EVALUATION_JOB, "$.evaluation_job")
         report = task(c.REPORT_EVALUATION, "$.evaluation")
         score_shard = tasks.LambdaInvoke(
             self, c.SCORE_SHARD, lambda_function=functions[c.SCORE_SAMPLES], payload_response_only=True
@@ -111,7 +113,10 @@ class LifecycleWorkflow(Construct):
         tear_down.add_catch(
             fail_with_message(c.TEAR_DOWN_FAILED, c.CLEANUP_PENDING), errors=[sfn.Errors.ALL], result_path="$.error"
         )
-        for state in (submit, check_job, deploy, check_deployment, plan, score_samples, score_shards, report):
+        for state in (
+            submit, check_job, deploy, check_deployment, plan, score_samples, score_shards,
+            start_evaluation_job, check_evaluation_job, report,
+        ):
             state.add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
 
         wait_for_job = sfn.Wait(self, c.WAIT_FOR_JOB, time=sfn.WaitTime.seconds_path("$.run.wait_seconds.job"))
@@ -145,9 +150,19 @@ class LifecycleWorkflow(Construct):
         deploy.next(deployment_requested)
         wait_for_deployment.next(check_deployment)
         check_deployment.next(deployment_ready)
+        wait_for_evaluation_job = sfn.Wait(
+            self, c.WAIT_FOR_EVALUATION_JOB, time=sfn.WaitTime.seconds_path("$.run.wait_seconds.job")
+        )
+        evaluation_job_done = sfn.Choice(self, c.EVALUATION_JOB_DONE)
+        evaluation_job_done.when(sfn.Condition.boolean_equals("$.evaluation_job.done", True), report).otherwise(
+            wait_for_evaluation_job
+        )
         plan.next(shard_evaluation)
-        score_shards.next(report)
-        score_samples.next(report)
+        score_shards.next(start_evaluation_job)
+        score_samples.next(start_evaluation_job)
+        start_evaluation_job.next(evaluation_job_done)
+        wait_for_evaluation_job.next(check_evaluation_job)
+        check_evaluation_job.next(evaluation_job_done)
         report.next(tear_down)
 
         log_group = logs.LogGroup(

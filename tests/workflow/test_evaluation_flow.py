@@ -67,3 +67,24 @@ def test_the_reports_are_written_and_parseable_with_semantic_similarity_when_ask
     assert report["simulated"] is True
     html = result.objects["evaluation/report.html"].decode()
     assert "SIMULATED" in html and "largest regressions first" in html
+
+
+def test_bedrocks_own_evaluation_job_runs_as_a_second_engine_while_the_deployment_exists(runner):
+    result = runner.run("nova-lite", request={"evaluation": {"bedrock_evaluation_job": True}})
+    assert result.status == "SUCCEEDED", result.error
+    assert result.states.index(c.CHECK_EVALUATION_JOB) < result.states.index(c.REPORT_EVALUATION)
+    second = report_of(result)["second_engine"]
+    assert second["status"] == "Completed" and second["outputs"]
+    events = [(e["type"], e["event"]) for e in result.simulator.ledger]
+    assert events.index(("evaluation_job", "created")) < events.index(("provisioned_throughput", "deleted"))
+    assert result.resources["leaked"] == []
+
+
+def test_an_aborted_run_stops_its_evaluation_job(runner):
+    result = runner.run(
+        "nova-lite", request={"evaluation": {"bedrock_evaluation_job": True}, "wait_seconds": {"job": 1}},
+        abort_when=lambda states: c.WAIT_FOR_EVALUATION_JOB in states,
+    )
+    assert result.status == "ABORTED"
+    assert {"type": "evaluation_job", "id": f"eval-{result.execution_name}"} in result.cleanup["cleanup"]["stopped"]
+    assert result.resources["leaked"] == []

@@ -166,3 +166,33 @@ class BedrockControl:
         with aws_errors(f"list tags of {arn}"):
             response = self._client.list_tags_for_resource(resourceARN=arn)
         return {tag["key"]: tag["value"] for tag in response.get("tags", [])}
+
+    def create_evaluation_job(
+        self, *, name: str, role_arn: str, task_type: str, dataset_uri: str, model_ids: list[str], output_uri: str,
+        token: str, tags: dict[str, str],
+    ) -> str:
+        with aws_errors(f"create evaluation job {name}"):
+            response = self._client.create_evaluation_job(
+                jobName=name,
+                roleArn=role_arn,
+                clientRequestToken=token,
+                applicationType="ModelEvaluation",
+                evaluationConfig={"automated": {"datasetMetricConfigs": [{
+                    "taskType": task_type,
+                    "dataset": {"name": "held-out-test", "datasetLocation": {"s3Uri": dataset_uri}},
+                    "metricNames": ["Builtin.Accuracy", "Builtin.Robustness", "Builtin.Toxicity"],
+                }]}},
+                inferenceConfig={"models": [{"bedrockModel": {"modelIdentifier": m}} for m in model_ids]},
+                outputDataConfig={"s3Uri": output_uri},
+                jobTags=_tag_list(tags),
+            )
+        return str(response["jobArn"])
+
+    def get_evaluation_job(self, identifier: str) -> dict[str, Any]:
+        with aws_errors(f"get evaluation job {identifier}"):
+            job = self._client.get_evaluation_job(jobIdentifier=identifier)
+        return {"arn": job["jobArn"], "status": job["status"], "failure_messages": job.get("failureMessages", [])}
+
+    def stop_evaluation_job(self, identifier: str) -> None:
+        with aws_errors(f"stop evaluation job {identifier}"):
+            self._client.stop_evaluation_job(jobIdentifier=identifier)

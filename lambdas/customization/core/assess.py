@@ -17,7 +17,15 @@ from customization.core.evaluation import METRICS, bootstrap_interval, mean_scor
 from customization.core.inference import answer_samples
 from customization.core.report_html import render_report
 from customization.errors import EvaluationFailedError
-from customization.models.steps import DeploymentState, EvaluationPlan, EvaluationSummary, JobState, RunContext, Shard
+from customization.models.steps import (
+    DeploymentState,
+    EvaluationJobState,
+    EvaluationPlan,
+    EvaluationSummary,
+    JobState,
+    RunContext,
+    Shard,
+)
 
 if TYPE_CHECKING:
     from customization.adapters.runtime import BedrockRuntime
@@ -105,7 +113,8 @@ def _gate(delta: float, ci95: tuple[float, float], paired: int, run: RunContext)
 
 
 def report_evaluation(
-    run: RunContext, deployment: DeploymentState, job: JobState | None, *, store: ObjectStore, now: datetime, simulated: bool
+    run: RunContext, deployment: DeploymentState, job: JobState | None, *, store: ObjectStore, now: datetime, simulated: bool,
+    evaluation_job: EvaluationJobState | None = None,
 ) -> EvaluationSummary:
     rows: list[dict[str, Any]] = []
     for uri in store.list_keys(_eval_uri(run, "results/")):
@@ -168,6 +177,7 @@ def report_evaluation(
         "training": training,
         "split": run.split,
         "cost": _usage(run, deployment, rows, now),
+        "second_engine": _second_engine(evaluation_job, store),
         "samples": samples,
     }
     report_uri, html_uri = _eval_uri(run, "report.json"), _eval_uri(run, "report.html")
@@ -180,6 +190,15 @@ def report_evaluation(
         custom_is_better=outcome.custom_is_better, verdict=outcome.text, training_flags=training.get("flags", []),
         report_uri=report_uri, report_html_uri=html_uri,
     )
+
+
+def _second_engine(job: EvaluationJobState | None, store: ObjectStore) -> dict[str, Any] | None:
+    """Bedrock's own evaluation job, when the request asked for it: its outcome and outputs."""
+    if job is None or not job.requested:
+        return None
+    outputs = store.list_keys(job.output_uri) if job.output_uri else []
+    return {"engine": "Amazon Bedrock evaluation job", "job_arn": job.arn, "status": job.status,
+            "failure_messages": job.failure_messages, "output_uri": job.output_uri, "outputs": outputs}
 
 
 def _max_epochs(run: RunContext) -> int:

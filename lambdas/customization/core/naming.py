@@ -47,6 +47,8 @@ class RunNames(BaseModel):
     job_token: str
     provisioned_token: str
     deployment_token: str
+    evaluation_job_name: str
+    evaluation_job_token: str
 
     @classmethod
     def for_execution(cls, execution_name: str) -> RunNames:
@@ -58,4 +60,7 @@ class RunNames(BaseModel):
             job_token=request_token(execution_name, "job"),
             provisioned_token=request_token(execution_name, "provisioned-throughput"),
             deployment_token=request_token(execution_name, "deployment"),
+            # Evaluation job names are lowercase only.
+            evaluation_job_name=bounded_name("eval", execution_name).lower(),
+            evaluation_job_token=request_token(execution_name, "evaluation-job"),
         )

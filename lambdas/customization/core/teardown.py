@@ -48,6 +48,8 @@ def clean_up_run(
             _delete(entry, _serving_delete(entry.kind, bedrock), ledger, outcome)
         elif entry.kind == "customization_job":
             _stop_job(entry, ledger, bedrock, outcome)
+        elif entry.kind == "evaluation_job":
+            _stop_evaluation_job(entry, ledger, bedrock, outcome)
         elif entry.kind == "custom_model":
             if delete_custom_model:
                 _delete(entry, bedrock.delete_custom_model, ledger, outcome)
@@ -71,6 +73,20 @@ def _delete(entry: LedgerEntry, action: Any, ledger: RunLedger, outcome: Teardow
         return
     ledger.mark(entry.execution, entry.kind, entry.name, "deleted")
     outcome.deleted.append(resource)
+
+
+def _stop_evaluation_job(entry: LedgerEntry, ledger: RunLedger, bedrock: BedrockControl, outcome: TeardownOutcome) -> None:
+    try:
+        job = bedrock.get_evaluation_job(entry.arn or entry.name)
+    except ResourceNotFoundError:
+        ledger.mark(entry.execution, entry.kind, entry.name, "gone")
+        return
+    if job["status"] == "InProgress":
+        bedrock.stop_evaluation_job(job["arn"])
+        ledger.mark(entry.execution, entry.kind, entry.name, "stopped", job["arn"])
+        outcome.stopped.append({"type": entry.kind, "id": entry.name})
+    else:
+        ledger.mark(entry.execution, entry.kind, entry.name, "finished", job["arn"])
 
 
 def _stop_job(entry: LedgerEntry, ledger: RunLedger, bedrock: BedrockControl, outcome: TeardownOutcome) -> None:

@@ -16,7 +16,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = StepInput.model_validate(event)
     summary = report_evaluation(
         state.run, state.require_deployment(), state.job, store=get_store(), now=datetime.now(UTC),
-        simulated=get_settings().SIMULATED_BEDROCK,
+        simulated=get_settings().SIMULATED_BEDROCK, evaluation_job=state.evaluation_job,
     )
     logger.info("evaluation reported", promoted=summary.promoted, why=summary.why)
     return summary.model_dump(mode="json")

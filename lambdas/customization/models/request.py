@@ -62,6 +62,10 @@ class EvaluationSettings(_Strict):
     shard_size: int = Field(25, ge=1, le=1000, description="samples per shard on the Map path")
     semantic_similarity: bool = Field(False, description="also score cosine similarity of embeddings (a Bedrock embedding model)")
     embedding_model: Literal["amazon.titan-embed-text-v2:0", "amazon.titan-embed-text-v1"] = "amazon.titan-embed-text-v2:0"
+    bedrock_evaluation_job: bool = Field(
+        False, description="also run Bedrock's own automated evaluation job on both models (a second engine)"
+    )
+    bedrock_task_type: Literal["Summarization", "Generation", "QuestionAndAnswer", "Classification"] = "Generation"
 
 
 class TeardownSettings(_Strict):
@@ -141,6 +145,11 @@ class CustomizationRequest(_Strict):
         early = sorted(name for name in self.hyperparameters if name.startswith("earlyStopping"))
         if early and not self.validation_data:
             raise ValueError(f"hyperparameters.{early[0]}: early stopping needs validation_data (it watches validation loss)")
+        if self.evaluation.bedrock_evaluation_job and self.deployment.mode != "provisioned":
+            raise ValueError(
+                "evaluation.bedrock_evaluation_job: Bedrock evaluation jobs take a provisioned throughput, "
+                "not an on-demand deployment; set deployment.mode to 'provisioned'"
+            )
         if self.deployment.mode == "on_demand" and not spec.on_demand_deployment:
             raise ValueError(
                 f"deployment.mode: {spec.model_id} does not support on-demand deployment; use 'provisioned' or 'none'"

@@ -104,6 +104,16 @@ class EvaluationPlan(_Contract):
     note: str | None = None
 
 
+class EvaluationJobState(_Contract):
+    requested: bool
+    done: bool
+    status: str
+    arn: str | None = None
+    name: str | None = None
+    output_uri: str | None = None
+    failure_messages: list[str] = []
+
+
 class EvaluationSummary(_Contract):
     samples: int
     failed: int
@@ -142,6 +152,7 @@ class StepInput(_Input):
     job: JobState | None = None
     deployment: DeploymentState | None = None
     plan: EvaluationPlan | None = None
+    evaluation_job: EvaluationJobState | None = None
     shard: Shard | None = None  # set for one iteration of the Map path
     evaluation: EvaluationSummary | None = None
     error: dict[str, Any] | None = None
@@ -155,6 +166,11 @@ class StepInput(_Input):
         if self.plan is None:
             raise RequestInvalidError("this step needs the plan that Plan Evaluation recorded in $.plan")
         return self.plan
+
+    def require_evaluation_job(self) -> EvaluationJobState:
+        if self.evaluation_job is None:
+            raise RequestInvalidError("this step needs the job that Start Evaluation Job recorded in $.evaluation_job")
+        return self.evaluation_job
 
     def require_deployment(self) -> DeploymentState:
         if self.deployment is None:
