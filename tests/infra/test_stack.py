@@ -69,13 +69,17 @@ def test_the_bedrock_role_reaches_only_the_pipeline_bucket(template_dict):
         logical_id for logical_id, r in template_dict["Resources"].items()
         if r["Type"] == "AWS::S3::Bucket" and "LoggingConfiguration" in r["Properties"]
     ]
-    for statement in bedrock_role_policy(template_dict):
-        assert set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]) <= {
-            "s3:GetObject", "s3:PutObject", "s3:ListBucket",
-        }
+    statements = bedrock_role_policy(template_dict)
+    for statement in statements:
+        actions = set(statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if actions == {"bedrock:InvokeModel"}:  # evaluation jobs invoke the base model and the throughput
+            assert all("bedrock" in str(r) for r in resources)
+            continue
+        assert actions <= {"s3:GetObject", "s3:PutObject", "s3:ListBucket"}
         for resource in resources:
             assert buckets[0] in str(resource)
+    assert any(s["Action"] == "bedrock:InvokeModel" for s in statements)
 
 
 def test_one_function_per_step_with_tracing_json_logs_and_its_settings(template_dict):

@@ -20,8 +20,11 @@ def test_the_lifecycle_order(definition):
         c.WAIT_FOR_DEPLOYMENT: c.CHECK_DEPLOYMENT,
         c.CHECK_DEPLOYMENT: c.DEPLOYMENT_READY,
         c.PLAN_EVALUATION: c.SHARD_EVALUATION,
-        c.SCORE_SAMPLES: c.REPORT_EVALUATION,
-        c.SCORE_SHARDS: c.REPORT_EVALUATION,
+        c.SCORE_SAMPLES: c.START_EVALUATION_JOB,
+        c.SCORE_SHARDS: c.START_EVALUATION_JOB,
+        c.START_EVALUATION_JOB: c.EVALUATION_JOB_DONE,
+        c.WAIT_FOR_EVALUATION_JOB: c.CHECK_EVALUATION_JOB,
+        c.CHECK_EVALUATION_JOB: c.EVALUATION_JOB_DONE,
         c.REPORT_EVALUATION: c.TEAR_DOWN,
         c.TEAR_DOWN: c.RUN_FAILED_CHOICE,
     }
@@ -32,6 +35,8 @@ def test_the_lifecycle_order(definition):
     assert states[c.DEPLOYMENT_READY]["Choices"][0]["Next"] == c.PLAN_EVALUATION
     assert states[c.SHARD_EVALUATION]["Choices"][0]["Next"] == c.SCORE_SHARDS
     assert states[c.SHARD_EVALUATION]["Default"] == c.SCORE_SAMPLES
+    assert states[c.EVALUATION_JOB_DONE]["Choices"][0]["Next"] == c.REPORT_EVALUATION
+    assert states[c.EVALUATION_JOB_DONE]["Default"] == c.WAIT_FOR_EVALUATION_JOB
     assert states[c.DEPLOYMENT_READY]["Default"] == c.WAIT_FOR_DEPLOYMENT
     assert states[c.RUN_FAILED]["Type"] == "Fail" and states[c.RUN_SUCCEEDED]["Type"] == "Succeed"
 
@@ -45,7 +50,7 @@ def test_waits_read_their_seconds_from_the_run(definition):
 def test_every_error_after_submit_job_goes_through_tear_down(definition):
     states = definition["States"]
     for state in (c.SUBMIT_JOB, c.CHECK_JOB, c.DEPLOY_MODEL, c.CHECK_DEPLOYMENT, c.PLAN_EVALUATION, c.SCORE_SAMPLES,
-                  c.SCORE_SHARDS, c.REPORT_EVALUATION):
+                  c.SCORE_SHARDS, c.START_EVALUATION_JOB, c.CHECK_EVALUATION_JOB, c.REPORT_EVALUATION):
         assert states[state]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": c.TEAR_DOWN}]
     assert states[c.RUN_FAILED]["CausePath"] == "$.teardown.failure.cause"
 

@@ -56,7 +56,9 @@ def test_failure_injection_matrix(runner, state, failure):
     injected = RuntimeError(f"injected failure in {state}") if failure == "exception" else ThrottlingError(
         f"Rate exceeded in {state} (injected, persistent)"
     )
-    result = runner.run("nova-lite", crashes={state: injected})
+    # Check Evaluation Job only runs when Bedrock's evaluation job is asked for.
+    request = {"evaluation": {"bedrock_evaluation_job": True}} if state == c.CHECK_EVALUATION_JOB else {}
+    result = runner.run("nova-lite", crashes={state: injected}, request=request)
 
     assert result.status == "FAILED"
     assert result.resources["leaked"] == [], result.resources
