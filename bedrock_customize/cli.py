@@ -80,6 +80,7 @@ def cmd_run_local(args: argparse.Namespace) -> int:
     evaluation = (result.output or {}).get("evaluation")
     if evaluation:
         print(f"evaluation (SIMULATED models): {evaluation['verdict']}")
+        print(f"promotion gate: {'PROMOTED' if evaluation['promoted'] else 'NOT PROMOTED'}: {evaluation['why']}")
     leaked = result.resources["leaked"]
     print(f"resources left running: {', '.join(r['type'] + ' ' + r['id'] for r in leaked) if leaked else 'none'}")
     if args.scenario != "happy":
