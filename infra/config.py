@@ -27,6 +27,7 @@ class StageConfig(_Strict):
     retry_interval_seconds: int = Field(ge=1, le=300)
     retry_max_attempts: int = Field(ge=1, le=10)
     evaluation_map_concurrency: int = Field(ge=1, le=40, description="shards scored at once on the Map path")
+    notification_emails: tuple[str, ...] = Field((), description="subscribed to the run notices")
     janitor_schedule: str = Field(pattern=r"^(rate|cron)\(.+\)$", description="EventBridge schedule expression")
     state_machine_timeout_hours: int = Field(ge=1, le=24 * 365)
 

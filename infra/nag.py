@@ -10,6 +10,18 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 ACKNOWLEDGED: dict[str, str] = {
+    "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]": (
+        "Only on CDK's own BucketNotificationsHandler, the custom resource that switches on the "
+        "bucket's EventBridge notifications at deployment; it writes its logs and nothing else."
+    ),
+    "AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": (
+        "Publishing to the notification topic, encrypted with the AWS-managed SNS key, needs "
+        "GenerateDataKey on that key; CDK grants the action family."
+    ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]": (
+        "The AWS-managed key alias/aws/sns has an id that is only known in the account, so the "
+        "grant names the account's keys; the key policy limits its use to SNS."
+    ),
     "AwsSolutions::AwsSolutions-S1": (
         "The access-log bucket is the target of the pipeline bucket's server access logs; "
         "logging it into itself would loop."
@@ -47,6 +59,11 @@ BUCKET_OBJECTS = (
     "Bedrock and the steps read datasets and write outputs under per-run keys that only exist "
     "at run time; the grant stays inside the pipeline bucket.",
 )
+BUCKET_REQUEST_FILES = (
+    "AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket}.Arn>/requests/*]",
+    "The trigger reads the request files users write under requests/ and writes a rejection "
+    "file beside an invalid one; their names are the users' choice.",
+)
 BUCKET_RUN_REPORTS = (
     "AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket}.Arn>/runs/*]",
     "Run reports are written under runs/<execution name>/, a key known only at run time.",
@@ -74,7 +91,7 @@ def acknowledge(
         return stack.get_logical_id(construct.node.default_child)  # type: ignore[arg-type]
 
     findings = dict(ACKNOWLEDGED)
-    for template, reason in (BUCKET_OBJECTS, BUCKET_RUN_REPORTS):
+    for template, reason in (BUCKET_OBJECTS, BUCKET_RUN_REPORTS, BUCKET_REQUEST_FILES):
         findings[template.format(bucket=logical_id(bucket))] = reason
     findings[EXECUTIONS[0].format(machine=logical_id(state_machine))] = EXECUTIONS[1]
     for function in functions:

@@ -13,6 +13,7 @@ from infra.constructs.bedrock_role import BedrockServiceRole
 from infra.constructs.functions import LifecycleFunctions
 from infra.constructs.guards import CleanupGuards
 from infra.constructs.ledger import RunLedgerTable
+from infra.constructs.notifications import Notifications
 from infra.constructs.storage import PipelineBucket
 from infra.constructs.workflow import LifecycleWorkflow
 
@@ -24,6 +25,7 @@ class ModelCustomizationStack(cdk.Stack):
         super().__init__(scope, id_, **kwargs)
         storage = PipelineBucket(self, "Pipeline")
         ledger = RunLedgerTable(self, "Ledger")
+        notifications = Notifications(self, "Notifications", emails=config.notification_emails)
         bedrock_role = BedrockServiceRole(self, "BedrockService", bucket=storage.bucket)
         functions = LifecycleFunctions(
             self, "Steps", config=config, registry=registry, bucket=storage.bucket, bedrock_role=bedrock_role.role,
@@ -31,20 +33,31 @@ class ModelCustomizationStack(cdk.Stack):
         )
         workflow = LifecycleWorkflow(self, "Lifecycle", config=config, functions=dict(functions.by_state))
         machine = workflow.state_machine
-        janitor = functions.by_state[constants.JANITOR]
-        janitor.add_environment("STATE_MACHINE_ARN", machine.state_machine_arn)
-        janitor.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["states:DescribeExecution"],
-                resources=[self.format_arn(
-                    service="states", resource="execution", resource_name=f"{machine.state_machine_name}:*",
-                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                )],
-            )
+        executions = self.format_arn(
+            service="states", resource="execution", resource_name=f"{machine.state_machine_name}:*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
+        janitor = functions.by_state[constants.JANITOR]
+        trigger = functions.by_state[constants.START_FROM_REQUEST]
+        notify = functions.by_state[constants.NOTIFY_RUN]
+        clean_up = functions.by_state[constants.CLEAN_UP_RUN]
+        for function in (janitor, trigger, notify, clean_up):
+            function.add_environment("STATE_MACHINE_ARN", machine.state_machine_arn)
+            function.add_environment("NOTIFICATION_TOPIC_ARN", notifications.topic.topic_arn)
+            notifications.topic.grant_publish(function)
+        janitor.add_to_role_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions]))
+        notify.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:DescribeExecution", "states:GetExecutionHistory"], resources=[executions])
+        )
+        machine.grant_start_execution(trigger)
+        trigger.add_to_role_policy(iam.PolicyStatement(
+            actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+            resources=[storage.bucket.arn_for_objects("requests/*")],
+        ))
         CleanupGuards(
-            self, "Guards", state_machine=machine, clean_up=functions.by_state[constants.CLEAN_UP_RUN],
-            janitor=janitor, janitor_schedule=config.janitor_schedule,
+            self, "Guards", state_machine=machine, clean_up=clean_up, janitor=janitor,
+            janitor_schedule=config.janitor_schedule, bucket_name=storage.bucket.bucket_name,
+            start_from_request=trigger, notify_run=notify,
         )
 
         nag.acknowledge(self, bucket=storage.bucket, functions=functions.by_state.values(), state_machine=machine)
@@ -53,3 +66,4 @@ class ModelCustomizationStack(cdk.Stack):
         cdk.CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
         cdk.CfnOutput(self, "BedrockRoleArn", value=bedrock_role.role.role_arn)
         cdk.CfnOutput(self, "LedgerTableName", value=ledger.table.table_name)
+        cdk.CfnOutput(self, "NotificationTopicArn", value=notifications.topic.topic_arn)

@@ -41,7 +41,7 @@ from bedrock_customize.offline.template import Template
 from customization import adapters
 from customization.models.request import S3_URI
 from customization.registry import load_registry
-from infra.constants import CLEAN_UP_RUN, CLEANUP_STATUSES, EVENT_HANDLERS, STEPS
+from infra.constants import CLEAN_UP_RUN, CLEANUP_STATUSES, EVENT_HANDLERS, NOTIFY_RUN, STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REQUEST = ROOT / "examples" / "requests" / "nova-lite-summarization.json"
@@ -128,6 +128,7 @@ class RunResult:
     handler_calls: list[str] = field(default_factory=list)
     simulator: sim.SimulatedBedrock | None = None
     cleanup: dict[str, Any] | None = None
+    notifications: list[dict[str, str]] = field(default_factory=list)
 
 
 class OfflineEngine:
@@ -158,8 +159,15 @@ class OfflineEngine:
             name = re.sub(r"[^a-z0-9-]", "-", f"{stack}-{logical_id.lower()}")[:63].strip("-")
             kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
             s3.create_bucket(Bucket=name, **kwargs)
+            if template.document["Resources"][logical_id]["Properties"].get("VersioningConfiguration"):
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
             template.refs[logical_id] = name
             template.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+        sns = boto3.client("sns", region_name=region)
+        for logical_id in template.resources("AWS::SNS::Topic"):
+            topic = sns.create_topic(Name=logical_id)["TopicArn"]
+            template.refs[logical_id] = topic
+            template.attributes[(logical_id, "TopicArn")] = topic
         dynamodb = boto3.client("dynamodb", region_name=region)
         for logical_id, resource in template.resources("AWS::DynamoDB::GlobalTable").items():
             props = resource["Properties"]
@@ -183,6 +191,8 @@ class OfflineEngine:
         functions = template.resources("AWS::Lambda::Function")
         for logical_id, resource in functions.items():
             props = resource["Properties"]
+            if props.get("Handler") not in STATE_BY_HANDLER:
+                continue  # CDK's own custom-resource functions: deployment plumbing, not part of a run
             created = lambda_.create_function(
                 FunctionName=logical_id[:64],
                 Runtime=props["Runtime"],
@@ -407,10 +417,13 @@ class Session:
         states, description = self.engine._follow(sfn, execution_arn, timeout_seconds, abort_when)
         status = description["status"]
         cleanup = None
+        event = self.execution_event(execution_arn, execution_name, status)
+        self.engine.log(f"-> (EventBridge: execution {status}) {NOTIFY_RUN}")
+        self.invoke(NOTIFY_RUN, event)
         if status in CLEANUP_STATUSES:
             # Where AWS would deliver the execution's status-change event, deliver it to the same function.
             self.engine.log(f"-> (EventBridge: execution {status}) {CLEAN_UP_RUN}")
-            cleanup = self.invoke(CLEAN_UP_RUN, self.execution_event(execution_arn, execution_name, status))
+            cleanup = self.invoke(CLEAN_UP_RUN, event)
             time.sleep(0.2)  # let an aborted execution's in-flight step settle before the inventory
         objects = _download_prefix(boto3.client("s3", region_name=self.region), self.bucket, f"runs/{execution_name}/")
         error = None
@@ -420,8 +433,31 @@ class Session:
         return RunResult(
             status=status, execution_name=execution_name, execution_arn=execution_arn, states=states, error=error,
             output=output, resources=self.simulator.inventory(), bucket=self.bucket, objects=objects,
-            handler_calls=list(self.calls), simulator=self.simulator, cleanup=cleanup,
+            handler_calls=list(self.calls), simulator=self.simulator, cleanup=cleanup, notifications=self.notifications(),
         )
+
+    def notifications(self) -> list[dict[str, str]]:
+        """What was published on the stack's notification topic(s), oldest first."""
+        from moto.sns.models import sns_backends
+
+        topics = sns_backends[DEFAULT_ACCOUNT_ID][self.region].topics
+        return [
+            {"subject": sent[2] or "", "message": sent[1]}
+            for topic in topics.values() for sent in topic.sent_notifications
+        ]
+
+    def put_request_file(self, key: str, body: bytes) -> dict[str, Any]:
+        """Write a request file into the emulated bucket and return the Object Created event
+        that S3 would send to EventBridge."""
+        put = boto3.client("s3", region_name=self.region).put_object(Bucket=self.bucket, Key=key, Body=body)
+        return {
+            "version": "0", "id": f"offline-{key}", "source": "aws.s3", "detail-type": "Object Created",
+            "account": DEFAULT_ACCOUNT_ID, "region": self.region, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "resources": [f"arn:aws:s3:::{self.bucket}"],
+            "detail": {"version": "0", "bucket": {"name": self.bucket},
+                       "object": {"key": key, "size": len(body), "version-id": put.get("VersionId")},
+                       "reason": "PutObject"},
+        }
 
 
 def _placeholder_zip() -> bytes:

@@ -160,6 +160,9 @@ class LifecycleFunctions(Construct):
             constants.REPORT_EVALUATION: [read_data, list_data, write_reports],
             constants.TEAR_DOWN: clean_up,
             constants.CLEAN_UP_RUN: clean_up,
+            # Their Step Functions, S3 and SNS grants are added by the stack, which knows the resources.
+            constants.START_FROM_REQUEST: [],
+            constants.NOTIFY_RUN: [],
             constants.JANITOR: [
                 # List actions support no resource-level permissions.
                 allow(["bedrock:ListProvisionedModelThroughputs", "bedrock:ListCustomModelDeployments"], ["*"]),

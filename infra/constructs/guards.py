@@ -10,13 +10,15 @@ from infra import constants
 
 
 class CleanupGuards(Construct):
-    """What cleans up when the state machine cannot.
+    """The EventBridge rules around the state machine.
 
     - an EventBridge rule on this state machine's execution status changes (ABORTED,
       TIMED_OUT, FAILED) invokes the cleanup function with the execution; those paths run no
       Catch, and a failure inside Tear Down itself ends there too;
     - a schedule (from the stage config) invokes the janitor, which deletes this stack's
-      deployments whose run ended or whose time limit passed."""
+      deployments whose run ended or whose time limit passed;
+    - a request file under requests/ in the bucket starts a run;
+    - every run's end is announced on the notification topic."""
 
     def __init__(
         self,
@@ -27,6 +29,9 @@ class CleanupGuards(Construct):
         clean_up: lambda_.IFunction,
         janitor: lambda_.IFunction,
         janitor_schedule: str,
+        bucket_name: str,
+        start_from_request: lambda_.IFunction,
+        notify_run: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, id_)
         self.execution_ended = events.Rule(
@@ -39,6 +44,31 @@ class CleanupGuards(Construct):
                 detail={"status": list(constants.CLEANUP_STATUSES), "stateMachineArn": [state_machine.state_machine_arn]},
             ),
             targets=[targets.LambdaFunction(clean_up, retry_attempts=8)],
+        )
+        self.request_files = events.Rule(
+            self,
+            "RequestFiles",
+            description="A JSON request written under requests/ starts a run",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={"bucket": {"name": [bucket_name]}, "object": {"key": events.Match.wildcard(constants.REQUEST_FILES)}},
+            ),
+            targets=[targets.LambdaFunction(start_from_request, retry_attempts=8)],
+        )
+        self.run_ended = events.Rule(
+            self,
+            "RunEnded",
+            description="Tells the subscribers how each run ended",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "status": ["SUCCEEDED", *constants.CLEANUP_STATUSES],
+                    "stateMachineArn": [state_machine.state_machine_arn],
+                },
+            ),
+            targets=[targets.LambdaFunction(notify_run, retry_attempts=4)],
         )
         self.janitor_schedule = events.Rule(
             self,

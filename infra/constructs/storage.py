@@ -28,6 +28,7 @@ class PipelineBucket(Construct):
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="pipeline-bucket/",
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            event_bridge_enabled=True,  # request files under requests/ start runs
             lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))],
             **common,  # type: ignore[arg-type]
         )

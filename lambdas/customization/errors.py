@@ -55,6 +55,10 @@ class ConditionFailedError(CustomizationError):
     """A conditional write found the item already there (a repeated step)."""
 
 
+class ExecutionExistsError(CustomizationError):
+    """An execution of that name exists already (a repeated trigger)."""
+
+
 class JobTimeoutError(CustomizationError):
     """The customization job ran past the request's time limit; it has been stopped."""
 

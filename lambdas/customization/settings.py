@@ -21,6 +21,7 @@ class Settings(BaseModel):
     LEDGER_TABLE: str = Field(min_length=3)
     # Only the functions outside the state machine (cleanup, janitor) know its ARN.
     STATE_MACHINE_ARN: str | None = None
+    NOTIFICATION_TOPIC_ARN: str | None = None
     # Set only by the offline engine: reports then say their answers are simulated.
     SIMULATED_BEDROCK: bool = False
 

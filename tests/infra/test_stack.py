@@ -83,7 +83,8 @@ def test_the_bedrock_role_reaches_only_the_pipeline_bucket(template_dict):
 
 
 def test_one_function_per_step_with_tracing_json_logs_and_its_settings(template_dict):
-    functions = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    functions = [r["Properties"] for r in template_dict["Resources"].values()
+                 if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"].startswith("customization.")]
     assert sorted(f["Handler"] for f in functions) == sorted(step.handler for step in (*STEPS, *EVENT_HANDLERS))
     required = {name for name, field in Settings.model_fields.items() if field.is_required()}
     for function in functions:
@@ -95,7 +96,8 @@ def test_one_function_per_step_with_tracing_json_logs_and_its_settings(template_
 
 
 def test_each_function_has_its_own_role(template_dict):
-    roles = [r["Properties"]["Role"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    roles = [r["Properties"]["Role"] for r in template_dict["Resources"].values()
+             if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"].startswith("customization.")]
     assert len({str(role) for role in roles}) == len(STEPS) + len(EVENT_HANDLERS)
 
 
@@ -130,7 +132,8 @@ def test_the_run_ledger_is_a_dynamodb_table_with_ttl_and_point_in_time_recovery(
 
 def test_executions_that_skip_tear_down_trigger_the_cleanup(template_dict):
     rules = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
-    (status_rule,) = [r for r in rules if "EventPattern" in r]
+    (status_rule,) = [r for r in rules if "EventPattern" in r and "FAILED" in str(r["EventPattern"])
+                      and "SUCCEEDED" not in str(r["EventPattern"])]
     pattern = status_rule["EventPattern"]
     assert pattern["source"] == ["aws.states"]
     assert pattern["detail-type"] == ["Step Functions Execution Status Change"]
@@ -154,3 +157,32 @@ def test_the_janitor_runs_on_the_stage_schedule_and_may_read_executions(template
     actions = {a for statements in policies for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
     assert {"states:DescribeExecution", "bedrock:DeleteProvisionedModelThroughput", "bedrock:ListTagsForResource"} <= actions
     assert not any(a.startswith("bedrock:Create") for a in actions)
+
+
+def test_request_files_start_runs_and_every_run_end_is_announced(template_dict):
+    rules = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    by_source = {}
+    for rule in rules:
+        if "EventPattern" in rule:
+            target = rule["Targets"][0]["Arn"]["Fn::GetAtt"][0]
+            by_source.setdefault(rule["EventPattern"]["source"][0], []).append(
+                (rule["EventPattern"], template_dict["Resources"][target]["Properties"]["Handler"])
+            )
+    ((files, handler),) = by_source["aws.s3"]
+    assert handler == "customization.handlers.start_from_request.handler"
+    assert files["detail-type"] == ["Object Created"]
+    assert files["detail"]["object"]["key"] == [{"wildcard": "requests/*.json"}]
+    handlers = {h: p["detail"]["status"] for p, h in by_source["aws.states"]}
+    assert sorted(handlers["customization.handlers.notify_run.handler"]) == ["ABORTED", "FAILED", "SUCCEEDED", "TIMED_OUT"]
+    buckets = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::S3::Bucket"]
+    assert any(b.get("NotificationConfiguration", {}).get("EventBridgeConfiguration") for b in buckets) or any(
+        r["Type"] == "Custom::S3BucketNotifications" for r in template_dict["Resources"].values()
+    )
+
+
+def test_the_notification_topic_is_encrypted_and_tls_only(template_dict):
+    (topic,) = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]
+    assert "KmsMasterKeyId" in topic
+    (policy,) = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in policy["PolicyDocument"]["Statement"])

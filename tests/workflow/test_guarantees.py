@@ -38,6 +38,8 @@ def test_an_aborted_job_is_stopped_by_the_cleanup(runner):
     assert result.status == "ABORTED" and c.TEAR_DOWN not in result.states
     assert [e["event"] for e in result.simulator.ledger if e["type"] == "customization_job"] == ["created", "stopped"]
     assert result.cleanup["cleanup"]["stopped"] == [{"type": "customization_job", "id": f"job-{result.execution_name}"}]
+    subjects = [n["subject"] for n in result.notifications]
+    assert subjects == [f"Run {result.execution_name} ABORTED", f"Cleanup after run {result.execution_name} (ABORTED)"]
 
 
 def test_a_job_past_its_time_limit_is_stopped_and_the_run_torn_down(runner):

@@ -55,6 +55,8 @@ def test_the_janitor_deletes_only_this_stacks_deployments_of_finished_or_expired
     assert report["untouched_foreign"] == 2
     remaining = set(session.simulator.resources)
     assert {running, untagged, foreign} <= remaining and not {expired, finished} & remaining
+    (notice,) = session.notifications()
+    assert notice["subject"] == "Janitor deleted 2 deployment(s)" and "its time limit passed" in notice["message"]
     sfn.stop_execution(executionArn=session.machine_arn.replace(":stateMachine:", ":execution:") + ":still-running")
 
 

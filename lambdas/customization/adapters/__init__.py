@@ -12,6 +12,7 @@ from botocore.config import Config
 from customization.adapters.bedrock import BedrockControl
 from customization.adapters.executions import Executions
 from customization.adapters.ledger import RunLedger
+from customization.adapters.notifier import Notifier
 from customization.adapters.runtime import BedrockRuntime
 from customization.adapters.storage import ObjectStore
 from customization.settings import get_settings
@@ -57,6 +58,11 @@ def get_executions() -> Executions:
     return Executions(_client("stepfunctions"), get_settings().require_state_machine_arn())
 
 
+@lru_cache(maxsize=1)
+def get_notifier() -> Notifier:
+    return Notifier(_client("sns"), get_settings().NOTIFICATION_TOPIC_ARN)
+
+
 def reset_clients() -> None:
-    for factory in (get_bedrock, get_runtime, get_evaluation_runtime, get_store, get_ledger, get_executions):
+    for factory in (get_bedrock, get_runtime, get_evaluation_runtime, get_store, get_ledger, get_executions, get_notifier):
         factory.cache_clear()

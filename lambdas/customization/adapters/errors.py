@@ -22,6 +22,7 @@ _BY_CODE: dict[str, type[errors.CustomizationError]] = {
     "AccessDeniedException": errors.AwsAccessDeniedError,
     "AccessDenied": errors.AwsAccessDeniedError,
     "ConditionalCheckFailedException": errors.ConditionFailedError,
+    "ExecutionAlreadyExists": errors.ExecutionExistsError,
 }
 
 

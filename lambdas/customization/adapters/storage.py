@@ -52,6 +52,11 @@ class ObjectStore:
                 uris += [f"s3://{bucket}/{item['Key']}" for item in page.get("Contents", [])]
         return sorted(uris)
 
+    def read_version(self, bucket: str, key: str, version: str | None) -> bytes:
+        extra = {"VersionId": version} if version else {}
+        with aws_errors(f"read s3://{bucket}/{key}"):
+            return bytes(self._client.get_object(Bucket=bucket, Key=key, **extra)["Body"].read())
+
     def read_text(self, uri: str) -> str:
         bucket, key = split_s3_uri(uri)
         with aws_errors(f"read {uri}"):

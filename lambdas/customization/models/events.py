@@ -24,3 +24,30 @@ class ExecutionStatusChange(BaseModel):
     source: Literal["aws.states"]
     detail_type: Literal["Step Functions Execution Status Change"] = Field(alias="detail-type")
     detail: ExecutionDetail
+
+
+class S3Bucket(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str
+
+
+class S3Object(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    key: str
+    version_id: str | None = Field(None, alias="version-id")
+
+
+class ObjectCreatedDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    bucket: S3Bucket
+    object: S3Object
+
+
+class ObjectCreated(BaseModel):
+    """`Object Created` from aws.s3 (the bucket sends its events to EventBridge)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    source: Literal["aws.s3"]
+    detail_type: Literal["Object Created"] = Field(alias="detail-type")
+    detail: ObjectCreatedDetail
