@@ -510,7 +510,12 @@ class SimulatedBedrock:
     # -- foundation models ---------------------------------------------------------------
 
     def _op_get_foundation_model(self, p: dict[str, Any]) -> dict[str, Any]:
-        model = self._base_model(p["modelIdentifier"], customization=True)
+        try:
+            model = self._base_model(p["modelIdentifier"], customization=True)
+        except ServiceError:
+            raise ServiceError("ResourceNotFoundException", f"model {p['modelIdentifier']} not found", 404) from None
+        if self.region not in model.regions:
+            raise ServiceError("ResourceNotFoundException", f"{model.model_id} is not offered in {self.region}", 404)
         return {"modelDetails": {
             "modelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{model.model_id}",
             "modelId": model.model_id, "modelName": model.display_name, "providerName": model.display_name.split()[0],

@@ -118,7 +118,10 @@ class LifecycleFunctions(Construct):
         list_data = allow(["s3:ListBucket"], [bucket.bucket_arn])
         write_reports = allow(["s3:PutObject", "s3:AbortMultipartUpload"], [bucket.arn_for_objects("runs/*")])
         permissions: dict[str, list[iam.PolicyStatement]] = {
-            constants.VALIDATE_REQUEST: [read_data, list_data, write_reports, ledger_write],
+            constants.VALIDATE_REQUEST: [
+                read_data, list_data, write_reports, ledger_write,
+                allow(["bedrock:GetFoundationModel"], foundation_models({m.model_id for m in registry.models})),
+            ],
             constants.SUBMIT_JOB: [
                 allow(
                     ["bedrock:CreateModelCustomizationJob"],

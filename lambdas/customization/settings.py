@@ -22,6 +22,7 @@ class Settings(BaseModel):
     # Only the functions outside the state machine (cleanup, janitor) know its ARN.
     STATE_MACHINE_ARN: str | None = None
     NOTIFICATION_TOPIC_ARN: str | None = None
+    AWS_REGION: str | None = None  # set by the Lambda runtime
     # Set only by the offline engine: reports then say their answers are simulated.
     SIMULATED_BEDROCK: bool = False
 

@@ -141,5 +141,5 @@ def test_a_bad_dataset_is_rejected_naming_the_line_and_rule(runner, tmp_path):
     result = runner.run("nova-lite", datasets={"training_data": bad})
     assert result.status == "FAILED" and result.error["error"] == "DatasetInvalidError"
     assert "line 11: turn-order: the first turn must be the user's" in result.error["cause"]
-    assert result.simulator.calls == []
+    assert result.simulator.calls == ["GetFoundationModel"]  # the pre-flight read; nothing created
     assert json.loads(result.objects["validation-report.json"])["valid"] is False

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from customization.adapters.bedrock import BedrockControl
+from customization.adapters.bedrock import BedrockControl, FoundationModels
 from customization.adapters.executions import Executions
 from customization.adapters.ledger import RunLedger
 from customization.adapters.notifier import Notifier
@@ -29,6 +29,11 @@ def _client(service: str) -> Any:
 @lru_cache(maxsize=1)
 def get_bedrock() -> BedrockControl:
     return BedrockControl(_client("bedrock"))
+
+
+@lru_cache(maxsize=1)
+def get_foundation_models() -> FoundationModels:
+    return FoundationModels(_client("bedrock"))
 
 
 @lru_cache(maxsize=1)
@@ -64,5 +69,5 @@ def get_notifier() -> Notifier:
 
 
 def reset_clients() -> None:
-    for factory in (get_bedrock, get_runtime, get_evaluation_runtime, get_store, get_ledger, get_executions, get_notifier):
+    for factory in (get_bedrock, get_foundation_models, get_runtime, get_evaluation_runtime, get_store, get_ledger, get_executions, get_notifier):
         factory.cache_clear()

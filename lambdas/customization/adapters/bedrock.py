@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from customization.adapters.errors import aws_errors
+from customization.errors import ResourceNotFoundError
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,20 @@ class ServingSummary:
 
 def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": k, "value": v} for k, v in sorted(tags.items())]
+
+
+class FoundationModels:
+    """What Bedrock says about a base model in this account and region (pre-flight)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def describe(self, model_id: str) -> dict[str, Any] | None:
+        try:
+            with aws_errors(f"get foundation model {model_id}"):
+                return dict(self._client.get_foundation_model(modelIdentifier=model_id)["modelDetails"])
+        except ResourceNotFoundError:
+            return None
 
 
 class BedrockControl:

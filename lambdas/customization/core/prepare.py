@@ -14,9 +14,10 @@ from customization.core.validation import DatasetReport, DatasetSource, validate
 from customization.errors import DatasetInvalidError, RequestInvalidError
 from customization.models.request import CustomizationRequest, split_s3_uri
 from customization.models.steps import RunContext, ValidateRequestInput, Waits
-from customization.registry import CustomizationSpec, load_registry
+from customization.registry import BaseModelSpec, CustomizationSpec, load_registry
 
 if TYPE_CHECKING:
+    from customization.adapters.bedrock import FoundationModels
     from customization.adapters.ledger import RunLedger
     from customization.adapters.storage import ObjectStore
     from customization.settings import Settings
@@ -93,12 +94,34 @@ def hold_out_test_set(
     }
 
 
+def preflight(model: BaseModelSpec, customization_type: str, *, region: str | None, foundation_models: FoundationModels) -> None:
+    """Before any spend: the stack's region is one where the model can be customized, and
+    Bedrock confirms the model supports the customization and is active in this account."""
+    if region and region not in model.regions:
+        raise RequestInvalidError(
+            f"base_model: {model.model_id} can be customized in {', '.join(model.regions)} only; "
+            f"this stack is in {region} (deploy a stage pinned to one of those regions)"
+        )
+    info = foundation_models.describe(model.model_id)
+    if info is None:
+        raise RequestInvalidError(f"base_model: Bedrock does not offer {model.model_id} in {region or 'this region'}")
+    if customization_type not in info.get("customizationsSupported", []):
+        raise RequestInvalidError(
+            f"customization_type: Bedrock reports that {model.model_id} supports "
+            f"{', '.join(info.get('customizationsSupported', [])) or 'no customization'} here, not {customization_type}"
+        )
+    lifecycle = info.get("modelLifecycle", {}).get("status", "ACTIVE")
+    if lifecycle != "ACTIVE":
+        raise RequestInvalidError(f"base_model: {model.model_id} is {lifecycle} in Bedrock")
+
+
 def prepare_run(
-    event: ValidateRequestInput, settings: Settings, store: ObjectStore, ledger: RunLedger
+    event: ValidateRequestInput, settings: Settings, store: ObjectStore, ledger: RunLedger, foundation_models: FoundationModels
 ) -> tuple[RunContext, dict[str, Any]]:
     request = parse_request(event.request, bucket=settings.BUCKET_NAME)
     model = load_registry().resolve(request.base_model)
     customization = model.customization(request.customization_type)
+    preflight(model, request.customization_type, region=settings.AWS_REGION, foundation_models=foundation_models)
     prefix = f"runs/{event.execution_name}/"
     requested = resolve_hyperparameters(request.hyperparameters, customization.hyperparameters)
     batch_size = int(float(requested["batchSize"])) if "batchSize" in requested else None
