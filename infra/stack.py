@@ -13,6 +13,7 @@ from infra.constructs.bedrock_role import BedrockServiceRole
 from infra.constructs.functions import LifecycleFunctions
 from infra.constructs.guards import CleanupGuards
 from infra.constructs.ledger import RunLedgerTable
+from infra.constructs.monitoring import Monitoring
 from infra.constructs.notifications import Notifications
 from infra.constructs.storage import PipelineBucket
 from infra.constructs.workflow import LifecycleWorkflow
@@ -60,6 +61,7 @@ class ModelCustomizationStack(cdk.Stack):
             start_from_request=trigger, notify_run=notify,
         )
 
+        Monitoring(self, "Monitoring", state_machine=machine, topic=notifications.topic)
         nag.acknowledge(self, bucket=storage.bucket, functions=functions.by_state.values(), state_machine=machine)
         cdk.Tags.of(self).add("bedrock-customize:stack", self.stack_name)
         cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)

@@ -186,3 +186,23 @@ def test_the_notification_topic_is_encrypted_and_tls_only(template_dict):
     (policy,) = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
                for s in policy["PolicyDocument"]["Statement"])
+
+
+def test_a_dashboard_and_alarms_on_failed_runs_and_janitor_deletions(template_dict):
+    resources = template_dict["Resources"].values()
+    assert [r for r in resources if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    alarms = [r["Properties"] for r in resources if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert sorted(a["MetricName"] for a in alarms) == ["ExecutionsFailed", "JanitorDeletions"]
+    for alarm in alarms:
+        assert alarm["Threshold"] == 1 and len(alarm["AlarmActions"]) == 1  # the notification topic
+
+
+def test_synthesis_needs_no_lambda_runtime_package():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for path in (root / "infra").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        assert not {m for m in imported if m.startswith(("aws_lambda_powertools", "customization.observability", "boto3"))}, path

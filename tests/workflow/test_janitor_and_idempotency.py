@@ -67,6 +67,8 @@ def test_the_janitor_deletes_a_deployment_whose_run_has_ended(session, tmp_path)
     while not sfn.get_execution_history(executionArn=arn)["events"][1:] and time.monotonic() < deadline:
         time.sleep(0.05)  # the interpreter must have started before it can be stopped
     sfn.stop_execution(executionArn=arn)
+    while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
     session.simulator.add_untracked("provisioned_throughput", "pt-ended", {TAG_STACK: STACK, TAG_EXECUTION: "ended"})
     report = session.invoke(c.JANITOR, SCHEDULED)
     assert report["deleted"] == [{"type": "provisioned_throughput", "id": "pt-ended", "execution": "ended", "reason": "its run is ABORTED"}]

@@ -22,8 +22,9 @@ class LedgerEntry:
     execution: str
     kind: str
     name: str
-    status: str  # intended | created | deleted | stopped
+    status: str  # intended | created | deleted | stopped | finished | gone
     arn: str | None = None
+    updated_at: str | None = None
 
     @property
     def open(self) -> bool:
@@ -90,7 +91,7 @@ class RunLedger:
                     break
                 query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return [
-            LedgerEntry(execution, item["kind"], item["name"], item["status"], item.get("arn"))
+            LedgerEntry(execution, item["kind"], item["name"], item["status"], item.get("arn"), item.get("updated_at"))
             for item in items
             if item["resource"] != RUN_ITEM
         ]

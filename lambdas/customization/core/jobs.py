@@ -59,6 +59,10 @@ def check_job(run: RunContext, job: JobState, *, bedrock: BedrockControl, ledger
                 f"customization job {job.job_name} ran {duration(elapsed)}, past the request's limit of "
                 f"{duration(run.timeouts.job_hours * 3600)}; it has been stopped"
             )
+    minutes = None
+    if status.status == "Completed" and status.created is not None:
+        minutes = round((now - status.created).total_seconds() / 60, 2)
     return JobState(
-        job_arn=status.job_arn, job_name=job.job_name, status=status.status, custom_model_arn=status.custom_model_arn
+        job_arn=status.job_arn, job_name=job.job_name, status=status.status, custom_model_arn=status.custom_model_arn,
+        duration_minutes=minutes,
     )

@@ -8,6 +8,7 @@ ABORTED, TIMED_OUT or FAILED event triggers (with only the execution's name)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from customization.errors import ResourceNotFoundError
@@ -73,6 +74,9 @@ def _delete(entry: LedgerEntry, action: Any, ledger: RunLedger, outcome: Teardow
         return
     ledger.mark(entry.execution, entry.kind, entry.name, "deleted")
     outcome.deleted.append(resource)
+    if entry.kind in SERVING and entry.updated_at:  # the entry last changed when the resource was created
+        lived = datetime.now(UTC) - datetime.fromisoformat(entry.updated_at)
+        outcome.deployment_hours = round(outcome.deployment_hours + lived.total_seconds() / 3600, 4)
 
 
 def _stop_evaluation_job(entry: LedgerEntry, ledger: RunLedger, bedrock: BedrockControl, outcome: TeardownOutcome) -> None:

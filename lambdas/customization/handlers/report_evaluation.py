@@ -1,17 +1,19 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization.adapters import get_store
 from customization.core.assess import report_evaluation
 from customization.models.steps import StepInput
-from customization.observability import logger, tracer
+from customization.observability import logger, metrics, tracer
 from customization.settings import get_settings
 
 
 @logger.inject_lambda_context(correlation_id_path="run.execution_arn")
 @tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = StepInput.model_validate(event)
     summary = report_evaluation(
@@ -19,4 +21,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         simulated=get_settings().SIMULATED_BEDROCK, evaluation_job=state.evaluation_job,
     )
     logger.info("evaluation reported", promoted=summary.promoted, why=summary.why)
+    metrics.add_metric(name="RunsPromoted", unit=MetricUnit.Count, value=int(summary.promoted))
     return summary.model_dump(mode="json")

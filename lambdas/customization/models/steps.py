@@ -81,6 +81,7 @@ class JobState(_Contract):
     job_name: str
     status: str
     custom_model_arn: str | None = None
+    duration_minutes: float | None = None  # set once the job has completed
 
 
 class DeploymentState(_Contract):
@@ -144,6 +145,7 @@ class TeardownOutcome(_Contract):
     already_gone: list[dict[str, str]]
     stopped: list[dict[str, str]]
     retained: list[dict[str, str]] = []
+    deployment_hours: float = 0.0  # how long the deleted throughputs and deployments existed
     failure: RunFailure | None = None
 
 
