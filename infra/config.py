@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class _Strict(BaseModel):
@@ -14,6 +14,25 @@ class _Strict(BaseModel):
 class DefaultWaits(_Strict):
     job: int = Field(ge=0, le=86_400)
     deployment: int = Field(ge=0, le=86_400)
+
+
+class ScheduledRun(_Strict):
+    name: str = Field(pattern=r"^[0-9a-zA-Z-_.]{1,64}$")
+    expression: str = Field(pattern=r"^(rate|cron|at)\(.+\)$", description="EventBridge Scheduler expression")
+    timezone: str = "UTC"
+    request: dict[str, Any] = Field(description="the execution input, validated against the request schema at synth")
+
+    @field_validator("request")
+    @classmethod
+    def _valid_request(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from customization.core.prepare import parse_request  # pure: no AWS calls
+        from customization.errors import RequestInvalidError
+
+        try:
+            parse_request(value, bucket=None)  # the bucket is only known at deployment
+        except RequestInvalidError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
 
 class StageConfig(_Strict):
@@ -28,6 +47,7 @@ class StageConfig(_Strict):
     retry_max_attempts: int = Field(ge=1, le=10)
     evaluation_map_concurrency: int = Field(ge=1, le=40, description="shards scored at once on the Map path")
     notification_emails: tuple[str, ...] = Field((), description="subscribed to the run notices")
+    schedules: tuple[ScheduledRun, ...] = ()
     janitor_schedule: str = Field(pattern=r"^(rate|cron)\(.+\)$", description="EventBridge schedule expression")
     state_machine_timeout_hours: int = Field(ge=1, le=24 * 365)
 

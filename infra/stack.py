@@ -15,6 +15,7 @@ from infra.constructs.guards import CleanupGuards
 from infra.constructs.ledger import RunLedgerTable
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.notifications import Notifications
+from infra.constructs.schedules import ScheduledRuns
 from infra.constructs.storage import PipelineBucket
 from infra.constructs.workflow import LifecycleWorkflow
 
@@ -62,6 +63,7 @@ class ModelCustomizationStack(cdk.Stack):
         )
 
         Monitoring(self, "Monitoring", state_machine=machine, topic=notifications.topic)
+        ScheduledRuns(self, "Schedules", state_machine=machine, runs=config.schedules)
         nag.acknowledge(self, bucket=storage.bucket, functions=functions.by_state.values(), state_machine=machine)
         cdk.Tags.of(self).add("bedrock-customize:stack", self.stack_name)
         cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)

@@ -1,6 +1,9 @@
 """Assertions on the synthesized template; resources are found by type and properties,
 never by logical id."""
 
+import json
+
+import pytest
 from aws_cdk.assertions import Match
 
 from customization.settings import Settings
@@ -206,3 +209,30 @@ def test_synthesis_needs_no_lambda_runtime_package():
         tree = ast.parse(path.read_text())
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
         assert not {m for m in imported if m.startswith(("aws_lambda_powertools", "customization.observability", "boto3"))}, path
+
+
+SCHEDULE = {"name": "weekly", "expression": "cron(0 6 ? * MON *)",
+            "request": {"base_model": "nova-lite", "training_data": "s3://my-bucket/datasets/train.jsonl"}}
+
+
+def test_stage_schedules_start_runs_through_eventbridge_scheduler(tmp_path):
+    from aws_cdk.assertions import Template
+
+    from infra.app_builder import build_app
+
+    app, stack, _ = build_app(outdir=str(tmp_path), context={"stage": "dev", "stage_overrides": {"schedules": [SCHEDULE]}},
+                              bundling=False)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::Scheduler::Schedule", {
+        "ScheduleExpression": "cron(0 6 ? * MON *)",
+        "Target": Match.object_like({"Input": json.dumps(SCHEDULE["request"])}),
+    })
+
+
+def test_a_scheduled_request_that_breaks_the_schema_fails_synthesis():
+    from infra.app_builder import build_app
+    from infra.config import ConfigError
+
+    bad = {**SCHEDULE, "request": {**SCHEDULE["request"], "hyperparameters": {"epochs": 3}}}
+    with pytest.raises(ConfigError, match="unknown name.*epochs"):
+        build_app(context={"stage": "dev", "stage_overrides": {"schedules": [bad]}}, bundling=False)
