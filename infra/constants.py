@@ -64,11 +64,13 @@ CLEAN_UP_RUN = "Clean Up Run"
 JANITOR = "Janitor"
 START_FROM_REQUEST = "Start From Request File"
 NOTIFY_RUN = "Notify Run"
+NOTIFY_JOB_PROGRESS = "Notify Job Progress"
 EVENT_HANDLERS = (
     Step(CLEAN_UP_RUN, "customization.handlers.clean_up_run.handler", 300),
     Step(JANITOR, "customization.handlers.janitor.handler", 300),
     Step(START_FROM_REQUEST, "customization.handlers.start_from_request.handler", 60),
     Step(NOTIFY_RUN, "customization.handlers.notify_run.handler", 60),
+    Step(NOTIFY_JOB_PROGRESS, "customization.handlers.notify_job_progress.handler", 60),
 )
 REQUEST_FILES = "requests/*.json"
 # Execution outcomes that skip the state machine's Catch (or follow a failed Tear Down).

@@ -43,7 +43,8 @@ class ModelCustomizationStack(cdk.Stack):
         trigger = functions.by_state[constants.START_FROM_REQUEST]
         notify = functions.by_state[constants.NOTIFY_RUN]
         clean_up = functions.by_state[constants.CLEAN_UP_RUN]
-        for function in (janitor, trigger, notify, clean_up):
+        job_progress = functions.by_state[constants.NOTIFY_JOB_PROGRESS]
+        for function in (janitor, trigger, notify, clean_up, job_progress):
             function.add_environment("STATE_MACHINE_ARN", machine.state_machine_arn)
             function.add_environment("NOTIFICATION_TOPIC_ARN", notifications.topic.topic_arn)
             notifications.topic.grant_publish(function)
@@ -59,7 +60,7 @@ class ModelCustomizationStack(cdk.Stack):
         CleanupGuards(
             self, "Guards", state_machine=machine, clean_up=clean_up, janitor=janitor,
             janitor_schedule=config.janitor_schedule, bucket_name=storage.bucket.bucket_name,
-            start_from_request=trigger, notify_run=notify,
+            start_from_request=trigger, notify_run=notify, notify_job_progress=job_progress,
         )
 
         Monitoring(self, "Monitoring", state_machine=machine, topic=notifications.topic)

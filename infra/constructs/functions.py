@@ -166,6 +166,7 @@ class LifecycleFunctions(Construct):
             # Their Step Functions, S3 and SNS grants are added by the stack, which knows the resources.
             constants.START_FROM_REQUEST: [],
             constants.NOTIFY_RUN: [],
+            constants.NOTIFY_JOB_PROGRESS: [allow(["bedrock:ListTagsForResource"], [jobs])],
             constants.JANITOR: [
                 # List actions support no resource-level permissions.
                 allow(["bedrock:ListProvisionedModelThroughputs", "bedrock:ListCustomModelDeployments"], ["*"]),

@@ -32,6 +32,7 @@ class CleanupGuards(Construct):
         bucket_name: str,
         start_from_request: lambda_.IFunction,
         notify_run: lambda_.IFunction,
+        notify_job_progress: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, id_)
         self.execution_ended = events.Rule(
@@ -69,6 +70,18 @@ class CleanupGuards(Construct):
                 },
             ),
             targets=[targets.LambdaFunction(notify_run, retry_attempts=4)],
+        )
+        self.job_progress = events.Rule(
+            self,
+            "JobProgress",
+            description="Bedrock's customization job state changes, as notices (the state machine still polls)",
+            event_pattern=events.EventPattern(
+                source=["aws.bedrock"],
+                detail_type=["Model Customization Job State Change"],
+                # Filter on jobStatus: a pattern on `status` silently never matches.
+                detail={"jobStatus": events.Match.exists()},
+            ),
+            targets=[targets.LambdaFunction(notify_job_progress, retry_attempts=2)],
         )
         self.janitor_schedule = events.Rule(
             self,

@@ -236,3 +236,10 @@ def test_a_scheduled_request_that_breaks_the_schema_fails_synthesis():
     bad = {**SCHEDULE, "request": {**SCHEDULE["request"], "hyperparameters": {"epochs": 3}}}
     with pytest.raises(ConfigError, match="unknown name.*epochs"):
         build_app(context={"stage": "dev", "stage_overrides": {"schedules": [bad]}}, bundling=False)
+
+
+def test_job_progress_notices_filter_on_job_status_not_status(template_dict):
+    rules = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    (rule,) = [r for r in rules if r.get("EventPattern", {}).get("source") == ["aws.bedrock"]]
+    assert rule["EventPattern"]["detail-type"] == ["Model Customization Job State Change"]
+    assert set(rule["EventPattern"]["detail"]) == {"jobStatus"}

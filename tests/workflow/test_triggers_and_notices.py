@@ -87,3 +87,20 @@ def test_a_failed_run_is_announced_with_the_failed_state_and_the_cause(runner):
     (notice,) = result.notifications
     assert notice["subject"] == f"Run {result.execution_name} FAILED"
     assert f"ended FAILED in {c.CHECK_JOB}" in notice["message"] and "the data could not be read" in notice["message"]
+
+
+def job_event(name: str, arn: str, status: str, failure: str | None = None) -> dict:
+    detail = {"jobName": name, "jobArn": arn, "jobStatus": status, **({"failureMessage": failure} if failure else {})}
+    return {"source": "aws.bedrock", "detail-type": "Model Customization Job State Change", "detail": detail}
+
+
+def test_job_state_changes_of_this_stacks_jobs_become_notices(session, tmp_path):
+    ours = session.simulator.add_untracked("provisioned_throughput", "x", {})  # any resource to tag
+    session.simulator.resources[ours].attributes["tags"] = {"bedrock-customize:stack": "BedrockCustomization-local",
+                                                            "bedrock-customize:execution": "run-7"}
+    other = session.simulator.add_untracked("provisioned_throughput", "y", {"bedrock-customize:stack": "Another"})
+
+    assert session.invoke(c.NOTIFY_JOB_PROGRESS, job_event("job-run-7", ours, "Failed", "bad data"))["notified"] is True
+    assert session.invoke(c.NOTIFY_JOB_PROGRESS, job_event("job-other", other, "Completed"))["notified"] is False
+    (notice,) = session.notifications()
+    assert notice["subject"] == "Job job-run-7 is Failed" and "of run run-7 is Failed: bad data" in notice["message"]

@@ -57,3 +57,17 @@ def notify_janitor(deleted: list[dict[str, str]], *, notifier: Notifier) -> bool
     lines = [f"- {r['type']} {r['id']} of run {r['execution'] or '(unknown)'}: {r['reason']}" for r in deleted]
     notifier.publish(f"Janitor deleted {len(deleted)} deployment(s)", "\n".join(lines))
     return True
+
+
+def notify_job_progress(
+    job_name: str, job_arn: str, status: str, failure: str | None, *, stack_name: str, tags: dict[str, str],
+    notifier: Notifier,
+) -> bool:
+    """A notice for each state change of this stack's customization jobs (Bedrock's events are
+    best effort: the state machine polls anyway, so these are for people, not for control)."""
+    if tags.get("bedrock-customize:stack") != stack_name:
+        return False
+    run = tags.get("bedrock-customize:execution", "(unknown run)")
+    detail = f": {failure}" if failure else ""
+    notifier.publish(f"Job {job_name} is {status}", f"Customization job {job_arn} of run {run} is {status}{detail}.")
+    return True

@@ -51,3 +51,22 @@ class ObjectCreated(BaseModel):
     source: Literal["aws.s3"]
     detail_type: Literal["Object Created"] = Field(alias="detail-type")
     detail: ObjectCreatedDetail
+
+
+class JobStateDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    job_name: str = Field(alias="jobName")
+    job_arn: str = Field(alias="jobArn")
+    job_status: str = Field(alias="jobStatus")
+    failure_message: str | None = Field(None, alias="failureMessage")
+
+
+class JobStateChange(BaseModel):
+    """`Model Customization Job State Change` from aws.bedrock (filtered on detail.jobStatus)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    source: Literal["aws.bedrock"]
+    detail_type: Literal["Model Customization Job State Change"] = Field(alias="detail-type")
+    detail: JobStateDetail
