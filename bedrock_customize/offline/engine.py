@@ -18,8 +18,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -504,11 +502,4 @@ def write_summary(
     path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return path
 
-
-def fresh_assembly_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="bedrock-customize-synth-"))
-
-
-def remove_dir(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
 

@@ -36,11 +36,6 @@ def get_foundation_models() -> FoundationModels:
     return FoundationModels(_client("bedrock"))
 
 
-@lru_cache(maxsize=1)
-def get_runtime() -> BedrockRuntime:
-    return BedrockRuntime(_client("bedrock-runtime"))
-
-
 @lru_cache(maxsize=4)
 def get_evaluation_runtime(timeout_seconds: int) -> BedrockRuntime:
     """A runtime client whose read timeout is the evaluation's per-sample timeout."""
@@ -69,5 +64,5 @@ def get_notifier() -> Notifier:
 
 
 def reset_clients() -> None:
-    for factory in (get_bedrock, get_foundation_models, get_runtime, get_evaluation_runtime, get_store, get_ledger, get_executions, get_notifier):
+    for factory in (get_bedrock, get_foundation_models, get_evaluation_runtime, get_store, get_ledger, get_executions, get_notifier):
         factory.cache_clear()

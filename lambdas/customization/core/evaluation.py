@@ -42,10 +42,6 @@ def score_pairs(predictions: Sequence[str], references: Sequence[str]) -> list[d
     return [score_pair(p, r, scorer) for p, r in zip(predictions, references, strict=True)]
 
 
-def rouge_l(predictions: list[str], references: list[str]) -> list[float]:
-    return [scores["rougeL"] for scores in score_pairs(predictions, references)]
-
-
 def mean_score(scores: Sequence[float]) -> float:
     return round(fmean(scores), 4) if scores else 0.0
 

@@ -8,6 +8,7 @@ ABORTED, TIMED_OUT or FAILED event triggers (with only the execution's name)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -80,32 +81,38 @@ def _delete(entry: LedgerEntry, action: Any, ledger: RunLedger, outcome: Teardow
 
 
 def _stop_evaluation_job(entry: LedgerEntry, ledger: RunLedger, bedrock: BedrockControl, outcome: TeardownOutcome) -> None:
-    try:
-        job = bedrock.get_evaluation_job(entry.arn or entry.name)
-    except ResourceNotFoundError:
-        ledger.mark(entry.execution, entry.kind, entry.name, "gone")
-        return
-    if job["status"] == "InProgress":
-        bedrock.stop_evaluation_job(job["arn"])
-        ledger.mark(entry.execution, entry.kind, entry.name, "stopped", job["arn"])
-        outcome.stopped.append({"type": entry.kind, "id": entry.name})
-    else:
-        ledger.mark(entry.execution, entry.kind, entry.name, "finished", job["arn"])
+    def describe(identifier: str) -> tuple[str, str]:
+        job = bedrock.get_evaluation_job(identifier)
+        return job["arn"], job["status"]
+
+    _stop_if_running(entry, ledger, outcome, describe=describe, stop=bedrock.stop_evaluation_job)
 
 
 def _stop_job(entry: LedgerEntry, ledger: RunLedger, bedrock: BedrockControl, outcome: TeardownOutcome) -> None:
+    def describe(identifier: str) -> tuple[str, str]:
+        job = bedrock.get_job(identifier)
+        return job.job_arn, job.status
+
+    _stop_if_running(entry, ledger, outcome, describe=describe, stop=bedrock.stop_job)
+
+
+def _stop_if_running(
+    entry: LedgerEntry, ledger: RunLedger, outcome: TeardownOutcome, *,
+    describe: Callable[[str], tuple[str, str]], stop: Callable[[str], None],
+) -> None:
+    """Stop a job the run started if it still runs; record what became of it either way."""
     try:
-        job = bedrock.get_job(entry.arn or entry.name)
+        arn, status = describe(entry.arn or entry.name)
     except ResourceNotFoundError:
         ledger.mark(entry.execution, entry.kind, entry.name, "gone")
         return
-    if job.status in ACTIVE_JOB_STATES:
-        if job.status == "InProgress":
-            bedrock.stop_job(job.job_arn)
-        ledger.mark(entry.execution, entry.kind, entry.name, "stopped", job.job_arn)
+    if status in ACTIVE_JOB_STATES:
+        if status == "InProgress":
+            stop(arn)
+        ledger.mark(entry.execution, entry.kind, entry.name, "stopped", arn)
         outcome.stopped.append({"type": entry.kind, "id": entry.name})
     else:
-        ledger.mark(entry.execution, entry.kind, entry.name, "finished", job.job_arn)
+        ledger.mark(entry.execution, entry.kind, entry.name, "finished", arn)
 
 
 def tear_down(state: StepInput, *, ledger: RunLedger, bedrock: BedrockControl) -> TeardownOutcome:
