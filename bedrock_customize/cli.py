@@ -213,6 +213,33 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if valid else EXIT_FAILED
 
 
+def cmd_deployed(args: argparse.Namespace) -> int:
+    from bedrock_customize import deployed
+    from bedrock_customize.requests import RequestFileError
+
+    try:
+        if args.command == "start":
+            deployed.start(args.stack, Path(args.request), args.name)
+        elif args.command == "status":
+            deployed.status(args.stack, args.execution)
+        elif args.command == "list":
+            deployed.list_runs(args.stack, args.limit)
+        elif args.command == "stop":
+            deployed.stop(args.stack, args.execution)
+        elif args.command == "report":
+            deployed.report(args.stack, args.execution, Path(args.out))
+        elif args.command == "watch":
+            final = deployed.watch(args.stack, args.execution, args.interval)
+            return EXIT_OK if final == "SUCCEEDED" else EXIT_FAILED
+    except deployed.CommandError as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return exc.code
+    except RequestFileError as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bedrock-customize", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -236,6 +263,24 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--validation", help="validation JSONL, checked against its own limits")
     validate.add_argument("--json", action="store_true", help="print a JSON report instead of text")
     validate.set_defaults(func=cmd_validate)
+
+    def deployed_command(name: str, help_text: str, *, execution: bool = True) -> argparse.ArgumentParser:
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--stack", default="BedrockCustomization-dev", help="the deployed stack's name")
+        if execution:
+            command.add_argument("execution", metavar="EXECUTION", help="execution name or ARN")
+        command.set_defaults(func=cmd_deployed)
+        return command
+
+    start = deployed_command("start", "start a run on the deployed stack (local datasets are uploaded)", execution=False)
+    start.add_argument("--request", required=True, help="request JSON")
+    start.add_argument("--name", help="execution name (default: from the request file and the time)")
+    watch = deployed_command("watch", "follow a run until it ends; exits 0 only if it SUCCEEDED")
+    watch.add_argument("--interval", type=float, default=10.0, help="seconds between polls")
+    deployed_command("status", "a run's status, current state, error or evaluation")
+    deployed_command("list", "the stack's recent runs", execution=False).add_argument("--limit", type=int, default=20)
+    deployed_command("stop", "stop a run (its cleanup follows)")
+    deployed_command("report", "download a run's report").add_argument("--out", default=".", help="folder for the files")
 
     schema = commands.add_parser("schema", help="print the request's JSON Schema")
     schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_PATH.name} in schemas/")

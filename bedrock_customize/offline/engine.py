@@ -36,22 +36,23 @@ from moto.core import DEFAULT_ACCOUNT_ID
 
 from bedrock_customize.offline import simulator as sim
 from bedrock_customize.offline.template import Template
+from bedrock_customize.requests import (  # noqa: F401 - the engine's callers use these from here
+    DATA_FIELDS,
+    RequestFileError,
+    execution_name_for,
+    load_request,
+    local_datasets,
+)
 from customization import adapters
-from customization.models.request import S3_URI
 from customization.registry import load_registry
 from infra.constants import CLEAN_UP_RUN, CLEANUP_STATUSES, EVENT_HANDLERS, NOTIFY_RUN, STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REQUEST = ROOT / "examples" / "requests" / "nova-lite-summarization.json"
-DATA_FIELDS = ("training_data", "validation_data", "test_data")
 FINAL_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 STATE_BY_HANDLER = {step.handler: step.state for step in (*STEPS, *EVENT_HANDLERS)}
 SDK_RETRY_DELAY = 0.01
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-
-
-class RequestFileError(ValueError):
-    """The request file, or a local dataset it names, cannot be read."""
 
 
 class InjectedCrash(RuntimeError):
@@ -65,37 +66,6 @@ def synthesize(outdir: Path, *, stage: str = "local") -> Path:
     app, stack, _ = build_app(outdir=str(outdir), context={"stage": stage}, bundling=False)
     app.synth()
     return outdir / f"{stack.stack_name}.template.json"
-
-
-def load_request(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RequestFileError(f"request file not found: {path}") from None
-    except json.JSONDecodeError as exc:
-        raise RequestFileError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(document, dict):
-        raise RequestFileError(f"{path}: the request must be a JSON object")
-    return document
-
-
-def local_datasets(request: dict[str, Any], base_dir: Path) -> dict[str, Path]:
-    """Dataset fields that name local files (relative to the request file), checked to exist."""
-    found = {}
-    for name in DATA_FIELDS:
-        value = request.get(name)
-        if isinstance(value, str) and not S3_URI.match(value):
-            path = (base_dir / value).resolve()
-            if not path.is_file():
-                raise RequestFileError(f"{name}: local file {path} does not exist")
-            found[name] = path
-    return found
-
-
-def execution_name_for(label: str) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    slug = re.sub(r"[^A-Za-z0-9-]+", "-", label).strip("-")[:50] or "run"
-    return f"{slug}-{stamp}"
 
 
 @dataclass

@@ -1,0 +1,152 @@
+"""Commands for a deployed stack: start, watch, list, status, stop, report. Each AWS error is
+shown as one readable line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STACK = "BedrockCustomization-dev"
+FINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
+
+
+class CommandError(Exception):
+    """One line for the user; exit code 1 (AWS said no) or 2 (bad invocation)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _clients() -> tuple[Any, Any, Any]:
+    import boto3
+
+    return boto3.client("cloudformation"), boto3.client("stepfunctions"), boto3.client("s3")
+
+
+def aws_call(action: str, call: Callable[[], Any]) -> Any:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return call()
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise CommandError(f"{action}: {error.get('Code')}: {error.get('Message')}") from None
+    except BotoCoreError as exc:
+        raise CommandError(f"{action}: {exc}") from None
+
+
+def stack_outputs(cloudformation: Any, stack: str) -> dict[str, str]:
+    stacks = aws_call(f"find stack {stack}", lambda: cloudformation.describe_stacks(StackName=stack))["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    if "StateMachineArn" not in outputs or "BucketName" not in outputs:
+        raise CommandError(f"stack {stack} has no StateMachineArn/BucketName outputs: is it this project's stack?")
+    return outputs
+
+
+def execution_arn(machine_arn: str, execution: str) -> str:
+    if execution.startswith("arn:"):
+        return execution
+    return machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{execution}"
+
+
+def console_link(arn: str) -> str:
+    region = arn.split(":")[3]
+    return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{arn}"
+
+
+def start(stack: str, request_path: Path, name: str | None) -> str:
+    from bedrock_customize.requests import execution_name_for, load_request, local_datasets
+
+    request = load_request(request_path)
+    datasets = local_datasets(request, request_path.parent)
+    cloudformation, sfn, s3 = _clients()
+    outputs = stack_outputs(cloudformation, stack)
+    name = name or execution_name_for(request_path.stem)
+    for field, path in datasets.items():
+        key = f"datasets/{name}/{field}/{path.name}"
+        aws_call(f"upload {path}", lambda path=path, key=key: s3.upload_file(str(path), outputs["BucketName"], key))
+        request[field] = f"s3://{outputs['BucketName']}/{key}"
+        print(f"uploaded {path} to s3://{outputs['BucketName']}/{key}")
+    arn = aws_call("start the execution", lambda: sfn.start_execution(
+        stateMachineArn=outputs["StateMachineArn"], name=name, input=json.dumps(request)))["executionArn"]
+    print(f"started {arn}\n{console_link(arn)}")
+    return str(arn)
+
+
+def _current_state(sfn: Any, arn: str) -> str | None:
+    events = aws_call("read the history", lambda: sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=50))
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events["events"] if "stateEnteredEventDetails" in e]
+    return entered[0] if entered else None
+
+
+def status(stack: str, execution: str) -> dict[str, Any]:
+    cloudformation, sfn, _ = _clients()
+    arn = execution_arn(stack_outputs(cloudformation, stack)["StateMachineArn"], execution)
+    description = aws_call(f"describe {execution}", lambda: sfn.describe_execution(executionArn=arn))
+    state = _current_state(sfn, arn)
+    print(f"{description['name']}: {description['status']}" + (f" (in {state})" if description["status"] == "RUNNING" and state else ""))
+    if description.get("error") or description.get("cause"):
+        print(f"error: {description.get('error')}: {description.get('cause')}")
+    evaluation = json.loads(description.get("output") or "{}").get("evaluation")
+    if evaluation:
+        print(f"{'PROMOTED' if evaluation['promoted'] else 'NOT PROMOTED'}: {evaluation['why']}\nreport: {evaluation['report_html_uri']}")
+    return dict(description)
+
+
+def list_runs(stack: str, limit: int) -> list[dict[str, Any]]:
+    cloudformation, sfn, _ = _clients()
+    machine = stack_outputs(cloudformation, stack)["StateMachineArn"]
+    runs = aws_call("list executions", lambda: sfn.list_executions(stateMachineArn=machine, maxResults=limit))["executions"]
+    for run in runs:
+        print(f"{run['startDate']:%Y-%m-%d %H:%M}  {run['status']:<10} {run['name']}")
+    if not runs:
+        print("no runs yet")
+    return list(runs)
+
+
+def stop(stack: str, execution: str) -> None:
+    cloudformation, sfn, _ = _clients()
+    arn = execution_arn(stack_outputs(cloudformation, stack)["StateMachineArn"], execution)
+    aws_call(f"stop {execution}", lambda: sfn.stop_execution(
+        executionArn=arn, error="StoppedByUser", cause="stopped with bedrock-customize stop"))
+    print(f"stopped {execution}; the cleanup deletes what the run created (it follows the ABORTED event)")
+
+
+def report(stack: str, execution: str, out: Path) -> list[Path]:
+    cloudformation, sfn, s3 = _clients()
+    outputs = stack_outputs(cloudformation, stack)
+    name = execution.rsplit(":", 1)[-1]
+    out.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for file in ("report.html", "report.json"):
+        key = f"runs/{name}/evaluation/{file}"
+        target = out / file
+        aws_call(f"download s3://{outputs['BucketName']}/{key}",
+                 lambda key=key, target=target: s3.download_file(outputs["BucketName"], key, str(target)))
+        saved.append(target)
+        print(f"saved {target}")
+    return saved
+
+
+def watch(stack: str, execution: str, interval: float = 10.0, sleep: Callable[[float], None] = time.sleep) -> str:
+    """Live progress until the run ends; returns its final status."""
+    cloudformation, sfn, _ = _clients()
+    arn = execution_arn(stack_outputs(cloudformation, stack)["StateMachineArn"], execution)
+    started = time.monotonic()
+    last = None
+    while True:
+        description = aws_call(f"describe {execution}", lambda: sfn.describe_execution(executionArn=arn))
+        state = _current_state(sfn, arn)
+        if state != last:
+            print(f"[{time.monotonic() - started:7.0f} s] {state}", flush=True)
+            last = state
+        if description["status"] in FINAL:
+            print(f"{description['name']} ended {description['status']}")
+            return str(description["status"])
+        sys.stdout.flush()
+        sleep(interval)

@@ -1,0 +1,48 @@
+"""Request files on the user's machine: reading them, finding their local datasets, naming runs."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from customization.core.validation import S3_URI
+
+DATA_FIELDS = ("training_data", "validation_data", "test_data")
+
+
+class RequestFileError(ValueError):
+    """The request file, or a local dataset it names, cannot be read."""
+
+
+def load_request(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RequestFileError(f"request file not found: {path}") from None
+    except json.JSONDecodeError as exc:
+        raise RequestFileError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(document, dict):
+        raise RequestFileError(f"{path}: the request must be a JSON object")
+    return document
+
+
+def local_datasets(request: dict[str, Any], base_dir: Path) -> dict[str, Path]:
+    """Dataset fields that name local files (relative to the request file), checked to exist."""
+    found = {}
+    for name in DATA_FIELDS:
+        value = request.get(name)
+        if isinstance(value, str) and not S3_URI.match(value):
+            path = (base_dir / value).resolve()
+            if not path.is_file():
+                raise RequestFileError(f"{name}: local file {path} does not exist")
+            found[name] = path
+    return found
+
+
+def execution_name_for(label: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    slug = re.sub(r"[^A-Za-z0-9-]+", "-", label).strip("-")[:50] or "run"
+    return f"{slug}-{stamp}"
