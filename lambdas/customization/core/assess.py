@@ -26,6 +26,7 @@ from customization.models.steps import (
     RunContext,
     Shard,
 )
+from customization.registry import load_registry
 
 if TYPE_CHECKING:
     from customization.adapters.runtime import BedrockRuntime
@@ -202,8 +203,6 @@ def _second_engine(job: EvaluationJobState | None, store: ObjectStore) -> dict[s
 
 
 def _max_epochs(run: RunContext) -> int:
-    from customization.registry import load_registry
-
     spec = load_registry().resolve(run.base_model_id).customization(run.customization_type)
     epochs = spec.hyperparameters.get("epochCount")
     return int(epochs.max) if epochs else 1

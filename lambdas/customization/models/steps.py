@@ -159,22 +159,20 @@ class StepInput(_Input):
     evaluation: EvaluationSummary | None = None
     error: dict[str, Any] | None = None
 
+    def _required(self, key: str, producer: str) -> Any:
+        value = getattr(self, key)
+        if value is None:
+            raise RequestInvalidError(f"this step needs what {producer} recorded in $.{key}")
+        return value
+
     def require_job(self) -> JobState:
-        if self.job is None:
-            raise RequestInvalidError("this step needs the job that Submit Job recorded in $.job")
-        return self.job
+        return self._required("job", "Submit Job")  # type: ignore[no-any-return]
 
     def require_plan(self) -> EvaluationPlan:
-        if self.plan is None:
-            raise RequestInvalidError("this step needs the plan that Plan Evaluation recorded in $.plan")
-        return self.plan
+        return self._required("plan", "Plan Evaluation")  # type: ignore[no-any-return]
 
     def require_evaluation_job(self) -> EvaluationJobState:
-        if self.evaluation_job is None:
-            raise RequestInvalidError("this step needs the job that Start Evaluation Job recorded in $.evaluation_job")
-        return self.evaluation_job
+        return self._required("evaluation_job", "Start Evaluation Job")  # type: ignore[no-any-return]
 
     def require_deployment(self) -> DeploymentState:
-        if self.deployment is None:
-            raise RequestInvalidError("this step needs the deployment that Deploy Model recorded in $.deployment")
-        return self.deployment
+        return self._required("deployment", "Deploy Model")  # type: ignore[no-any-return]
