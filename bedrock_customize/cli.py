@@ -75,6 +75,12 @@ def cmd_run_local(args: argparse.Namespace) -> int:
     summary_path = engine.write_summary(result, out_dir, str(request.get("base_model")), scenario=args.scenario,
                                         expected_status=scenario.expected_status)
     print(f"status: {result.status}")
+    estimate = ((result.output or {}).get("run") or {}).get("cost_estimate")
+    if estimate:
+        budget = request.get("budget", {}).get("max_usd")
+        total = "unknown (a price is missing)" if estimate["total_usd"] is None else f"${estimate['total_usd']:,.2f}"
+        print(f"cost estimate in AWS (list prices, made before the run): {total}"
+              + (f", budget ${budget:,.2f}" if budget else "") + " (offline, nothing was billed)")
     if result.error:
         print(f"error: {result.error['error']}: {result.error['cause'] or '(the execution was stopped)'}")
     evaluation = (result.output or {}).get("evaluation")
@@ -213,6 +219,69 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if valid else EXIT_FAILED
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    """Validate the request and its datasets as Validate Request does, then price the run."""
+    from functools import lru_cache
+
+    from bedrock_customize.requests import DATA_FIELDS, RequestFileError, load_request, local_datasets
+    from customization.core.costs import render_estimate
+    from customization.core.prepare import choose_test_set, estimate_run, split_counts
+    from customization.core.validation import validate_sources
+    from customization.errors import RequestInvalidError
+    from customization.registry import load_registry
+
+    @lru_cache(maxsize=1)
+    def s3_client() -> Any:
+        import boto3
+
+        return boto3.client("s3")
+
+    path = Path(args.request)
+    try:
+        raw = load_request(path)
+        local = local_datasets(raw, path.parent)
+        # Local files stand in for the S3 objects `start` would upload them to.
+        request = _parse_request({**raw, **{field: f"s3://local-files/{field}" for field in local}})
+    except (RequestFileError, RequestInvalidError) as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    model = load_registry().resolve(request.base_model)
+    customization = model.customization(request.customization_type)
+    roles = {"training_data": "training", "validation_data": "validation", "test_data": "test"}
+    try:
+        sources = [
+            _dataset_source(roles[field], str(local[field]) if field in local else raw[field], s3_client)
+            for field in DATA_FIELDS if raw.get(field)
+        ]
+    except UsageError as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    batch = request.hyperparameters.get("batchSize")
+    reports = validate_sources(model, customization, sources, batch_size=int(float(batch)) if batch else None, media_probe=None)
+    invalid = [r.describe() for r in reports if not r.valid]
+    if invalid:
+        print("bedrock-customize: the datasets are invalid, so the run would be rejected before any cost:\n"
+              + "\n".join(invalid), file=sys.stderr)
+        return EXIT_FAILED
+    by_role = {r.role: r for r in reports}
+    holdout, _ = choose_test_set(request, customization, by_role)
+    estimate, _ = estimate_run(request, model, by_role, split_counts(request, by_role, holdout))
+    max_usd = request.budget.max_usd
+    if args.json:
+        print(json.dumps({**estimate.model_dump(mode="json"), "budget_usd": max_usd}, indent=2))
+    else:
+        print(render_estimate(estimate, max_usd=max_usd))
+    if max_usd is not None and (estimate.total_usd is None or estimate.total_usd > max_usd):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _parse_request(raw: dict[str, Any]) -> Any:
+    from customization.core.prepare import parse_request
+
+    return parse_request(raw, bucket=None)
+
+
 def cmd_deployed(args: argparse.Namespace) -> int:
     from bedrock_customize import deployed
     from bedrock_customize.requests import RequestFileError
@@ -263,6 +332,17 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--validation", help="validation JSONL, checked against its own limits")
     validate.add_argument("--json", action="store_true", help="print a JSON report instead of text")
     validate.set_defaults(func=cmd_validate)
+
+    estimate = commands.add_parser(
+        "estimate",
+        help="price a request before running it: training, deployment, evaluation and storage in USD",
+        description="Validates the request and its datasets (local files or s3://), then prints the cost estimate "
+        "Validate Request holds the run to. Exit 0: priced (and within budget.max_usd if set); 1: over budget, a "
+        "price unknown with a budget set, or invalid data; 2: bad invocation.",
+    )
+    estimate.add_argument("--request", required=True, help="request JSON; local dataset paths are relative to it")
+    estimate.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    estimate.set_defaults(func=cmd_estimate)
 
     def deployed_command(name: str, help_text: str, *, execution: bool = True) -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text)

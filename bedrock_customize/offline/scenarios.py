@@ -60,6 +60,10 @@ SCENARIOS: dict[str, Scenario] = {
         "the job runs past the request's time limit", "FAILED",
         job_polls=1000, request={"wait_seconds": {"job": 1}, "timeouts": {"job_hours": 0.0004}},
     ),
+    "over-budget": Scenario(
+        "the cost estimate is above budget.max_usd: rejected before anything is created", "FAILED",
+        request={"budget": {"max_usd": 5}},
+    ),
     "teardown-retry": Scenario(
         "the first delete fails transiently, beyond the SDK's own retries", "SUCCEEDED",
         faults=lambda: Faults(failing_deletes=5),

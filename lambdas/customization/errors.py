@@ -15,6 +15,14 @@ class DatasetInvalidError(CustomizationError):
     """A dataset breaks a rule of its base model's format. Nothing has been created."""
 
 
+class BudgetExceededError(CustomizationError):
+    """The cost estimate is above budget.max_usd, or cannot be checked against it. Nothing has been created."""
+
+
+class QuotaExceededError(CustomizationError):
+    """An account quota leaves no room for this run's job, model or deployment. Nothing has been created."""
+
+
 class JobFailedError(CustomizationError):
     """Bedrock reported the customization job as Failed; the message carries its failureMessage."""
 

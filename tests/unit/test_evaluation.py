@@ -7,6 +7,7 @@ import json
 import random
 import threading
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 
@@ -180,8 +181,9 @@ def test_the_html_report_is_self_contained_and_escapes_text():
                      "final_training_loss": 1.0, "best_training_loss": 1.0, "final_validation_loss": 1.2,
                      "best_validation_loss": 1.2, "flags": [], "suggested_epochs": 2, "notes": ["ok"]},
         "split": {"source": "held-out", "test_records": 1, "seed": 4},
-        "cost": {"billed_training_tokens_estimate": 10, "training_tokens_estimate": 5, "epochs": 2,
-                 "inference_input_tokens": 1, "inference_output_tokens": 1, "usd_note": "usage only"},
+        "cost": {"estimate": _estimate().model_dump(mode="json"), "estimated_total_usd": 1.0, "budget_usd": 5.0,
+                 "measured": {"deployment": "provisioned_throughput", "base_input_tokens": 3, "base_output_tokens": 4,
+                              "custom_input_tokens": 3, "custom_output_tokens": 5, "inference_usd": 0.0001}},
         "samples": [{"index": 0, "delta": -0.1, "reference": "<script>alert(1)</script>", "base": "a", "custom": "b",
                      "scores": {"base": metrics, "custom": metrics}}],
     }
@@ -191,3 +193,14 @@ def test_the_html_report_is_self_contained_and_escapes_text():
     assert parser.external == []
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "SIMULATED" in html and "NOT PROMOTED" in html and "<polyline" in html
+    assert "against a budget of $5.00" in html and "provisioned throughput" in html
+
+
+def _estimate() -> Any:
+    from customization.core.costs import Workload, estimate_cost
+    from customization.models.request import CustomizationRequest
+    from customization.registry import load_registry
+
+    request = CustomizationRequest.model_validate({"base_model": "nova-lite", "training_data": "s3://bucket/t.jsonl"})
+    registry = load_registry()
+    return estimate_cost(request, registry.resolve("nova-lite"), registry, Workload(1000, 2, 50.0), epochs=2)

@@ -177,7 +177,7 @@ def report_evaluation(
         "samples_failed": failed,
         "training": training,
         "split": run.split,
-        "cost": _usage(run, deployment, rows, now),
+        "cost": _usage(run, deployment, rows),
         "second_engine": _second_engine(evaluation_job, store),
         "samples": samples,
     }
@@ -208,16 +208,27 @@ def _max_epochs(run: RunContext) -> int:
     return int(epochs.max) if epochs else 1
 
 
-def _usage(run: RunContext, deployment: DeploymentState, rows: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
-    answers = [row[role] for row in rows for role in ROLES if "text" in row[role]]
-    epochs = int(float(run.hyperparameters.get("epochCount", "1")))
+def _usage(run: RunContext, deployment: DeploymentState, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The estimate made before the run, beside what the evaluation measured (its token use,
+    priced at the estimate's rates)."""
+    answers = {role: [row[role] for row in rows if "text" in row[role]] for role in ROLES}
+    estimate = run.cost_estimate
+    rates = {item.price: item.unit_usd for item in estimate.lines if item.price}
+    measured: dict[str, Any] = {"deployment": deployment.kind}
+    usd: float | None = 0.0
+    for role in ROLES:
+        for kind in ("input", "output"):
+            tokens = sum(a[f"{kind}_tokens"] for a in answers[role])
+            measured[f"{role}_{kind}_tokens"] = tokens
+            price = f"{role}_{kind}_per_1k_tokens"
+            if role == "custom" and deployment.kind != "custom_model_deployment":
+                continue  # answered by the provisioned throughput, billed by the hour
+            rate = rates.get(price)  # type: ignore[call-overload]
+            usd = None if usd is None or rate is None else usd + tokens / 1000 * rate
+    measured["inference_usd"] = None if usd is None else round(usd, 4)
     return {
-        "training_tokens_estimate": run.estimated_training_tokens,
-        "epochs": epochs,
-        "billed_training_tokens_estimate": run.estimated_training_tokens * epochs,
-        "inference_input_tokens": sum(a["input_tokens"] for a in answers),
-        "inference_output_tokens": sum(a["output_tokens"] for a in answers),
-        "deployment": {"kind": deployment.kind, "model_units": run.deployment.model_units if deployment.kind == "provisioned_throughput" else None},
-        "usd": None,
-        "usd_note": "the registry holds no prices yet: usage only",
+        "estimate": estimate.model_dump(mode="json"),
+        "estimated_total_usd": estimate.total_usd,
+        "budget_usd": run.budget.max_usd,
+        "measured": measured,
     }

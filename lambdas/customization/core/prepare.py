@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from customization.core.hyperparameters import plan_hyperparameters, resolve_hyperparameters
+from customization.core.costs import CostEstimate, Workload, enforce_budget, estimate_cost
+from customization.core.hyperparameters import HyperparameterPlan, plan_hyperparameters, resolve_hyperparameters
 from customization.core.naming import RunNames
 from customization.core.split import choose_holdout, split_stream
 from customization.core.validation import DatasetReport, DatasetSource, validate_sources
@@ -55,6 +56,31 @@ def s3_source(role: str, uri: str, store: ObjectStore) -> DatasetSource:
     return DatasetSource(role=role, name=uri, lines=lambda: store.iter_lines(uri), size_bytes=size, bucket=split_s3_uri(uri)[0])
 
 
+def choose_test_set(
+    request: CustomizationRequest, customization: CustomizationSpec, reports: dict[str, DatasetReport]
+) -> tuple[set[int], str | None]:
+    """The training records to hold out for evaluation (ordinals), or why none are."""
+    if request.test_data is not None:
+        return set(), None
+    if request.deployment.mode == "none":
+        return set(), "no deployment, so no evaluation"
+    limits = customization.limits
+    validation_records = reports["validation"].records if "validation" in reports else 0
+    min_training = max(limits.training_records.min or 1, (limits.total_records.min or 0) - validation_records if limits.total_records else 0)
+    settings = request.evaluation
+    holdout = choose_holdout(
+        reports["training"].records, fraction=settings.holdout_fraction, max_samples=settings.max_samples,
+        min_training=min_training, seed=settings.seed,
+    )
+    return holdout, None if holdout else f"the training set is at the model's minimum of {min_training} records"
+
+
+def split_counts(request: CustomizationRequest, reports: dict[str, DatasetReport], holdout: set[int]) -> dict[str, int]:
+    if request.test_data is not None:
+        return {"training_records": reports["training"].records, "test_records": reports["test"].records}
+    return {"training_records": reports["training"].records - len(holdout), "test_records": len(holdout)}
+
+
 def hold_out_test_set(
     request: CustomizationRequest,
     customization: CustomizationSpec,
@@ -65,33 +91,54 @@ def hold_out_test_set(
     """The test set the evaluation scores, and the training file Bedrock gets: test_data as
     given, or else a seeded sample held out of the training data, which is then rewritten
     without those records under the run's prefix. The split is recorded."""
-    training_records = reports["training"].records
+    holdout, reason = choose_test_set(request, customization, reports)
     split: dict[str, Any] = {
         "source": "test_data", "training_uri": request.training_data, "test_uri": request.test_data,
-        "training_records": training_records, "test_records": reports["test"].records if "test" in reports else 0,
+        **split_counts(request, reports, holdout),
     }
-    if request.test_data is not None or request.deployment.mode == "none":
-        return split if request.test_data else {**split, "source": "none", "reason": "no deployment, so no evaluation"}
-    limits = customization.limits
-    validation_records = reports["validation"].records if "validation" in reports else 0
-    min_training = max(limits.training_records.min or 1, (limits.total_records.min or 0) - validation_records if limits.total_records else 0)
-    settings = request.evaluation
-    holdout = choose_holdout(
-        training_records, fraction=settings.holdout_fraction, max_samples=settings.max_samples,
-        min_training=min_training, seed=settings.seed,
-    )
+    if reason is not None:
+        return {**split, "source": "none", "reason": reason}
     if not holdout:
-        return {**split, "source": "none", "reason": f"the training set is at the model's minimum of {min_training} records"}
+        return split
     held: list[bytes] = []
     training_uri = f"{data_prefix}training.jsonl"
     store.write_stream(training_uri, split_stream(store.iter_lines(request.training_data), holdout, held))
     test_uri = f"{data_prefix}held-out-test.jsonl"
     store.put_bytes(test_uri, b"".join(held), "application/jsonl")
+    settings = request.evaluation
     return {
-        "source": "held-out", "seed": settings.seed, "fraction": settings.holdout_fraction,
+        **split, "source": "held-out", "seed": settings.seed, "fraction": settings.holdout_fraction,
         "original_training_uri": request.training_data, "training_uri": training_uri, "test_uri": test_uri,
-        "training_records": training_records - len(held), "test_records": len(held),
     }
+
+
+def workload(reports: dict[str, DatasetReport], split: dict[str, int], max_samples: int) -> Workload:
+    """Tokens the job trains on (after any hold-out) and what the evaluation will send."""
+    training = reports["training"]
+    per_record = training.estimated_tokens / training.records if training.records else 0.0
+    test = reports.get("test")
+    test_per_record = test.estimated_tokens / test.records if test and test.records else per_record
+    return Workload(
+        training_tokens=round(per_record * split["training_records"]),
+        test_samples=min(max_samples, split["test_records"]),
+        test_tokens_per_sample=test_per_record,
+    )
+
+
+def estimate_run(
+    request: CustomizationRequest, model: BaseModelSpec, reports: dict[str, DatasetReport], counts: dict[str, int]
+) -> tuple[CostEstimate, HyperparameterPlan]:
+    """The hyperparameters the job will get and what the run will cost, from validated datasets."""
+    plan = plan_hyperparameters(
+        request.hyperparameters, model.customization(request.customization_type),
+        training_records=counts["training_records"], has_validation="validation" in reports,
+    )
+    epochs = plan.values.get("epochCount")
+    estimate = estimate_cost(
+        request, model, load_registry(), workload(reports, counts, request.evaluation.max_samples),
+        epochs=int(float(epochs)) if epochs else 1,
+    )
+    return estimate, plan
 
 
 def preflight(model: BaseModelSpec, customization_type: str, *, region: str | None, foundation_models: FoundationModels) -> None:
@@ -140,12 +187,7 @@ def prepare_run(
         raise DatasetInvalidError(" | ".join(invalid) + f" (full report: {report_uri})")
 
     split = hold_out_test_set(request, customization, by_role, store, f"s3://{settings.BUCKET_NAME}/{prefix}data/")
-    plan = plan_hyperparameters(
-        request.hyperparameters,
-        customization,
-        training_records=split["training_records"],
-        has_validation="validation" in by_role,
-    )
+    estimate, plan = estimate_run(request, model, by_role, split)
     report = {
         "valid": True,
         "split": split,
@@ -156,8 +198,11 @@ def prepare_run(
         "datasets": [r.as_dict() for r in reports],
         "hyperparameters": plan.values,
         "hyperparameter_adjustments": plan.adjustments,
+        "cost_estimate": estimate.model_dump(mode="json"),
+        "budget_usd": request.budget.max_usd,
     }
     store.put_json(f"s3://{settings.BUCKET_NAME}/{prefix}validation-report.json", report)
+    enforce_budget(estimate, request.budget.max_usd)
 
     run = RunContext(
         execution_name=event.execution_name,
@@ -189,7 +234,8 @@ def prepare_run(
         ),
         timeouts=request.timeouts,
         records={**{r.role: r.records for r in reports}, "training": split["training_records"], "test": split["test_records"]},
-        estimated_training_tokens=by_role["training"].estimated_tokens,
+        estimated_training_tokens=estimate.training_tokens_per_epoch,
+        cost_estimate=estimate,
     )
     # What the cleanup of an aborted or timed-out run needs, since no state payload reaches it.
     ledger.record_run(

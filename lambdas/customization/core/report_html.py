@@ -93,11 +93,20 @@ def render_report(report: dict[str, Any]) -> str:
     origin = f", held out of the training data with seed {split.get('seed')}" if split.get("source") == "held-out" else ""
     parts.append(f"<h2>Test set</h2><p>{escape(str(split.get('source')))}: {split.get('test_records')} records{origin}.</p>")
     cost = report["cost"]
+    estimate, measured = cost["estimate"], cost["measured"]
+    lines = "".join(
+        f"<tr><td>{escape(item['item'])}</td><td>{item['quantity']:,.4g} {escape(item['unit'])}</td>"
+        f"<td>{'unknown' if item['usd'] is None else f'${item_usd(item):,.2f}'}</td><td class='small'>{escape(item['note'])}</td></tr>"
+        for item in estimate["lines"]
+    )
+    total = "unknown (a price is missing)" if estimate["total_usd"] is None else f"${estimate['total_usd']:,.2f}"
+    budget = "" if cost["budget_usd"] is None else f" against a budget of ${cost['budget_usd']:,.2f}"
+    inference = "unknown" if measured["inference_usd"] is None else f"${measured['inference_usd']:,.4f}"
     parts.append(
-        f"<h2>Usage</h2><p>about {cost['billed_training_tokens_estimate']:,} training tokens "
-        f"({cost['training_tokens_estimate']:,} estimated x {cost['epochs']} epochs); inference "
-        f"{cost['inference_input_tokens']:,} input and {cost['inference_output_tokens']:,} output tokens. "
-        f"{escape(cost['usd_note'])}.</p>"
+        f"<h2>Cost</h2><p>Estimated before the run: <b>{total}</b>{budget} ({escape(estimate['region'])} list prices, "
+        f"USD). The evaluation measured {measured['base_input_tokens']:,} + {measured['custom_input_tokens']:,} input and "
+        f"{measured['base_output_tokens']:,} + {measured['custom_output_tokens']:,} output tokens (base + custom), "
+        f"{inference} at the same rates.</p><table><tr><th>item</th><th>quantity</th><th>cost</th><th>note</th></tr>{lines}</table>"
     )
     primary = report["primary_metric"]
     sample_rows = "".join(
@@ -115,6 +124,10 @@ def render_report(report: dict[str, Any]) -> str:
         parts.append(f"<h2>Failed samples</h2><ul>{failed}</ul>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def item_usd(item: dict[str, Any]) -> float:
+    return float(item["usd"] or 0.0)
 
 
 def json_safe(failure: dict[str, Any]) -> str:

@@ -7,13 +7,14 @@ keeps the two in step.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from customization.core.hyperparameters import HyperparameterError, resolve_hyperparameters
 from customization.registry import (
     CustomizationType,
+    PriceName,
     UnknownBaseModelError,
     UnsupportedCustomizationError,
     load_registry,
@@ -74,7 +75,15 @@ class TeardownSettings(_Strict):
 
 
 class BudgetSettings(_Strict):
-    max_usd: float | None = Field(None, gt=0, description="spending cap in USD")
+    max_usd: float | None = Field(
+        None, gt=0,
+        description="spending cap in USD: a run whose cost estimate is above it (or cannot be completed) fails "
+        "in Validate Request, before anything is created",
+    )
+    prices: dict[PriceName, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="USD prices that replace the registry's (negotiated rates, another region, a price the registry lacks)",
+    )
 
 
 class WaitSeconds(_Strict):

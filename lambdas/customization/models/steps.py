@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from customization.core.costs import CostEstimate
 from customization.core.naming import RunNames
 from customization.errors import RequestInvalidError
 from customization.models.request import (
@@ -64,6 +65,7 @@ class RunContext(_Contract):
     timeouts: Timeouts
     records: dict[str, int]
     estimated_training_tokens: int
+    cost_estimate: CostEstimate
 
 
 class ValidateRequestInput(_Input):

@@ -97,6 +97,44 @@ class CustomizationSpec(_Strict):
     warmup_divisor: int | None = Field(None, ge=1, description="warm-up steps = training records / this")
 
 
+PriceName = Literal[
+    "training_per_1k_tokens",
+    "storage_per_month",
+    "provisioned_per_model_unit_hour",
+    "base_input_per_1k_tokens",
+    "base_output_per_1k_tokens",
+    "custom_input_per_1k_tokens",
+    "custom_output_per_1k_tokens",
+]
+
+
+class Price(_Strict):
+    usd: float | None = Field(ge=0, description="None: no published figure was found")
+    source: str = Field(description="a key of the registry's price_sources")
+    confirmed: bool = Field(description="read from the source for this model, not assumed from a neighbour")
+
+
+class PriceSource(_Strict):
+    as_of: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+    description: str = Field(min_length=1)
+
+
+class Pricing(_Strict):
+    """List prices in USD in `region`. Custom models bill at their base model's rates."""
+
+    region: str
+    training_per_1k_tokens: Price = Field(description="per 1,000 tokens trained (tokens x epochs)")
+    storage_per_month: Price = Field(description="per custom model per month")
+    provisioned_per_model_unit_hour: Price = Field(description="no-commitment provisioned throughput, per model unit hour")
+    base_input_per_1k_tokens: Price = Field(description="on-demand inference of the base model")
+    base_output_per_1k_tokens: Price
+    custom_input_per_1k_tokens: Price | None = Field(None, description="on-demand deployment of the custom model")
+    custom_output_per_1k_tokens: Price | None = None
+
+    def price(self, name: PriceName) -> Price | None:
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+
 class BaseModelSpec(_Strict):
     model_id: str = Field(pattern=r"^[a-z0-9.-]+-v\d+:\d+:\d+k$", description="customization id, with its :NNk suffix")
     aliases: tuple[str, ...] = ()
@@ -105,7 +143,14 @@ class BaseModelSpec(_Strict):
     regions: tuple[str, ...] = Field(min_length=1)
     on_demand_deployment: bool
     customizations: dict[CustomizationType, CustomizationSpec] = Field(min_length=1)
+    pricing: Pricing
     sources: dict[str, str] = Field(min_length=1, description="where each group of figures comes from")
+
+    @model_validator(mode="after")
+    def _on_demand_prices_when_on_demand(self) -> BaseModelSpec:
+        if self.on_demand_deployment and self.pricing.custom_input_per_1k_tokens is None:
+            raise ValueError(f"{self.model_id}: an on-demand model needs custom_input/output_per_1k_tokens prices")
+        return self
 
     def customization(self, customization_type: str) -> CustomizationSpec:
         try:
@@ -126,7 +171,8 @@ class UnknownBaseModelError(ValueError):
 
 
 class Registry(_Strict):
-    schema_version: Literal[2]
+    schema_version: Literal[3]
+    price_sources: dict[str, PriceSource] = Field(min_length=1)
     models: tuple[BaseModelSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -137,6 +183,10 @@ class Registry(_Strict):
                 if name in seen:
                     raise ValueError(f"{name!r} names more than one model")
                 seen.add(name)
+            for field in Pricing.model_fields:
+                price = getattr(model.pricing, field)
+                if isinstance(price, Price) and price.source not in self.price_sources:
+                    raise ValueError(f"{model.model_id}: pricing.{field} names an unknown source {price.source!r}")
         return self
 
     @property

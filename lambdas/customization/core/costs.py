@@ -1,0 +1,221 @@
+"""The cost estimate: what a run will bill, from the registry's prices, before anything is spent.
+
+Used by `bedrock-customize estimate`, by Validate Request to hold a run to `budget.max_usd`,
+and by the report. Every line names its quantity, unit price and where the price comes from;
+a price the registry does not know makes the estimate incomplete rather than quietly zero.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from customization.errors import BudgetExceededError
+from customization.registry import PriceName
+
+if TYPE_CHECKING:
+    from customization.models.request import CustomizationRequest
+    from customization.registry import BaseModelSpec, Registry
+
+HOURS_PER_MONTH = 730
+# Planning figures, not measurements of any account: they are printed with the estimate.
+DEPLOYMENT_READY_HOURS = 0.5
+SECONDS_PER_CALL = 5.0
+BEDROCK_EVALUATION_JOB_HOURS = 1.0
+
+
+class CostLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item: str
+    quantity: float
+    unit: str
+    price: PriceName | None = Field(description="the registry price used, None for a line that costs nothing")
+    unit_usd: float | None
+    usd: float | None = Field(description="None: the price is unknown")
+    note: str = ""
+
+
+class CostEstimate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = "USD"
+    base_model: str
+    region: str
+    training_tokens_per_epoch: int
+    epochs: int
+    billed_training_tokens: int
+    lines: list[CostLine]
+    total_usd: float | None = Field(description="None when a needed price is unknown")
+    known_usd: float = Field(description="the sum of the lines whose price is known")
+    worst_case_usd: float | None = Field(description="the total if the deployment lives to deployment.max_hours")
+    unknown_prices: list[str]
+    unconfirmed_prices: list[str]
+    overridden_prices: list[str]
+    sources: dict[str, str]
+    assumptions: list[str]
+
+    def describe_total(self) -> str:
+        if self.total_usd is None:
+            return f"at least ${self.known_usd:,.2f} (unknown: {', '.join(self.unknown_prices)})"
+        return f"${self.total_usd:,.2f}"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the datasets say about the run, after validation."""
+
+    training_tokens: int
+    test_samples: int
+    test_tokens_per_sample: float
+
+
+def _hours_billed(hours: float) -> int:
+    # A no-commitment provisioned throughput bills by the hour; a started hour is counted whole.
+    return max(1, math.ceil(hours))
+
+
+def estimate_cost(
+    request: CustomizationRequest, model: BaseModelSpec, registry: Registry, workload: Workload, *, epochs: int
+) -> CostEstimate:
+    overrides: dict[str, float] = dict(request.budget.prices)
+    used: dict[str, tuple[float | None, str]] = {}
+
+    def rate(name: PriceName) -> float | None:
+        if name in overrides:
+            used[name] = (overrides[name], "request")
+            return overrides[name]
+        price = model.pricing.price(name)
+        if price is None:
+            used[name] = (None, "unknown")
+            return None
+        used[name] = (price.usd, price.source)
+        return price.usd
+
+    lines: list[CostLine] = []
+
+    def line(item: str, quantity: float, unit: str, name: PriceName | None, per: float = 1.0, note: str = "") -> None:
+        unit_usd = rate(name) if name else 0.0
+        usd = None if unit_usd is None else quantity / per * unit_usd
+        lines.append(CostLine(item=item, quantity=quantity, unit=unit, price=name, unit_usd=unit_usd, usd=usd, note=note))
+
+    billed_tokens = workload.training_tokens * epochs
+    line("training", billed_tokens, "tokens (tokens x epochs)", "training_per_1k_tokens", per=1000,
+         note=f"{workload.training_tokens:,} tokens x {epochs} epochs")
+
+    settings, mode = request.evaluation, request.deployment.mode
+    samples = workload.test_samples if mode != "none" else 0
+    calls_hours = samples * 2 * SECONDS_PER_CALL / settings.concurrency / 3600
+    eval_hours = calls_hours + (BEDROCK_EVALUATION_JOB_HOURS if settings.bedrock_evaluation_job else 0.0)
+    expected_hours = DEPLOYMENT_READY_HOURS + eval_hours
+    worst_case_deployment: float | None = 0.0
+    if mode == "provisioned":
+        units = request.deployment.model_units
+        hours = _hours_billed(expected_hours)
+        line("provisioned throughput", units * hours, "model-unit hours", "provisioned_per_model_unit_hour",
+             note=f"{units} model unit(s) x {hours} h (ready in about {DEPLOYMENT_READY_HOURS:g} h, then the evaluation)")
+        hourly = rate("provisioned_per_model_unit_hour")
+        worst_case_deployment = None if hourly is None else units * _hours_billed(request.deployment.max_hours) * hourly
+    elif mode == "on_demand":
+        line("on-demand deployment", 0, "hours", None, note="no hourly charge; billed per token below")
+
+    input_tokens = math.ceil(samples * workload.test_tokens_per_sample)
+    output_tokens = samples * settings.max_tokens
+    if samples:
+        note = f"{samples} samples; output counted at max_tokens={settings.max_tokens} (an upper bound)"
+        line("base model input", input_tokens, "tokens", "base_input_per_1k_tokens", per=1000, note=note)
+        line("base model output", output_tokens, "tokens", "base_output_per_1k_tokens", per=1000, note=note)
+        if mode == "on_demand":
+            line("custom model input", input_tokens, "tokens", "custom_input_per_1k_tokens", per=1000, note=note)
+            line("custom model output", output_tokens, "tokens", "custom_output_per_1k_tokens", per=1000, note=note)
+
+    if request.teardown.delete_custom_model:
+        months = expected_hours / HOURS_PER_MONTH
+        line("custom model storage", round(months, 4), "months", "storage_per_month",
+             note="deleted at the end of the run (teardown.delete_custom_model)")
+    else:
+        line("custom model storage", 1, "months", "storage_per_month",
+             note="the first month; the model is kept and bills every month until deleted")
+
+    unknown = sorted({name for name, (usd, _) in used.items() if usd is None})
+    known = sum(item.usd or 0.0 for item in lines)
+    total = None if unknown else known
+    expected_deployment = sum(item.usd or 0.0 for item in lines if item.price == "provisioned_per_model_unit_hour")
+    worst = None if total is None or worst_case_deployment is None else total - expected_deployment + worst_case_deployment
+    unconfirmed = sorted(
+        name for name, (usd, source) in used.items()
+        if usd is not None and source != "request" and not model.pricing.price(name).confirmed  # type: ignore[union-attr]
+    )
+    sources = {
+        key: f"{registry.price_sources[key].description} (as of {registry.price_sources[key].as_of})"
+        for key in sorted({source for _, source in used.values() if source in registry.price_sources})
+    }
+    assumptions = [
+        f"prices are {model.pricing.region} list prices in USD; taxes, discounts and other regions are not applied",
+        "training tokens are estimated from characters (the validator's rule), not counted by a tokenizer",
+        f"a deployment takes about {DEPLOYMENT_READY_HOURS:g} h to become ready; each model answer about "
+        f"{SECONDS_PER_CALL:g} s at the request's concurrency",
+        "S3, Lambda, Step Functions and DynamoDB charges are not included (cents for a run)",
+    ]
+    return CostEstimate(
+        base_model=model.model_id, region=model.pricing.region, training_tokens_per_epoch=workload.training_tokens,
+        epochs=epochs, billed_training_tokens=billed_tokens, lines=lines,
+        total_usd=None if total is None else round(total, 4), known_usd=round(known, 4),
+        worst_case_usd=None if worst is None else round(worst, 4), unknown_prices=unknown,
+        unconfirmed_prices=unconfirmed, overridden_prices=sorted(overrides), sources=sources, assumptions=assumptions,
+    )
+
+
+def _money(usd: float) -> str:
+    return f"${usd:,.2f}" if usd >= 0.01 or usd == 0 else f"${usd:.6f}".rstrip("0")
+
+
+def enforce_budget(estimate: CostEstimate, max_usd: float | None) -> None:
+    """Fail the run before anything is spent when the estimate is over budget, or cannot be
+    completed because a price is unknown (a budget that cannot be checked protects nobody)."""
+    if max_usd is None:
+        return
+    if estimate.total_usd is None:
+        raise BudgetExceededError(
+            f"budget.max_usd: ${max_usd:,.2f} cannot be checked: the registry has no price for "
+            f"{', '.join(estimate.unknown_prices)} of {estimate.base_model}; the known part of the estimate is "
+            f"${estimate.known_usd:,.2f}. Give the missing price(s) in budget.prices"
+        )
+    if estimate.total_usd > max_usd:
+        biggest = max(estimate.lines, key=lambda item: item.usd or 0.0)
+        raise BudgetExceededError(
+            f"budget.max_usd: the estimated cost ${estimate.total_usd:,.2f} is above the budget of ${max_usd:,.2f} "
+            f"(largest item: {biggest.item}, ${biggest.usd or 0.0:,.2f}); nothing was started"
+        )
+
+
+def render_estimate(estimate: CostEstimate, *, max_usd: float | None = None) -> str:
+    """The estimate as a table a person reads in a terminal."""
+    rows = [f"Cost estimate for {estimate.base_model} ({estimate.region}, {estimate.currency})", ""]
+    rows.append(f"{'item':<24} {'quantity':>12} {'unit':<26} {'unit price':>14} {'cost':>11}")
+    for item in estimate.lines:
+        unit_price = "unknown" if item.unit_usd is None else _money(item.unit_usd)
+        per = "/1k" if item.price and "per_1k" in item.price else ""
+        cost = "unknown" if item.usd is None else f"${item.usd:,.2f}"
+        quantity = f"{item.quantity:,.0f}" if float(item.quantity).is_integer() else f"{item.quantity:,.4f}"
+        rows.append(f"{item.item:<24} {quantity:>12} {item.unit:<26} {unit_price + per:>14} {cost:>11}")
+        if item.note:
+            rows.append(f"{'':<26}{item.note}")
+    rows += ["", f"total: {estimate.describe_total()}"]
+    if estimate.worst_case_usd is not None and estimate.worst_case_usd != estimate.total_usd:
+        rows.append(f"worst case, if the deployment lives to deployment.max_hours: ${estimate.worst_case_usd:,.2f}")
+    if max_usd is not None:
+        within = estimate.total_usd is not None and estimate.total_usd <= max_usd
+        rows.append(f"budget.max_usd: ${max_usd:,.2f} -> {'within budget' if within else 'the run would be REJECTED'}")
+    if estimate.unknown_prices:
+        rows.append(f"unknown prices (give them in budget.prices): {', '.join(estimate.unknown_prices)}")
+    if estimate.unconfirmed_prices:
+        rows.append(f"unconfirmed prices (check https://aws.amazon.com/bedrock/pricing/): {', '.join(estimate.unconfirmed_prices)}")
+    if estimate.overridden_prices:
+        rows.append(f"prices from the request: {', '.join(estimate.overridden_prices)}")
+    rows += ["", "sources:"] + [f"  {key}: {text}" for key, text in estimate.sources.items()]
+    rows += ["assumptions:"] + [f"  - {text}" for text in estimate.assumptions]
+    return "\n".join(rows)

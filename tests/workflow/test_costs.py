@@ -1,0 +1,48 @@
+"""The cost guard end to end: the first state holds a run to its budget before anything is
+created, and the report carries the estimate beside what the evaluation measured."""
+
+from __future__ import annotations
+
+import json
+
+from infra import constants as c
+
+
+def test_a_run_over_budget_fails_in_its_first_state_naming_budget_and_estimate(runner):
+    result = runner.run("nova-lite", request={"budget": {"max_usd": 5}})
+
+    assert result.status == "FAILED" and result.error["error"] == "BudgetExceededError"
+    cause = result.error["cause"]
+    assert "budget of $5.00" in cause and "estimated cost $1" in cause and "provisioned throughput" in cause
+    assert result.states == [c.VALIDATE_REQUEST, c.VALIDATION_FAILED, c.RUN_NOT_STARTED]
+    assert result.resources["created"] == [] and result.simulator.calls == ["GetFoundationModel"]
+    report = json.loads(result.objects["validation-report.json"])
+    assert report["budget_usd"] == 5 and report["cost_estimate"]["total_usd"] > 5
+
+
+def test_a_budget_that_cannot_be_checked_fails_closed_until_the_price_is_given(runner):
+    # The registry has no provisioned-throughput price for Nova Micro.
+    unpriced = runner.run("nova-micro", request={"budget": {"max_usd": 1000}})
+    assert unpriced.status == "FAILED" and unpriced.error["error"] == "BudgetExceededError"
+    assert "provisioned_per_model_unit_hour" in unpriced.error["cause"] and "budget.prices" in unpriced.error["cause"]
+    assert unpriced.resources["created"] == []
+
+    priced = runner.run("nova-micro", request={"budget": {"max_usd": 1000, "prices": {"provisioned_per_model_unit_hour": 40}}})
+    assert priced.status == "SUCCEEDED", priced.error
+
+
+def test_the_report_carries_the_estimate_and_the_measured_inference(runner):
+    result = runner.run("nova-lite", request={"budget": {"max_usd": 500}})
+    assert result.status == "SUCCEEDED", result.error
+
+    cost = json.loads(result.objects["evaluation/report.json"])["cost"]
+    estimate = cost["estimate"]
+    assert cost["budget_usd"] == 500 and cost["estimated_total_usd"] == estimate["total_usd"]
+    items = {line["item"]: line for line in estimate["lines"]}
+    # 1 model unit for a whole hour at the registry's Nova Lite rate.
+    assert items["provisioned throughput"]["usd"] == 108.15
+    assert estimate["total_usd"] == round(sum(line["usd"] for line in estimate["lines"]), 4)
+    measured = cost["measured"]
+    assert measured["base_input_tokens"] > 0 and measured["custom_output_tokens"] > 0
+    assert 0 < measured["inference_usd"] < 0.01
+    assert "Estimated before the run" in result.objects["evaluation/report.html"].decode()
