@@ -46,7 +46,7 @@ destroy: setup ## delete the stack (the bucket is retained with its data)
 lint: setup ## ruff on all Python code
 	$(VENV)/bin/ruff check .
 
-schema: setup ## regenerate schemas/request.schema.json from the request model
+schema: setup ## regenerate schemas/request.schema.json and the README's request reference from the request model
 	$(VENV)/bin/bedrock-customize schema --write
 
 clean: ## remove build outputs (keeps .venv)

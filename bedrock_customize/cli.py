@@ -26,11 +26,17 @@ def request_schema() -> dict[str, object]:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    text = json.dumps(request_schema(), indent=2) + "\n"
+    from bedrock_customize.reference import README, updated_readme
+
+    schema = request_schema()
+    text = json.dumps(schema, indent=2) + "\n"
     if args.write:
         SCHEMA_PATH.parent.mkdir(parents=True, exist_ok=True)
         SCHEMA_PATH.write_text(text, encoding="utf-8")
-        print(f"wrote {SCHEMA_PATH}")
+        from customization.registry import load_registry
+
+        README.write_text(updated_readme(README.read_text(encoding="utf-8"), schema, load_registry()), encoding="utf-8")
+        print(f"wrote {SCHEMA_PATH} and the request reference in {README}")
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -363,7 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     deployed_command("report", "download a run's report").add_argument("--out", default=".", help="folder for the files")
 
     schema = commands.add_parser("schema", help="print the request's JSON Schema")
-    schema.add_argument("--write", action="store_true", help=f"write it to {SCHEMA_PATH.name} in schemas/")
+    schema.add_argument(
+        "--write", action="store_true", help=f"write it to schemas/{SCHEMA_PATH.name} and the README's request reference"
+    )
     schema.set_defaults(func=cmd_schema)
     return parser
 

@@ -64,6 +64,11 @@ SCENARIOS: dict[str, Scenario] = {
         "the cost estimate is above budget.max_usd: rejected before anything is created", "FAILED",
         request={"budget": {"max_usd": 5}},
     ),
+    "no-model-units": Scenario(
+        "the account has no no-commitment model units (new accounts request them from AWS Support): "
+        "rejected in pre-flight", "FAILED",
+        faults=lambda: Faults(quota_values={"Model units no-commitment Provisioned Throughputs across custom models": 0}),
+    ),
     "teardown-retry": Scenario(
         "the first delete fails transiently, beyond the SDK's own retries", "SUCCEEDED",
         faults=lambda: Faults(failing_deletes=5),

@@ -49,7 +49,13 @@ from customization.core.hyperparameters import HyperparameterError, resolve_hype
 from customization.models.request import split_s3_uri
 from customization.registry import BaseModelSpec, Registry
 
-SERVICES = ("bedrock", "bedrock-runtime")
+SERVICES = ("bedrock", "bedrock-runtime", "service-quotas")
+# Applied quota values the simulated account starts with (the names are what pre-flight looks for).
+QUOTAS = {
+    "Concurrent model customization jobs": 2.0,
+    "Custom models per account": 100.0,
+    "Model units no-commitment Provisioned Throughputs across custom models": 2.0,
+}
 PREFIX = "SIMULATED bedrock:"
 
 
@@ -69,6 +75,8 @@ class Faults:
     throttle_every_call_once: bool = False  # each call's first attempt is throttled; the retry succeeds
     failing_deletes: int = 0  # the first N delete calls answer ServiceUnavailableException
     converse_delay_seconds: float = 0.0  # each model answer takes this long
+    quota_values: dict[str, float] = field(default_factory=dict)  # replaces QUOTAS entries
+    quotas_denied: bool = False  # Service Quotas answers AccessDeniedException
 
 
 @dataclass
@@ -507,6 +515,36 @@ class SimulatedBedrock:
         self.log(f"{PREFIX} evaluation job {job.name} stopped")
         return {}
 
+    # -- account quotas and usage ------------------------------------------------------------
+
+    def _op_list_service_quotas(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.faults.quotas_denied:
+            raise ServiceError("AccessDeniedException", "not authorized to perform servicequotas:ListServiceQuotas (SIMULATED)", 403)
+        if p["ServiceCode"] != "bedrock":
+            raise ServiceError("NoSuchResourceException", f"no service {p['ServiceCode']} in the simulation", 404)
+        values = {**QUOTAS, **self.faults.quota_values}
+        return {"Quotas": [
+            {"ServiceCode": "bedrock", "ServiceName": "Amazon Bedrock", "QuotaName": name, "Value": value,
+             "QuotaCode": f"L-{index:08X}", "QuotaArn": f"arn:aws:servicequotas:{self.region}:{self.account}:bedrock/L-{index:08X}",
+             "Unit": "None", "Adjustable": True, "GlobalQuota": False}
+            for index, (name, value) in enumerate(values.items())
+        ]}
+
+    def _op_list_model_customization_jobs(self, p: dict[str, Any]) -> dict[str, Any]:
+        jobs = [r for r in self.existing("customization_job") if p.get("statusEquals") in (None, r.status)]
+        return {"modelCustomizationJobSummaries": [
+            {"jobArn": r.arn, "jobName": r.name, "status": r.status, "creationTime": r.created,
+             "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/x"}
+            for r in jobs
+        ]}
+
+    def _op_list_custom_models(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"modelSummaries": [
+            {"modelArn": r.arn, "modelName": r.name, "creationTime": r.created,
+             "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/x", "baseModelName": "x"}
+            for r in self.existing("custom_model")
+        ]}
+
     # -- foundation models ---------------------------------------------------------------
 
     def _op_get_foundation_model(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -611,7 +649,7 @@ def _custom_answer(source: str, profile: dict[str, float]) -> str:
 
 
 def _error_response(url: str, error: ServiceError) -> AWSResponse:
-    body = json.dumps({"message": error.message}).encode()
+    body = json.dumps({"__type": error.code, "message": error.message}).encode()  # json protocols read __type
     return AWSResponse(url, error.status, {"x-amzn-ErrorType": error.code, "content-type": "application/json"}, _Raw(body))
 
 

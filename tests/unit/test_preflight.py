@@ -34,3 +34,67 @@ def test_a_model_that_passes_every_check():
 def test_each_failed_check_is_a_clear_error(region, info, message):
     with pytest.raises(RequestInvalidError, match=message):
         preflight(NOVA, "FINE_TUNING", region=region, foundation_models=Models(info))
+
+
+# -- account pre-flight: the bucket's region and quota headroom --------------------------------
+
+from customization.core.prepare import account_preflight  # noqa: E402
+from customization.core.quotas import Usage, check_headroom  # noqa: E402
+from customization.errors import QuotaExceededError  # noqa: E402
+from customization.models.request import CustomizationRequest  # noqa: E402
+
+MODEL_UNITS = "Model units no-commitment Provisioned Throughputs across custom models"
+QUOTAS = {"Concurrent model customization jobs": 2, "Custom models per account": 100, MODEL_UNITS: 2}
+IDLE = Usage(customization_jobs_in_progress=0, custom_models=3, no_commitment_custom_model_units=0)
+
+
+def nova_request(**fields):
+    return CustomizationRequest.model_validate({"base_model": "nova-lite", "training_data": "s3://bucket/t.jsonl", **fields})
+
+
+def test_headroom_that_fits_lists_every_quota_checked():
+    notes = check_headroom(nova_request(), QUOTAS, IDLE)
+    assert notes == [
+        "customization jobs in progress: 0 in use + 1 needed of 2 ('Concurrent model customization jobs')",
+        "custom models: 3 in use + 1 needed of 100 ('Custom models per account')",
+        f"no-commitment model units for custom models: 0 in use + 1 needed of 2 ({MODEL_UNITS!r})",
+    ]
+
+
+def test_model_units_in_use_elsewhere_reject_the_run_naming_quota_and_numbers():
+    busy = Usage(customization_jobs_in_progress=0, custom_models=3, no_commitment_custom_model_units=1)
+    with pytest.raises(QuotaExceededError, match=rf"'{MODEL_UNITS}' is 2 and 1 are in use, so the 2 this run needs"):
+        check_headroom(nova_request(deployment={"model_units": 2}), QUOTAS, busy)
+    # An on-demand deployment needs no model units at all.
+    check_headroom(nova_request(deployment={"mode": "on_demand"}), QUOTAS, busy)
+
+
+def test_a_quota_that_is_not_found_or_not_readable_is_said_to_be_unchecked():
+    notes = check_headroom(nova_request(), {"Custom models per account": 100}, IDLE)
+    assert "customization jobs in progress: no quota of that name in Service Quotas, not checked" in notes
+    assert check_headroom(nova_request(), None, None) == [
+        "quotas not checked: Service Quotas did not answer for Amazon Bedrock in this account"
+    ]
+
+
+class Store:
+    def __init__(self, region):
+        self.region = region
+
+    def bucket_region(self, bucket):
+        return self.region
+
+
+class Quotas:
+    def bedrock_quotas(self):
+        return QUOTAS
+
+    def usage(self):
+        return IDLE
+
+
+def test_a_pipeline_bucket_in_another_region_is_refused():
+    with pytest.raises(RequestInvalidError, match="the pipeline bucket b is in eu-west-1, the stack in us-east-1"):
+        account_preflight(nova_request(), region="us-east-1", bucket="b", store=Store("eu-west-1"), quotas=Quotas())
+    checked = account_preflight(nova_request(), region="us-east-1", bucket="b", store=Store("us-east-1"), quotas=Quotas())
+    assert checked[0] == "bucket b is in us-east-1" and len(checked) == 4

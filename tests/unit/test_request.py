@@ -79,6 +79,21 @@ def test_the_committed_json_schema_matches_the_model():
     assert json.loads(Path(SCHEMA_PATH).read_text()) == request_schema(), "run `make schema`"
 
 
+def test_the_readme_request_reference_is_generated_from_the_schema():
+    from bedrock_customize.reference import README, StaleReadmeError, render, updated_readme
+    from customization.registry import load_registry
+
+    text = README.read_text()
+    assert updated_readme(text, request_schema(), load_registry()) == text, "run `make schema`"
+    reference = render(request_schema())
+    # Every leaf of the request appears, nested settings by their dotted path.
+    for path in ("`base_model`", "`budget.max_usd`", "`budget.prices`", "`evaluation.primary_metric`", "`timeouts.job_hours`"):
+        assert f"| {path} |" in reference
+    assert "| `training_data` | string | required |" in reference
+    with pytest.raises(StaleReadmeError):
+        updated_readme("no markers", request_schema(), load_registry())
+
+
 def test_the_bundled_example_request_fits_the_schema_once_uploaded():
     example = json.loads((Path(__file__).parents[2] / "examples/requests/nova-lite-summarization.json").read_text())
     uploaded = {**example, **{k: f"s3://{BUCKET}/{v}" for k, v in example.items() if k.endswith("_data")}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from infra import constants as c
+from tests.workflow.conftest import PREFLIGHT_READS
 
 
 def test_a_run_over_budget_fails_in_its_first_state_naming_budget_and_estimate(runner):
@@ -15,7 +16,7 @@ def test_a_run_over_budget_fails_in_its_first_state_naming_budget_and_estimate(r
     cause = result.error["cause"]
     assert "budget of $5.00" in cause and "estimated cost $1" in cause and "provisioned throughput" in cause
     assert result.states == [c.VALIDATE_REQUEST, c.VALIDATION_FAILED, c.RUN_NOT_STARTED]
-    assert result.resources["created"] == [] and result.simulator.calls == ["GetFoundationModel"]
+    assert result.resources["created"] == [] and result.simulator.calls == PREFLIGHT_READS
     report = json.loads(result.objects["validation-report.json"])
     assert report["budget_usd"] == 5 and report["cost_estimate"]["total_usd"] > 5
 
@@ -46,3 +47,22 @@ def test_the_report_carries_the_estimate_and_the_measured_inference(runner):
     assert measured["base_input_tokens"] > 0 and measured["custom_output_tokens"] > 0
     assert 0 < measured["inference_usd"] < 0.01
     assert "Estimated before the run" in result.objects["evaluation/report.html"].decode()
+
+
+def test_no_room_for_the_model_units_rejects_the_run_in_pre_flight(runner):
+    from bedrock_customize.offline.simulator import Faults
+
+    units = "Model units no-commitment Provisioned Throughputs across custom models"
+    result = runner.run("nova-lite", request={"deployment": {"model_units": 2}}, faults=Faults(quota_values={units: 1}))
+    assert result.status == "FAILED" and result.error["error"] == "QuotaExceededError"
+    assert f"'{units}' is 1 and 0 are in use, so the 2 this run needs do not fit" in result.error["cause"]
+    assert result.resources["created"] == [] and result.simulator.calls == PREFLIGHT_READS
+
+
+def test_unreadable_quotas_do_not_block_a_run_and_the_report_says_so(runner):
+    from bedrock_customize.offline.simulator import Faults
+
+    result = runner.run("nova-lite", faults=Faults(quotas_denied=True))
+    assert result.status == "SUCCEEDED", result.error
+    checked = json.loads(result.objects["validation-report.json"])["preflight"]
+    assert "quotas not checked: Service Quotas did not answer for Amazon Bedrock in this account" in checked

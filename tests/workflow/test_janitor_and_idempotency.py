@@ -38,7 +38,13 @@ def upload(session, tmp_path, count=20) -> dict[str, str]:
 def test_the_janitor_deletes_only_this_stacks_deployments_of_finished_or_expired_runs(session, tmp_path):
     sfn = boto3.client("stepfunctions", region_name=session.region)
     # A run that is still going (waiting 60 s for its job) and one that has ended.
-    sfn.start_execution(stateMachineArn=session.machine_arn, name="still-running", input=json.dumps(upload(session, tmp_path)))
+    arn = sfn.start_execution(stateMachineArn=session.machine_arn, name="still-running", input=json.dumps(upload(session, tmp_path)))["executionArn"]
+    # Past its pre-flight (whose quota check would count the throughputs added below), waiting for its job.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(
+        e.get("stateEnteredEventDetails", {}).get("name") == c.WAIT_FOR_JOB for e in sfn.get_execution_history(executionArn=arn)["events"]
+    ):
+        time.sleep(0.05)
     add = session.simulator.add_untracked
     ours = {TAG_STACK: STACK}
     running = add("provisioned_throughput", "pt-running", {**ours, TAG_EXECUTION: "still-running", TAG_EXPIRES: stamp(timedelta(hours=2))})

@@ -9,6 +9,7 @@ import pytest
 from bedrock_customize.offline.simulator import Faults
 from infra import constants as c
 from tests.datasets import write_dataset
+from tests.workflow.conftest import PREFLIGHT_READS
 
 HAPPY_PATH = [
     c.VALIDATE_REQUEST, c.SUBMIT_JOB, c.WAIT_FOR_JOB, c.CHECK_JOB, c.JOB_COMPLETE, c.DEPLOY_MODEL,
@@ -141,5 +142,5 @@ def test_a_bad_dataset_is_rejected_naming_the_line_and_rule(runner, tmp_path):
     result = runner.run("nova-lite", datasets={"training_data": bad})
     assert result.status == "FAILED" and result.error["error"] == "DatasetInvalidError"
     assert "line 11: turn-order: the first turn must be the user's" in result.error["cause"]
-    assert result.simulator.calls == ["GetFoundationModel"]  # the pre-flight read; nothing created
+    assert result.simulator.calls == PREFLIGHT_READS  # nothing created
     assert json.loads(result.objects["validation-report.json"])["valid"] is False

@@ -32,6 +32,11 @@ class ObjectStore:
         except ResourceNotFoundError:
             return None
 
+    def bucket_region(self, bucket: str) -> str:
+        with aws_errors(f"locate bucket {bucket}"):
+            # us-east-1 buckets report no LocationConstraint.
+            return self._client.get_bucket_location(Bucket=bucket).get("LocationConstraint") or "us-east-1"
+
     def write_stream(self, uri: str, chunks: Iterable[bytes]) -> None:
         """Upload from an iterator in multipart pieces: memory stays constant."""
         bucket, key = split_s3_uri(uri)

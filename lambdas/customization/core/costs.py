@@ -169,7 +169,7 @@ def estimate_cost(
     )
 
 
-def _money(usd: float) -> str:
+def money(usd: float) -> str:
     return f"${usd:,.2f}" if usd >= 0.01 or usd == 0 else f"${usd:.6f}".rstrip("0")
 
 
@@ -197,7 +197,7 @@ def render_estimate(estimate: CostEstimate, *, max_usd: float | None = None) -> 
     rows = [f"Cost estimate for {estimate.base_model} ({estimate.region}, {estimate.currency})", ""]
     rows.append(f"{'item':<24} {'quantity':>12} {'unit':<26} {'unit price':>14} {'cost':>11}")
     for item in estimate.lines:
-        unit_price = "unknown" if item.unit_usd is None else _money(item.unit_usd)
+        unit_price = "unknown" if item.unit_usd is None else money(item.unit_usd)
         per = "/1k" if item.price and "per_1k" in item.price else ""
         cost = "unknown" if item.usd is None else f"${item.usd:,.2f}"
         quantity = f"{item.quantity:,.0f}" if float(item.quantity).is_integer() else f"{item.quantity:,.4f}"

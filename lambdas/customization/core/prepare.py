@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from customization.core.costs import CostEstimate, Workload, enforce_budget, estimate_cost
 from customization.core.hyperparameters import HyperparameterPlan, plan_hyperparameters, resolve_hyperparameters
 from customization.core.naming import RunNames
+from customization.core.quotas import check_headroom
 from customization.core.split import choose_holdout, split_stream
 from customization.core.validation import DatasetReport, DatasetSource, validate_sources
 from customization.errors import DatasetInvalidError, RequestInvalidError
@@ -20,6 +21,7 @@ from customization.registry import BaseModelSpec, CustomizationSpec, load_regist
 if TYPE_CHECKING:
     from customization.adapters.bedrock import FoundationModels
     from customization.adapters.ledger import RunLedger
+    from customization.adapters.quotas import AccountQuotas
     from customization.adapters.storage import ObjectStore
     from customization.settings import Settings
 
@@ -162,13 +164,35 @@ def preflight(model: BaseModelSpec, customization_type: str, *, region: str | No
         raise RequestInvalidError(f"base_model: {model.model_id} is {lifecycle} in Bedrock")
 
 
+def account_preflight(
+    request: CustomizationRequest, *, region: str | None, bucket: str, store: ObjectStore, quotas: AccountQuotas
+) -> list[str]:
+    """Before any spend: the pipeline bucket (which holds every dataset) is in the stack's
+    region, and the account's quotas leave room for this run. Returns what was checked."""
+    bucket_region = store.bucket_region(bucket)
+    if region and bucket_region != region:
+        raise RequestInvalidError(
+            f"pre-flight: the pipeline bucket {bucket} is in {bucket_region}, the stack in {region}; "
+            "Bedrock reads training data only from a bucket in its own region"
+        )
+    checked = [f"bucket {bucket} is in {bucket_region}"]
+    limits = quotas.bedrock_quotas()
+    return checked + check_headroom(request, limits, quotas.usage() if limits is not None else None)
+
+
 def prepare_run(
-    event: ValidateRequestInput, settings: Settings, store: ObjectStore, ledger: RunLedger, foundation_models: FoundationModels
+    event: ValidateRequestInput,
+    settings: Settings,
+    store: ObjectStore,
+    ledger: RunLedger,
+    foundation_models: FoundationModels,
+    quotas: AccountQuotas,
 ) -> tuple[RunContext, dict[str, Any]]:
     request = parse_request(event.request, bucket=settings.BUCKET_NAME)
     model = load_registry().resolve(request.base_model)
     customization = model.customization(request.customization_type)
     preflight(model, request.customization_type, region=settings.AWS_REGION, foundation_models=foundation_models)
+    checked = account_preflight(request, region=settings.AWS_REGION, bucket=settings.BUCKET_NAME, store=store, quotas=quotas)
     prefix = f"runs/{event.execution_name}/"
     requested = resolve_hyperparameters(request.hyperparameters, customization.hyperparameters)
     batch_size = int(float(requested["batchSize"])) if "batchSize" in requested else None
@@ -198,6 +222,7 @@ def prepare_run(
         "datasets": [r.as_dict() for r in reports],
         "hyperparameters": plan.values,
         "hyperparameter_adjustments": plan.adjustments,
+        "preflight": checked,
         "cost_estimate": estimate.model_dump(mode="json"),
         "budget_usd": request.budget.max_usd,
     }

@@ -47,7 +47,7 @@ MetricName = Literal["rouge1", "rouge2", "rougeL", "chrf", "exact_match"]
 class EvaluationSettings(_Strict):
     max_samples: int = Field(20, ge=1, le=1000, description="test records scored per model")
     max_tokens: int = Field(512, ge=1, le=8192, description="maxTokens of each Converse call")
-    temperature: float = Field(0.0, ge=0.0, le=1.0)
+    temperature: float = Field(0.0, ge=0.0, le=1.0, description="temperature of each Converse call (0: the most repeatable)")
     primary_metric: MetricName = Field("rougeL", description="the metric the promotion gate decides on")
     min_improvement: float = Field(
         0.0, ge=-1.0, le=1.0,
@@ -62,11 +62,15 @@ class EvaluationSettings(_Strict):
     map_threshold: int = Field(100, ge=1, le=100_000, description="above this many samples, score shards in a Map state")
     shard_size: int = Field(25, ge=1, le=1000, description="samples per shard on the Map path")
     semantic_similarity: bool = Field(False, description="also score cosine similarity of embeddings (a Bedrock embedding model)")
-    embedding_model: Literal["amazon.titan-embed-text-v2:0", "amazon.titan-embed-text-v1"] = "amazon.titan-embed-text-v2:0"
+    embedding_model: Literal["amazon.titan-embed-text-v2:0", "amazon.titan-embed-text-v1"] = Field(
+        "amazon.titan-embed-text-v2:0", description="the embedding model of semantic_similarity"
+    )
     bedrock_evaluation_job: bool = Field(
         False, description="also run Bedrock's own automated evaluation job on both models (a second engine)"
     )
-    bedrock_task_type: Literal["Summarization", "Generation", "QuestionAndAnswer", "Classification"] = "Generation"
+    bedrock_task_type: Literal["Summarization", "Generation", "QuestionAndAnswer", "Classification"] = Field(
+        "Generation", description="the task type of Bedrock's evaluation job, which picks its built-in metrics"
+    )
 
 
 class TeardownSettings(_Strict):
@@ -102,13 +106,19 @@ class CustomizationRequest(_Strict):
     """One customization run. Unknown fields are rejected."""
 
     base_model: str = Field(min_length=1, description="registry model id or alias, e.g. nova-lite")
-    customization_type: CustomizationType = "FINE_TUNING"
-    training_data: str = Field(description="s3://bucket/key of the training JSONL")
-    validation_data: str | None = None
+    customization_type: CustomizationType = Field(
+        "FINE_TUNING", description="CONTINUED_PRE_TRAINING where the model supports it (Titan Text)"
+    )
+    training_data: str = Field(description="s3://bucket/key of the training JSONL (CLI: also a local path, uploaded)")
+    validation_data: str | None = Field(
+        None, description="s3://bucket/key of a validation JSONL (its loss is tracked; not every model takes one)"
+    )
     test_data: str | None = Field(
         None, description="records Evaluate scores (default: a seeded sample held out of the training data)"
     )
-    hyperparameters: dict[str, float | int | str] = Field(default_factory=dict)
+    hyperparameters: dict[str, float | int | str] = Field(
+        default_factory=dict, description="Bedrock hyperparameters by name, over the registry's defaults; names and ranges per model"
+    )
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)  # type: ignore[arg-type]
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)  # type: ignore[arg-type]
     teardown: TeardownSettings = Field(default_factory=TeardownSettings)  # type: ignore[arg-type]

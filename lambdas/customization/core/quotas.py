@@ -1,0 +1,73 @@
+"""Quota headroom, checked in Validate Request before anything is created.
+
+Service Quotas gives the account's applied values; Bedrock's list calls give what is in use.
+Quotas are found by name (Service Quotas has no stable name-to-code table for Bedrock in its
+documentation), so a quota that is not found is reported as not checked, never assumed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from customization.errors import QuotaExceededError
+
+if TYPE_CHECKING:
+    from customization.models.request import CustomizationRequest
+
+
+@dataclass(frozen=True)
+class Usage:
+    customization_jobs_in_progress: int
+    custom_models: int
+    no_commitment_custom_model_units: int
+
+
+@dataclass(frozen=True)
+class QuotaRule:
+    what: str
+    name_pattern: re.Pattern[str]
+    usage: str  # a field of Usage
+
+    def needed(self, request: CustomizationRequest) -> int:
+        if self.usage == "no_commitment_custom_model_units":
+            return request.deployment.model_units if request.deployment.mode == "provisioned" else 0
+        return 1
+
+
+RULES = (
+    QuotaRule("customization jobs in progress", re.compile(r"concurrent.*customization jobs", re.I), "customization_jobs_in_progress"),
+    QuotaRule("custom models", re.compile(r"^custom models per account$", re.I), "custom_models"),
+    QuotaRule(
+        "no-commitment model units for custom models",
+        re.compile(r"model units no-commitment provisioned throughputs across custom models", re.I),
+        "no_commitment_custom_model_units",
+    ),
+)
+
+
+def check_headroom(request: CustomizationRequest, quotas: dict[str, float] | None, usage: Usage | None) -> list[str]:
+    """Raise QuotaExceededError when a quota leaves no room for this run; return what was
+    checked (or why not), for the validation report."""
+    if quotas is None or usage is None:
+        return ["quotas not checked: Service Quotas did not answer for Amazon Bedrock in this account"]
+    notes, short = [], []
+    for rule in RULES:
+        needed = rule.needed(request)
+        if not needed:
+            continue
+        matches = [(name, value) for name, value in quotas.items() if rule.name_pattern.search(name)]
+        if not matches:
+            notes.append(f"{rule.what}: no quota of that name in Service Quotas, not checked")
+            continue
+        name, limit = matches[0]
+        used = getattr(usage, rule.usage)
+        notes.append(f"{rule.what}: {used} in use + {needed} needed of {limit:g} ({name!r})")
+        if used + needed > limit:
+            short.append(f"{name!r} is {limit:g} and {used} are in use, so the {needed} this run needs do not fit")
+    if short:
+        raise QuotaExceededError(
+            "quota: " + "; ".join(short) + ". Free capacity (delete unused custom models or provisioned "
+            "throughputs, wait for running jobs) or request an increase in Service Quotas; nothing was started"
+        )
+    return notes
