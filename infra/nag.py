@@ -29,8 +29,9 @@ ACKNOWLEDGED: dict[str, str] = {
     "AwsSolutions::AwsSolutions-IAM5[Resource::*]": (
         "X-Ray's PutTraceSegments/PutTelemetryRecords, the CloudWatch Logs delivery actions of "
         "Step Functions, Bedrock's ListProvisionedModelThroughputs/ListCustomModelDeployments "
-        "(the janitor's listing), and the pre-flight's ListServiceQuotas, ListModelCustomizationJobs "
-        "and ListCustomModels (quota headroom) support no resource-level permissions."
+        "(the janitor's listing), and the pre-flight's GetFoundationModelAvailability (model access), "
+        "ListServiceQuotas, ListModelCustomizationJobs and ListCustomModels (quota headroom) "
+        "support no resource-level permissions."
     ),
     "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:model-customization-job/*]": (
         "Job ARNs end in an id Bedrock assigns at creation; the account and region are fixed."

@@ -77,6 +77,7 @@ class Faults:
     converse_delay_seconds: float = 0.0  # each model answer takes this long
     quota_values: dict[str, float] = field(default_factory=dict)  # replaces QUOTAS entries
     quotas_denied: bool = False  # Service Quotas answers AccessDeniedException
+    model_access_missing: bool = False  # the account was never granted access to the base model
 
 
 @dataclass
@@ -561,6 +562,15 @@ class SimulatedBedrock:
             "customizationsSupported": list(model.customizations), "inferenceTypesSupported": ["PROVISIONED"],
             "modelLifecycle": {"status": "ACTIVE"},
         }}
+
+    def _op_get_foundation_model_availability(self, p: dict[str, Any]) -> dict[str, Any]:
+        model_id = p["modelId"]
+        offered = any(m.model_id.rsplit(":", 1)[0] == model_id for m in self.registry.models)
+        if not offered:
+            raise ServiceError("ResourceNotFoundException", f"model {model_id} not found", 404)
+        granted = "NOT_AVAILABLE" if self.faults.model_access_missing else "AVAILABLE"
+        return {"modelId": model_id, "agreementAvailability": {"status": "AVAILABLE"}, "authorizationStatus": "AUTHORIZED",
+                "entitlementAvailability": granted, "regionAvailability": "AVAILABLE"}
 
     # -- runtime -------------------------------------------------------------------------
 

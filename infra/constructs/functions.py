@@ -122,10 +122,10 @@ class LifecycleFunctions(Construct):
                 read_data, list_data, write_reports, ledger_write,
                 allow(["bedrock:GetFoundationModel"], foundation_models({m.model_id for m in registry.models})),
                 allow(["s3:GetBucketLocation"], [bucket.bucket_arn]),
-                # Pre-flight quota headroom: these list and read actions support no resource-level permissions.
+                # Pre-flight model access and quota headroom: these actions support no resource-level permissions.
                 allow(
                     ["servicequotas:ListServiceQuotas", "bedrock:ListModelCustomizationJobs", "bedrock:ListCustomModels",
-                     "bedrock:ListProvisionedModelThroughputs"],
+                     "bedrock:ListProvisionedModelThroughputs", "bedrock:GetFoundationModelAvailability"],
                     ["*"],
                 ),
             ],

@@ -10,16 +10,46 @@ NOVA = load_registry().resolve("nova-lite")
 OFFERED = {"customizationsSupported": ["FINE_TUNING"], "modelLifecycle": {"status": "ACTIVE"}}
 
 
+GRANTED = {"agreementAvailability": {"status": "AVAILABLE"}, "authorizationStatus": "AUTHORIZED",
+           "entitlementAvailability": "AVAILABLE", "regionAvailability": "AVAILABLE"}
+
+
 class Models:
-    def __init__(self, info):
-        self.info = info
+    def __init__(self, info, access=GRANTED):
+        self.info, self.access, self.asked = info, access, []
 
     def describe(self, model_id):
         return self.info
 
+    def availability(self, model_id):
+        self.asked.append(model_id)
+        return self.access
+
 
 def test_a_model_that_passes_every_check():
-    preflight(NOVA, "FINE_TUNING", region="us-east-1", foundation_models=Models(OFFERED))
+    models = Models(OFFERED)
+    checked = preflight(NOVA, "FINE_TUNING", region="us-east-1", foundation_models=models)
+    assert models.asked == ["amazon.nova-lite-v1:0"]  # access is granted on the id without :300k
+    assert checked == ["amazon.nova-lite-v1:0:300k supports FINE_TUNING, is ACTIVE, and this account has access to amazon.nova-lite-v1:0"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"entitlementAvailability": "NOT_AVAILABLE"}, "model access has not been granted"),
+        ({"authorizationStatus": "NOT_AUTHORIZED"}, "not authorized to use it"),
+        ({"agreementAvailability": {"status": "PENDING"}}, "its offer agreement is PENDING"),
+        ({"regionAvailability": "NOT_AVAILABLE"}, "not available in us-east-1"),
+    ],
+)
+def test_a_model_this_account_cannot_use_is_refused(change, message):
+    with pytest.raises(RequestInvalidError, match=rf"amazon.nova-lite-v1:0 cannot be used here: .*{message}"):
+        preflight(NOVA, "FINE_TUNING", region="us-east-1", foundation_models=Models(OFFERED, {**GRANTED, **change}))
+
+
+def test_access_that_cannot_be_read_is_said_to_be_unchecked():
+    checked = preflight(NOVA, "FINE_TUNING", region="us-east-1", foundation_models=Models(OFFERED, None))
+    assert checked == ["access to amazon.nova-lite-v1:0 not checked: the role may not call GetFoundationModelAvailability"]
 
 
 @pytest.mark.parametrize(

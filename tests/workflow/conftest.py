@@ -17,7 +17,7 @@ from tests.datasets import write_dataset
 _counter = itertools.count()
 # The reads Validate Request's pre-flight makes before a dataset is even opened: no Create*.
 PREFLIGHT_READS = [
-    "GetFoundationModel", "ListServiceQuotas", "ListProvisionedModelThroughputs", "ListModelCustomizationJobs",
+    "GetFoundationModel", "GetFoundationModelAvailability", "ListServiceQuotas", "ListProvisionedModelThroughputs", "ListModelCustomizationJobs",
     "ListCustomModels",
 ]
 

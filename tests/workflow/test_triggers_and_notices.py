@@ -80,6 +80,8 @@ def test_a_successful_run_is_announced_with_the_gate_and_the_report(runner):
     (notice,) = result.notifications
     assert notice["subject"] == f"Run {result.execution_name} succeeded: PROMOTED"
     assert "report.html" in notice["message"] and "improved by" in notice["message"]
+    total = result.output["run"]["cost_estimate"]["total_usd"]
+    assert f"Estimated cost before the run: ${total:,.2f}" in notice["message"]
 
 
 def test_a_failed_run_is_announced_with_the_failed_state_and_the_cause(runner):

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from customization.adapters.errors import aws_errors
-from customization.errors import ResourceNotFoundError
+from customization.errors import AwsAccessDeniedError, ResourceNotFoundError
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,17 @@ class FoundationModels:
                 return dict(self._client.get_foundation_model(modelIdentifier=model_id)["modelDetails"])
         except ResourceNotFoundError:
             return None
+
+    def availability(self, model_id: str) -> dict[str, Any] | None:
+        """Whether this account may use the model (access granted, agreement accepted); None
+        when the role may not ask, so the check is reported as skipped."""
+        try:
+            with aws_errors(f"get the availability of {model_id}"):
+                answer = self._client.get_foundation_model_availability(modelId=model_id)
+        except AwsAccessDeniedError:
+            return None
+        return {key: answer.get(key) for key in
+                ("agreementAvailability", "authorizationStatus", "entitlementAvailability", "regionAvailability")}
 
 
 class BedrockControl:

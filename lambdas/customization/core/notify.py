@@ -15,13 +15,16 @@ def run_notice(name: str, status: str, description: dict[str, Any], failed_state
     if status == "SUCCEEDED":
         output = json.loads(description.get("output") or "{}")
         evaluation = output.get("evaluation") or {}
+        estimate = (output.get("run") or {}).get("cost_estimate") or {}
+        total = estimate.get("total_usd")
+        cost = f"Estimated cost before the run: ${total:,.2f} (list prices).\n" if total is not None else ""
         if not evaluation:
-            return f"Run {name} succeeded", f"{name} succeeded without an evaluation (no deployment was requested)."
+            return f"Run {name} succeeded", f"{name} succeeded without an evaluation (no deployment was requested).\n{cost}"
         decision = "PROMOTED" if evaluation.get("promoted") else "NOT PROMOTED"
         return (
             f"Run {name} succeeded: {decision}",
             f"{name} succeeded.\n\n{decision}: {evaluation.get('why')}\n{evaluation.get('verdict')}\n"
-            f"Report: {evaluation.get('report_html_uri')}\n",
+            f"Report: {evaluation.get('report_html_uri')}\n{cost}",
         )
     cause = description.get("cause") or "(no cause recorded: the execution was stopped or timed out)"
     where = f" in {failed_state}" if failed_state else ""

@@ -143,9 +143,12 @@ def estimate_run(
     return estimate, plan
 
 
-def preflight(model: BaseModelSpec, customization_type: str, *, region: str | None, foundation_models: FoundationModels) -> None:
+def preflight(
+    model: BaseModelSpec, customization_type: str, *, region: str | None, foundation_models: FoundationModels
+) -> list[str]:
     """Before any spend: the stack's region is one where the model can be customized, and
-    Bedrock confirms the model supports the customization and is active in this account."""
+    Bedrock confirms the model supports the customization, is active, and that this account
+    may use it. Returns what was checked."""
     if region and region not in model.regions:
         raise RequestInvalidError(
             f"base_model: {model.model_id} can be customized in {', '.join(model.regions)} only; "
@@ -162,6 +165,23 @@ def preflight(model: BaseModelSpec, customization_type: str, *, region: str | No
     lifecycle = info.get("modelLifecycle", {}).get("status", "ACTIVE")
     if lifecycle != "ACTIVE":
         raise RequestInvalidError(f"base_model: {model.model_id} is {lifecycle} in Bedrock")
+    access_id = model.model_id.rsplit(":", 1)[0]  # access is granted on the base id, without :NNk
+    access = foundation_models.availability(access_id)
+    if access is None:
+        return [f"access to {access_id} not checked: the role may not call GetFoundationModelAvailability"]
+    problems = []
+    if access.get("authorizationStatus") == "NOT_AUTHORIZED":
+        problems.append("this account is not authorized to use it (IAM or an SCP)")
+    if access.get("entitlementAvailability") == "NOT_AVAILABLE":
+        problems.append("model access has not been granted (request it in the Bedrock console, Model access)")
+    agreement = (access.get("agreementAvailability") or {}).get("status", "AVAILABLE")
+    if agreement != "AVAILABLE":
+        problems.append(f"its offer agreement is {agreement} (accept it in the Bedrock console)")
+    if access.get("regionAvailability") == "NOT_AVAILABLE":
+        problems.append(f"it is not available in {region or 'this region'}")
+    if problems:
+        raise RequestInvalidError(f"base_model: {access_id} cannot be used here: " + "; ".join(problems))
+    return [f"{model.model_id} supports {customization_type}, is ACTIVE, and this account has access to {access_id}"]
 
 
 def account_preflight(
@@ -191,8 +211,8 @@ def prepare_run(
     request = parse_request(event.request, bucket=settings.BUCKET_NAME)
     model = load_registry().resolve(request.base_model)
     customization = model.customization(request.customization_type)
-    preflight(model, request.customization_type, region=settings.AWS_REGION, foundation_models=foundation_models)
-    checked = account_preflight(request, region=settings.AWS_REGION, bucket=settings.BUCKET_NAME, store=store, quotas=quotas)
+    checked = preflight(model, request.customization_type, region=settings.AWS_REGION, foundation_models=foundation_models)
+    checked += account_preflight(request, region=settings.AWS_REGION, bucket=settings.BUCKET_NAME, store=store, quotas=quotas)
     prefix = f"runs/{event.execution_name}/"
     requested = resolve_hyperparameters(request.hyperparameters, customization.hyperparameters)
     batch_size = int(float(requested["batchSize"])) if "batchSize" in requested else None

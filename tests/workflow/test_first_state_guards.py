@@ -1,5 +1,5 @@
-"""The cost guard end to end: the first state holds a run to its budget before anything is
-created, and the report carries the estimate beside what the evaluation measured."""
+"""The first state's guards end to end: pre-flight (model access, quotas) and the budget hold a
+run before anything is created; the report carries the estimate beside what was measured."""
 
 from __future__ import annotations
 
@@ -66,3 +66,12 @@ def test_unreadable_quotas_do_not_block_a_run_and_the_report_says_so(runner):
     assert result.status == "SUCCEEDED", result.error
     checked = json.loads(result.objects["validation-report.json"])["preflight"]
     assert "quotas not checked: Service Quotas did not answer for Amazon Bedrock in this account" in checked
+
+
+def test_a_model_the_account_has_no_access_to_is_refused_in_pre_flight(runner):
+    from bedrock_customize.offline.simulator import Faults
+
+    result = runner.run("nova-lite", faults=Faults(model_access_missing=True))
+    assert result.status == "FAILED" and result.error["error"] == "RequestInvalidError"
+    assert "amazon.nova-lite-v1:0 cannot be used here: model access has not been granted" in result.error["cause"]
+    assert result.resources["created"] == [] and result.simulator.calls == ["GetFoundationModel", "GetFoundationModelAvailability"]
