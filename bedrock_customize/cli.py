@@ -263,7 +263,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
     batch = request.hyperparameters.get("batchSize")
-    reports = validate_sources(model, customization, sources, batch_size=int(float(batch)) if batch else None, media_probe=None)
+    probe = lru_cache(maxsize=4096)(_s3_size_probe(s3_client)) if any(source.bucket for source in sources) else None
+    reports = validate_sources(model, customization, sources, batch_size=int(float(batch)) if batch else None, media_probe=probe)
     invalid = [r.describe() for r in reports if not r.valid]
     if invalid:
         print("bedrock-customize: the datasets are invalid, so the run would be rejected before any cost:\n"

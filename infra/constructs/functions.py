@@ -122,6 +122,7 @@ class LifecycleFunctions(Construct):
                 read_data, list_data, write_reports, ledger_write,
                 allow(["bedrock:GetFoundationModel"], foundation_models({m.model_id for m in registry.models})),
                 allow(["s3:GetBucketLocation"], [bucket.bucket_arn]),
+                allow(["iam:GetRole"], [bedrock_role.role_arn]),
                 # Pre-flight model access and quota headroom: these actions support no resource-level permissions.
                 allow(
                     ["servicequotas:ListServiceQuotas", "bedrock:ListModelCustomizationJobs", "bedrock:ListCustomModels",

@@ -146,3 +146,22 @@ def test_the_estimate_command_reports_bad_input(tmp_path, request_file, capsys):
     bad = request_file(hyperparameters={"epochCount": 99})
     assert main(["estimate", "--request", str(bad)]) == 2
     assert "epochCount: 99 is outside" in capsys.readouterr().err
+
+
+def test_the_estimate_command_reads_datasets_from_s3(tmp_path, capsys):
+    import boto3
+    from moto import mock_aws
+
+    data = write_dataset(tmp_path / "train.jsonl", "conversation", 40)
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"base_model": "nova-2-lite", "training_data": "s3://data/train.jsonl"}))
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="data")
+        s3.put_object(Bucket="data", Key="train.jsonl", Body=data.read_bytes())
+        assert main(["estimate", "--json", "--request", str(request)]) == 0
+    local = tmp_path / "local.json"
+    local.write_text(json.dumps({"base_model": "nova-2-lite", "training_data": "train.jsonl"}))
+    from_s3 = json.loads(capsys.readouterr().out)
+    assert main(["estimate", "--json", "--request", str(local)]) == 0
+    assert json.loads(capsys.readouterr().out)["total_usd"] == from_s3["total_usd"] > 0

@@ -123,8 +123,50 @@ class Quotas:
         return IDLE
 
 
+BEDROCK_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+class Roles:
+    def __init__(self, policy=BEDROCK_TRUST):
+        self.policy = policy
+
+    def trust_policy(self, role_arn):
+        return self.policy
+
+
+def settings(region="us-east-1"):
+    from customization.settings import Settings
+
+    return Settings(BUCKET_NAME="bkt", BEDROCK_ROLE_ARN="arn:aws:iam::123456789012:role/bedrock-role", STACK_NAME="s",
+                    DEFAULT_JOB_WAIT_SECONDS=1, DEFAULT_DEPLOYMENT_WAIT_SECONDS=1, LEDGER_TABLE="ledger", AWS_REGION=region)
+
+
+def check(store_region="us-east-1", roles=None):
+    return account_preflight(nova_request(), settings=settings(), store=Store(store_region), quotas=Quotas(), roles=roles or Roles())
+
+
 def test_a_pipeline_bucket_in_another_region_is_refused():
-    with pytest.raises(RequestInvalidError, match="the pipeline bucket b is in eu-west-1, the stack in us-east-1"):
-        account_preflight(nova_request(), region="us-east-1", bucket="b", store=Store("eu-west-1"), quotas=Quotas())
-    checked = account_preflight(nova_request(), region="us-east-1", bucket="b", store=Store("us-east-1"), quotas=Quotas())
-    assert checked[0] == "bucket b is in us-east-1" and len(checked) == 4
+    with pytest.raises(RequestInvalidError, match="the pipeline bucket bkt is in eu-west-1, the stack in us-east-1"):
+        check("eu-west-1")
+    checked = check()
+    assert checked[:2] == ["bucket bkt is in us-east-1", "role arn:aws:iam::123456789012:role/bedrock-role trusts bedrock.amazonaws.com"]
+    assert len(checked) == 5
+
+
+@pytest.mark.parametrize(
+    ("policy", "message"),
+    [
+        ({}, "does not exist"),
+        ({"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+         "does not let bedrock.amazonaws.com assume it"),
+        ({"Statement": [{**BEDROCK_TRUST["Statement"][0], "Effect": "Deny"}]}, "does not let bedrock.amazonaws.com assume it"),
+    ],
+)
+def test_a_service_role_bedrock_cannot_assume_is_refused(policy, message):
+    with pytest.raises(RequestInvalidError, match=message):
+        check(roles=Roles(policy))
+
+
+def test_a_role_this_function_may_not_read_is_said_to_be_unchecked():
+    assert "not checked: this function may not read it" in check(roles=Roles(None))[1]

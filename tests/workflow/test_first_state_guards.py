@@ -66,6 +66,9 @@ def test_unreadable_quotas_do_not_block_a_run_and_the_report_says_so(runner):
     assert result.status == "SUCCEEDED", result.error
     checked = json.loads(result.objects["validation-report.json"])["preflight"]
     assert "quotas not checked: Service Quotas did not answer for Amazon Bedrock in this account" in checked
+    # The rest of the pre-flight ran against the emulated account: the stack's own role and bucket.
+    assert any(line.endswith("trusts bedrock.amazonaws.com") for line in checked)
+    assert any(line.startswith("bucket ") and line.endswith(" is in us-east-1") for line in checked)
 
 
 def test_a_model_the_account_has_no_access_to_is_refused_in_pre_flight(runner):

@@ -14,6 +14,7 @@ from customization.adapters.executions import Executions
 from customization.adapters.ledger import RunLedger
 from customization.adapters.notifier import Notifier
 from customization.adapters.quotas import AccountQuotas
+from customization.adapters.roles import ServiceRoles
 from customization.adapters.runtime import BedrockRuntime
 from customization.adapters.storage import ObjectStore
 from customization.settings import get_settings
@@ -40,6 +41,11 @@ def get_foundation_models() -> FoundationModels:
 @lru_cache(maxsize=1)
 def get_account_quotas() -> AccountQuotas:
     return AccountQuotas(_client("service-quotas"), _client("bedrock"))
+
+
+@lru_cache(maxsize=1)
+def get_service_roles() -> ServiceRoles:
+    return ServiceRoles(_client("iam"))
 
 
 @lru_cache(maxsize=4)
@@ -70,5 +76,5 @@ def get_notifier() -> Notifier:
 
 
 def reset_clients() -> None:
-    for factory in (get_bedrock, get_foundation_models, get_account_quotas, get_evaluation_runtime, get_store, get_ledger, get_executions, get_notifier):
+    for factory in (get_bedrock, get_foundation_models, get_account_quotas, get_service_roles, get_evaluation_runtime, get_store, get_ledger, get_executions, get_notifier):
         factory.cache_clear()

@@ -18,6 +18,7 @@ _BY_CODE: dict[str, type[errors.CustomizationError]] = {
     "ResourceNotFoundException": errors.ResourceNotFoundError,
     "NoSuchKey": errors.ResourceNotFoundError,
     "NoSuchResourceException": errors.ResourceNotFoundError,
+    "NoSuchEntity": errors.ResourceNotFoundError,
     "404": errors.ResourceNotFoundError,
     "ExecutionDoesNotExist": errors.ResourceNotFoundError,
     "AccessDeniedException": errors.AwsAccessDeniedError,

@@ -208,8 +208,11 @@ def render_estimate(estimate: CostEstimate, *, max_usd: float | None = None) -> 
     if estimate.worst_case_usd is not None and estimate.worst_case_usd != estimate.total_usd:
         rows.append(f"worst case, if the deployment lives to deployment.max_hours: ${estimate.worst_case_usd:,.2f}")
     if max_usd is not None:
-        within = estimate.total_usd is not None and estimate.total_usd <= max_usd
-        rows.append(f"budget.max_usd: ${max_usd:,.2f} -> {'within budget' if within else 'the run would be REJECTED'}")
+        if estimate.total_usd is None:
+            verdict = "cannot be checked while a price is unknown: the run would be REJECTED"
+        else:
+            verdict = "within budget" if estimate.total_usd <= max_usd else "over budget: the run would be REJECTED"
+        rows.append(f"budget.max_usd: ${max_usd:,.2f} -> {verdict}")
     if estimate.unknown_prices:
         rows.append(f"unknown prices (give them in budget.prices): {', '.join(estimate.unknown_prices)}")
     if estimate.unconfirmed_prices:

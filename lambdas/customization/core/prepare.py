@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from customization.adapters.bedrock import FoundationModels
     from customization.adapters.ledger import RunLedger
     from customization.adapters.quotas import AccountQuotas
+    from customization.adapters.roles import ServiceRoles
     from customization.adapters.storage import ObjectStore
     from customization.settings import Settings
 
@@ -184,11 +185,27 @@ def preflight(
     return [f"{model.model_id} supports {customization_type}, is ACTIVE, and this account has access to {access_id}"]
 
 
+def trusts_bedrock(policy: dict[str, Any]) -> bool:
+    statements = policy.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action", [])
+        services = statement.get("Principal", {}).get("Service", [])
+        if (
+            statement.get("Effect") == "Allow"
+            and "sts:AssumeRole" in ([actions] if isinstance(actions, str) else actions)
+            and "bedrock.amazonaws.com" in ([services] if isinstance(services, str) else services)
+        ):
+            return True
+    return False
+
+
 def account_preflight(
-    request: CustomizationRequest, *, region: str | None, bucket: str, store: ObjectStore, quotas: AccountQuotas
+    request: CustomizationRequest, *, settings: Settings, store: ObjectStore, quotas: AccountQuotas, roles: ServiceRoles
 ) -> list[str]:
     """Before any spend: the pipeline bucket (which holds every dataset) is in the stack's
-    region, and the account's quotas leave room for this run. Returns what was checked."""
+    region, the service role still lets Bedrock assume it, and the account's quotas leave room
+    for this run. Returns what was checked."""
+    region, bucket, role = settings.AWS_REGION, settings.BUCKET_NAME, settings.BEDROCK_ROLE_ARN
     bucket_region = store.bucket_region(bucket)
     if region and bucket_region != region:
         raise RequestInvalidError(
@@ -196,6 +213,18 @@ def account_preflight(
             "Bedrock reads training data only from a bucket in its own region"
         )
     checked = [f"bucket {bucket} is in {bucket_region}"]
+    policy = roles.trust_policy(role)
+    if policy is None:
+        checked.append(f"role {role} not checked: this function may not read it")
+    elif not policy:
+        raise RequestInvalidError(f"pre-flight: the Bedrock service role {role} does not exist (redeploy the stack)")
+    elif not trusts_bedrock(policy):
+        raise RequestInvalidError(
+            f"pre-flight: the Bedrock service role {role} does not let bedrock.amazonaws.com assume it "
+            "(its trust policy was changed outside the stack; redeploy the stack)"
+        )
+    else:
+        checked.append(f"role {role} trusts bedrock.amazonaws.com")
     limits = quotas.bedrock_quotas()
     return checked + check_headroom(request, limits, quotas.usage() if limits is not None else None)
 
@@ -207,12 +236,13 @@ def prepare_run(
     ledger: RunLedger,
     foundation_models: FoundationModels,
     quotas: AccountQuotas,
+    roles: ServiceRoles,
 ) -> tuple[RunContext, dict[str, Any]]:
     request = parse_request(event.request, bucket=settings.BUCKET_NAME)
     model = load_registry().resolve(request.base_model)
     customization = model.customization(request.customization_type)
     checked = preflight(model, request.customization_type, region=settings.AWS_REGION, foundation_models=foundation_models)
-    checked += account_preflight(request, region=settings.AWS_REGION, bucket=settings.BUCKET_NAME, store=store, quotas=quotas)
+    checked += account_preflight(request, settings=settings, store=store, quotas=quotas, roles=roles)
     prefix = f"runs/{event.execution_name}/"
     requested = resolve_hyperparameters(request.hyperparameters, customization.hyperparameters)
     batch_size = int(float(requested["batchSize"])) if "batchSize" in requested else None

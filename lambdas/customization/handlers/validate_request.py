@@ -2,7 +2,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization.adapters import get_account_quotas, get_foundation_models, get_ledger, get_store
+from customization.adapters import get_account_quotas, get_foundation_models, get_ledger, get_service_roles, get_store
 from customization.core.prepare import prepare_run
 from customization.models.steps import ValidateRequestInput, ValidateRequestOutput
 from customization.observability import logger, tracer
@@ -14,7 +14,7 @@ from customization.settings import get_settings
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run, _ = prepare_run(
         ValidateRequestInput.model_validate(event), get_settings(), get_store(), get_ledger(), get_foundation_models(),
-        get_account_quotas(),
+        get_account_quotas(), get_service_roles(),
     )
     logger.info("request accepted", base_model=run.base_model_id, records=run.records,
                 adjustments=run.hyperparameter_adjustments)
