@@ -7,8 +7,12 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from infra import constants as c
 
 DEFAULT_STACK = "BedrockCustomization-dev"
 FINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -78,18 +82,18 @@ def start(stack: str, request_path: Path, name: str | None) -> str:
     return str(arn)
 
 
-def _current_state(sfn: Any, arn: str) -> str | None:
-    events = aws_call("read the history", lambda: sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=50))
-    entered = [e["stateEnteredEventDetails"]["name"] for e in events["events"] if "stateEnteredEventDetails" in e]
-    return entered[0] if entered else None
+def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
+    return list(aws_call("read the history", lambda: sfn.get_execution_history(
+        executionArn=arn, reverseOrder=True, maxResults=200))["events"])
 
 
 def status(stack: str, execution: str) -> dict[str, Any]:
     cloudformation, sfn, _ = _clients()
     arn = execution_arn(stack_outputs(cloudformation, stack)["StateMachineArn"], execution)
     description = aws_call(f"describe {execution}", lambda: sfn.describe_execution(executionArn=arn))
-    state = _current_state(sfn, arn)
-    print(f"{description['name']}: {description['status']}" + (f" (in {state})" if description["status"] == "RUNNING" and state else ""))
+    progress = progress_of(_history(sfn, arn))
+    running = description["status"] == "RUNNING" and progress.state
+    print(f"{description['name']}: {description['status']}" + (f" (in {progress.state})" if running else ""))
     if description.get("error") or description.get("cause"):
         print(f"error: {description.get('error')}: {description.get('cause')}")
     evaluation = json.loads(description.get("output") or "{}").get("evaluation")
@@ -133,20 +137,78 @@ def report(stack: str, execution: str, out: Path) -> list[Path]:
     return saved
 
 
+# The run's phases in order, and the states that belong to each (the rest keep the phase).
+PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("validate", (c.VALIDATE_REQUEST,)),
+    ("train", (c.SUBMIT_JOB, c.WAIT_FOR_JOB, c.CHECK_JOB, c.JOB_COMPLETE)),
+    ("deploy", (c.DEPLOY_MODEL, c.DEPLOYMENT_REQUESTED, c.WAIT_FOR_DEPLOYMENT, c.CHECK_DEPLOYMENT, c.DEPLOYMENT_READY)),
+    ("evaluate", (c.PLAN_EVALUATION, c.SHARD_EVALUATION, c.SCORE_SAMPLES, c.SCORE_SHARDS, c.SCORE_SHARD,
+                  c.START_EVALUATION_JOB, c.EVALUATION_JOB_DONE, c.WAIT_FOR_EVALUATION_JOB, c.CHECK_EVALUATION_JOB,
+                  c.REPORT_EVALUATION)),
+    ("tear down", (c.TEAR_DOWN, c.RUN_FAILED_CHOICE, c.TEAR_DOWN_FAILED, c.VALIDATION_FAILED)),
+    ("done", (c.RUN_SUCCEEDED, c.RUN_FAILED, c.CLEANUP_PENDING, c.RUN_NOT_STARTED)),
+)
+
+
+@dataclass(frozen=True)
+class Progress:
+    state: str | None
+    phase: int  # index into PHASES
+    job: str | None  # the customization job's last status the run saw
+    deployment: str | None
+
+    def line(self, elapsed_seconds: float, width: int = 12) -> str:
+        done = round(width * (self.phase + 1) / len(PHASES))
+        bar = "#" * done + "-" * (width - done)
+        parts = [f"[{bar}] {PHASES[self.phase][0]:<9}", self.state or "starting"]
+        if self.job:
+            parts.append(f"job {self.job}")
+        if self.deployment:
+            parts.append(f"deployment {self.deployment}")
+        hours, rest = divmod(int(elapsed_seconds), 3600)
+        parts.append(f"{hours:d}:{rest // 60:02d}:{rest % 60:02d}")
+        return " | ".join(parts)
+
+
+def progress_of(events: list[dict[str, Any]]) -> Progress:
+    """What the history says: the current state and phase, and the last job and deployment
+    status a step returned."""
+    state = job = deployment = None
+    # Newest first whatever order the history came in (the emulator ignores reverseOrder).
+    for event in sorted(events, key=lambda e: e["id"], reverse=True):
+        entered = event.get("stateEnteredEventDetails")
+        if entered and state is None:
+            state = entered["name"]
+        exited = event.get("stateExitedEventDetails")
+        if exited and exited["name"] in (c.CHECK_JOB, c.SUBMIT_JOB) and job is None:
+            job = (json.loads(exited.get("output") or "{}").get("job") or {}).get("status")
+        if exited and exited["name"] in (c.CHECK_DEPLOYMENT, c.DEPLOY_MODEL) and deployment is None:
+            deployment = (json.loads(exited.get("output") or "{}").get("deployment") or {}).get("status")
+    phase = next((i for i, (_, states) in enumerate(PHASES) if state in states), 0)
+    return Progress(state=state, phase=phase, job=job, deployment=deployment)
+
+
 def watch(stack: str, execution: str, interval: float = 10.0, sleep: Callable[[float], None] = time.sleep) -> str:
-    """Live progress until the run ends; returns its final status."""
+    """Live progress until the run ends: a bar over the run's phases, the current state, the
+    job's and deployment's status and the time since the run started. On a terminal the line
+    is redrawn in place; otherwise a line is printed at each change. Returns the final status."""
     cloudformation, sfn, _ = _clients()
     arn = execution_arn(stack_outputs(cloudformation, stack)["StateMachineArn"], execution)
-    started = time.monotonic()
-    last = None
+    live = sys.stdout.isatty()
+    last: Progress | None = None
     while True:
         description = aws_call(f"describe {execution}", lambda: sfn.describe_execution(executionArn=arn))
-        state = _current_state(sfn, arn)
-        if state != last:
-            print(f"[{time.monotonic() - started:7.0f} s] {state}", flush=True)
-            last = state
-        if description["status"] in FINAL:
-            print(f"{description['name']} ended {description['status']}")
-            return str(description["status"])
+        events = _history(sfn, arn)
+        now = description.get("stopDate") or datetime.now(UTC)
+        current = progress_of(events)
+        line = current.line((now - description["startDate"]).total_seconds())
+        if live:
+            sys.stdout.write(("\n" if last and current.state != last.state else "\r") + line.ljust(100))
+        elif current != last:
+            print(line)
         sys.stdout.flush()
+        last = current
+        if description["status"] in FINAL:
+            print(("\n" if live else "") + f"{description['name']} ended {description['status']}")
+            return str(description["status"])
         sleep(interval)

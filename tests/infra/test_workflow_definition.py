@@ -90,3 +90,18 @@ def test_error_names_in_the_state_machine_are_exception_classes_of_the_steps(def
         for rule in state.get("Retry", []) + state.get("Catch", []):
             for name in rule["ErrorEquals"]:
                 assert name.startswith(("States.", "Lambda.")) or name in defined, name
+
+
+def test_every_state_of_the_rendered_machine_has_a_phase_in_watch(definition):
+    from bedrock_customize.deployed import PHASES
+
+    def states(machine: dict) -> set[str]:
+        found = set(machine["States"])
+        for state in machine["States"].values():
+            for nested in (state.get("ItemProcessor"), state.get("Iterator")):
+                if nested:
+                    found |= states(nested)
+        return found
+
+    phased = {state for _, names in PHASES for state in names}
+    assert states(definition) - phased == set()

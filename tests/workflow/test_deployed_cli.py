@@ -34,14 +34,23 @@ def request_file(tmp_path, **extra):
 
 
 def test_start_uploads_local_data_and_watch_follows_the_run_to_its_end(session, tmp_path, capsys):
-    assert main(["start", "--stack", STACK, "--request", str(request_file(tmp_path)), "--name", "weekly-1"]) == 0
+    # Polls a second apart, so that watch sees the waits.
+    path = request_file(tmp_path, wait_seconds={"job": 1, "deployment": 1})
+    assert main(["start", "--stack", STACK, "--request", str(path), "--name", "weekly-1"]) == 0
     out = capsys.readouterr().out
     assert f"s3://{session.bucket}/datasets/weekly-1/training_data/train.jsonl" in out
     assert "started arn:aws:states:us-east-1:123456789012:execution:" in out and "console.aws.amazon.com" in out
 
     assert main(["watch", "--stack", STACK, "--interval", "0.2", "weekly-1"]) == 0
     out = capsys.readouterr().out
-    assert "Validate Request" in out and out.rstrip().endswith("weekly-1 ended SUCCEEDED")
+    assert out.rstrip().endswith("weekly-1 ended SUCCEEDED")
+    lines = out.splitlines()
+    # One line per change, each with the phase bar, the state, the statuses seen and the time.
+    assert any(line.startswith("[##") and "| Validate Request |" in line for line in lines), [l for l in lines if l.startswith("[")]
+    assert any("| Wait For Job | job InProgress |" in line for line in lines), [l for l in lines if l.startswith("[")]
+    assert any("| Wait For Deployment | job Completed | deployment Creating |" in line for line in lines)
+    final = [line for line in lines if line.startswith("[")][-1]
+    assert final.startswith("[############] done") and "| Run Succeeded | job Completed | deployment InService |" in final
 
     assert main(["status", "--stack", STACK, "weekly-1"]) == 0
     out = capsys.readouterr().out
