@@ -81,7 +81,7 @@ def cmd_run_local(args: argparse.Namespace) -> int:
     summary_path = engine.write_summary(result, out_dir, str(request.get("base_model")), scenario=args.scenario,
                                         expected_status=scenario.expected_status)
     print(f"status: {result.status}")
-    estimate = ((result.output or {}).get("run") or {}).get("cost_estimate")
+    estimate = json.loads(summary_path.read_text(encoding="utf-8")).get("cost_estimate")
     if estimate:
         budget = request.get("budget", {}).get("max_usd")
         total = "unknown (a price is missing)" if estimate["total_usd"] is None else f"${estimate['total_usd']:,.2f}"

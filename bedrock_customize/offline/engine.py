@@ -453,6 +453,7 @@ def write_summary(
             (out_dir / Path(name).name).write_bytes(body)
     report = out_dir / "report.html"
     evaluation = (result.output or {}).get("evaluation")
+    validation = json.loads(result.objects.get("validation-report.json") or b"{}")
     summary = {
         "status": result.status,
         "execution_name": result.execution_name,
@@ -463,6 +464,8 @@ def write_summary(
         "report": str(report) if report.exists() else None,
         "report_json": str(out_dir / "report.json") if report.exists() else None,
         "evaluation": evaluation,
+        # What the run would cost in AWS at list prices (nothing is billed offline).
+        "cost_estimate": validation.get("cost_estimate"),
         "scenario": {"name": scenario, "expected_status": expected_status},
         "cleanup_after_execution": result.cleanup,
         "injected_faults": result.simulator.injected if result.simulator else [],

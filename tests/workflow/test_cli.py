@@ -26,6 +26,9 @@ def test_run_local_runs_the_bundled_example_and_writes_the_summary(tmp_path, cap
     assert summary["report"] == str(out / "report.html") and summary["report_json"] == str(out / "report.json")
     html = (out / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>") and "SIMULATED" in html and "<svg" in html
+    # The bundled request sets a budget; the estimate behind it is printed and kept.
+    total = summary["cost_estimate"]["total_usd"]
+    assert 0 < total <= 150 and f"cost estimate in AWS (list prices, made before the run): ${total:,.2f}, budget $150.00" in printed
 
 
 def test_run_local_exits_1_when_the_run_fails(tmp_path, capsys):

@@ -74,7 +74,7 @@ class Workload:
 
 
 def _hours_billed(hours: float) -> int:
-    # A no-commitment provisioned throughput bills by the hour; a started hour is counted whole.
+    # Provisioned throughput is billed hourly; a started hour is counted whole (the cautious reading).
     return max(1, math.ceil(hours))
 
 
