@@ -26,7 +26,8 @@ setup: $(STAMP) ## create .venv and node_modules from the pinned files
 run: setup ## run the bundled example through the whole lifecycle offline
 	$(VENV)/bin/bedrock-customize run-local $(if $(REQUEST),--request $(REQUEST))
 
-test: setup ## the whole test suite
+test: setup ## lint, then the whole test suite
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup ## benchmarks: the validator vs a bare json.loads loop; evaluation inference vs its ideal

@@ -231,7 +231,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
     from bedrock_customize.requests import DATA_FIELDS, RequestFileError, load_request, local_datasets
     from customization.core.costs import render_estimate
-    from customization.core.prepare import choose_test_set, estimate_run, split_counts
+    from customization.core.prepare import choose_test_set, estimate_run, parse_request, split_counts
     from customization.core.validation import validate_sources
     from customization.errors import RequestInvalidError
     from customization.registry import load_registry
@@ -247,7 +247,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         raw = load_request(path)
         local = local_datasets(raw, path.parent)
         # Local files stand in for the S3 objects `start` would upload them to.
-        request = _parse_request({**raw, **{field: f"s3://local-files/{field}" for field in local}})
+        request = parse_request({**raw, **{field: f"s3://local-files/{field}" for field in local}}, bucket=None)
     except (RequestFileError, RequestInvalidError) as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -281,12 +281,6 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if max_usd is not None and (estimate.total_usd is None or estimate.total_usd > max_usd):
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _parse_request(raw: dict[str, Any]) -> Any:
-    from customization.core.prepare import parse_request
-
-    return parse_request(raw, bucket=None)
 
 
 def cmd_deployed(args: argparse.Namespace) -> int:
