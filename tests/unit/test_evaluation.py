@@ -183,7 +183,8 @@ def test_the_html_report_is_self_contained_and_escapes_text():
         "split": {"source": "held-out", "test_records": 1, "seed": 4},
         "cost": {"estimate": _estimate().model_dump(mode="json"), "estimated_total_usd": 1.0, "budget_usd": 5.0,
                  "measured": {"deployment": "provisioned_throughput", "base_input_tokens": 3, "base_output_tokens": 4,
-                              "custom_input_tokens": 3, "custom_output_tokens": 5, "inference_usd": 0.0001}},
+                              "custom_input_tokens": 3, "custom_output_tokens": 5, "inference_usd": 0.0001,
+                              "deployment_hours": 0.5, "deployment_usd": 108.15}},
         "samples": [{"index": 0, "delta": -0.1, "reference": "<script>alert(1)</script>", "base": "a", "custom": "b",
                      "scores": {"base": metrics, "custom": metrics}}],
     }
@@ -194,6 +195,7 @@ def test_the_html_report_is_self_contained_and_escapes_text():
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "SIMULATED" in html and "NOT PROMOTED" in html and "<polyline" in html
     assert "against a budget of $5.00" in html and "provisioned throughput" in html
+    assert "had existed 0.50 h when this report was written ($108.15 billed" in html
 
 
 def _estimate() -> Any:

@@ -46,6 +46,8 @@ def test_the_report_carries_the_estimate_and_the_measured_inference(runner):
     measured = cost["measured"]
     assert measured["base_input_tokens"] > 0 and measured["custom_output_tokens"] > 0
     assert 0 < measured["inference_usd"] < 0.01
+    # The throughput existed for a moment offline: one whole model-unit hour, as AWS would bill it.
+    assert 0 <= measured["deployment_hours"] < 0.1 and measured["deployment_usd"] == 108.15
     assert "Estimated before the run" in result.objects["evaluation/report.html"].decode()
 
 

@@ -177,7 +177,7 @@ def report_evaluation(
         "samples_failed": failed,
         "training": training,
         "split": run.split,
-        "cost": _usage(run, deployment, rows),
+        "cost": _usage(run, deployment, rows, now),
         "second_engine": _second_engine(evaluation_job, store),
         "samples": samples,
     }
@@ -208,9 +208,9 @@ def _max_epochs(run: RunContext) -> int:
     return int(epochs.max) if epochs else 1
 
 
-def _usage(run: RunContext, deployment: DeploymentState, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The estimate made before the run, beside what the evaluation measured (its token use,
-    priced at the estimate's rates)."""
+def _usage(run: RunContext, deployment: DeploymentState, rows: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    """The estimate made before the run, beside what was measured: the evaluation's tokens and
+    the deployment's hours until this report (Tear Down deletes it next), at the same rates."""
     answers = {role: [row[role] for row in rows if "text" in row[role]] for role in ROLES}
     estimate = run.cost_estimate
     rates = {item.price: item.unit_usd for item in estimate.lines if item.price}
@@ -226,6 +226,14 @@ def _usage(run: RunContext, deployment: DeploymentState, rows: list[dict[str, An
             rate = rates.get(price)  # type: ignore[call-overload]
             usd = None if usd is None or rate is None else usd + tokens / 1000 * rate
     measured["inference_usd"] = None if usd is None else round(usd, 4)
+    hours = (now - deployment.created_at).total_seconds() / 3600 if deployment.created_at else 0.0
+    measured["deployment_hours"] = round(hours, 4)
+    hourly = rates.get("provisioned_per_model_unit_hour")
+    if deployment.kind == "provisioned_throughput":
+        billed = max(1, math.ceil(hours)) * run.deployment.model_units
+        measured["deployment_usd"] = None if hourly is None else round(billed * hourly, 4)
+    else:
+        measured["deployment_usd"] = 0.0
     return {
         "estimate": estimate.model_dump(mode="json"),
         "estimated_total_usd": estimate.total_usd,

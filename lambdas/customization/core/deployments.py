@@ -39,7 +39,7 @@ def deploy_model(
             token=run.names.provisioned_token, tags=tags,
         )
     ledger.mark(run.execution_name, kind, name, "created", arn)
-    return DeploymentState(kind=kind, arn=arn, name=name, status="Creating")
+    return DeploymentState(kind=kind, arn=arn, name=name, status="Creating", created_at=now)
 
 
 def check_deployment(
@@ -63,4 +63,5 @@ def check_deployment(
                 f"{label} was not ready after {duration(elapsed)} (limit {duration(run.timeouts.deployment_ready_minutes * 60)}); "
                 "it is deleted by Tear Down"
             )
-    return deployment.model_copy(update={"status": status.status, "ready": ready})
+    created = status.created or deployment.created_at
+    return deployment.model_copy(update={"status": status.status, "ready": ready, "created_at": created})

@@ -102,11 +102,13 @@ def render_report(report: dict[str, Any]) -> str:
     total = "unknown (a price is missing)" if estimate["total_usd"] is None else f"${estimate['total_usd']:,.2f}"
     budget = "" if cost["budget_usd"] is None else f" against a budget of ${cost['budget_usd']:,.2f}"
     inference = "unknown" if measured["inference_usd"] is None else f"${measured['inference_usd']:,.4f}"
+    deployment_cost = "price unknown" if measured["deployment_usd"] is None else f"${measured['deployment_usd']:,.2f} billed"
     parts.append(
         f"<h2>Cost</h2><p>Estimated before the run: <b>{total}</b>{budget} ({escape(estimate['region'])} list prices, "
         f"USD). The evaluation measured {measured['base_input_tokens']:,} + {measured['custom_input_tokens']:,} input and "
         f"{measured['base_output_tokens']:,} + {measured['custom_output_tokens']:,} output tokens (base + custom), "
-        f"{inference} at the same rates.</p><table><tr><th>item</th><th>quantity</th><th>cost</th><th>note</th></tr>{lines}</table>"
+        f"{inference} at the same rates. The deployment had existed {measured['deployment_hours']:.2f} h when this "
+        f"report was written ({deployment_cost}; Tear Down deletes it next).</p><table><tr><th>item</th><th>quantity</th><th>cost</th><th>note</th></tr>{lines}</table>"
     )
     primary = report["primary_metric"]
     sample_rows = "".join(

@@ -6,6 +6,7 @@ every Task receives the whole document and returns its own key (see the workflow
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -92,6 +93,7 @@ class DeploymentState(_Contract):
     name: str | None = None
     status: str
     ready: bool = False
+    created_at: datetime | None = Field(None, description="when it was created (Bedrock's own time once checked)")
 
 
 class Shard(_Contract):
