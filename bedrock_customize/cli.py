@@ -272,12 +272,18 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     by_role = {r.role: r for r in reports}
     holdout, _ = choose_test_set(request, customization, by_role)
-    estimate, _ = estimate_run(request, model, by_role, split_counts(request, by_role, holdout))
+    counts = split_counts(request, by_role, holdout)
+    estimate, _ = estimate_run(request, model, by_role, counts)
+    # A provisioned throughput bills by the hour; where the model can be deployed on demand, say what that costs.
+    on_demand = None
+    if request.deployment.mode == "provisioned" and model.on_demand_deployment:
+        cheaper = request.model_copy(update={"deployment": request.deployment.model_copy(update={"mode": "on_demand"})})
+        on_demand = estimate_run(cheaper, model, by_role, counts)[0].total_usd
     max_usd = request.budget.max_usd
     if args.json:
-        print(json.dumps({**estimate.model_dump(mode="json"), "budget_usd": max_usd}, indent=2))
+        print(json.dumps({**estimate.model_dump(mode="json"), "budget_usd": max_usd, "on_demand_total_usd": on_demand}, indent=2))
     else:
-        print(render_estimate(estimate, max_usd=max_usd))
+        print(render_estimate(estimate, max_usd=max_usd, on_demand_usd=on_demand))
     if max_usd is not None and (estimate.total_usd is None or estimate.total_usd > max_usd):
         return EXIT_FAILED
     return EXIT_OK

@@ -127,12 +127,17 @@ def test_the_estimate_command_prices_a_request_with_local_data(request_file, cap
     assert main(["estimate", "--request", str(request_file(budget={"max_usd": 100}))]) == 0
     out = capsys.readouterr().out
     assert "Cost estimate for amazon.nova-2-lite-v1:0:256k" in out and "within budget" in out
+    # Nova 2 Lite can be deployed on demand: the far cheaper alternative is named with its total.
+    (hint,) = [line for line in out.splitlines() if line.startswith("with deployment.mode")]
+    assert hint.startswith('with deployment.mode "on_demand" (this model supports it, billed per token): $')
+    assert float(hint.rsplit("$", 1)[1]) < 5
 
 
 def test_the_estimate_command_exits_1_over_budget_and_prints_json(request_file, capsys):
     assert main(["estimate", "--json", "--request", str(request_file(budget={"max_usd": 1}))]) == 1
     document = json.loads(capsys.readouterr().out)
     assert document["budget_usd"] == 1 and document["total_usd"] > 1
+    assert 0 < document["on_demand_total_usd"] < document["total_usd"]
     assert document["training_tokens_per_epoch"] > 0 and document["epochs"] == 2
 
 

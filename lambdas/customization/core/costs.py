@@ -192,7 +192,7 @@ def enforce_budget(estimate: CostEstimate, max_usd: float | None) -> None:
         )
 
 
-def render_estimate(estimate: CostEstimate, *, max_usd: float | None = None) -> str:
+def render_estimate(estimate: CostEstimate, *, max_usd: float | None = None, on_demand_usd: float | None = None) -> str:
     """The estimate as a table a person reads in a terminal."""
     rows = [f"Cost estimate for {estimate.base_model} ({estimate.region}, {estimate.currency})", ""]
     rows.append(f"{'item':<24} {'quantity':>12} {'unit':<26} {'unit price':>14} {'cost':>11}")
@@ -207,6 +207,8 @@ def render_estimate(estimate: CostEstimate, *, max_usd: float | None = None) -> 
     rows += ["", f"total: {estimate.describe_total()}"]
     if estimate.worst_case_usd is not None and estimate.worst_case_usd != estimate.total_usd:
         rows.append(f"worst case, if the deployment lives to deployment.max_hours: ${estimate.worst_case_usd:,.2f}")
+    if on_demand_usd is not None:
+        rows.append(f'with deployment.mode "on_demand" (this model supports it, billed per token): ${on_demand_usd:,.2f}')
     if max_usd is not None:
         if estimate.total_usd is None:
             verdict = "cannot be checked while a price is unknown: the run would be REJECTED"
