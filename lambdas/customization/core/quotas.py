@@ -7,6 +7,7 @@ documentation), so a quota that is not found is reported as not checked, never a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,20 +29,18 @@ class QuotaRule:
     what: str
     name_pattern: re.Pattern[str]
     usage: str  # a field of Usage
-
-    def needed(self, request: CustomizationRequest) -> int:
-        if self.usage == "no_commitment_custom_model_units":
-            return request.deployment.model_units if request.deployment.mode == "provisioned" else 0
-        return 1
+    needed: Callable[[CustomizationRequest], int]  # what this run adds to that usage
 
 
 RULES = (
-    QuotaRule("customization jobs in progress", re.compile(r"concurrent.*customization jobs", re.I), "customization_jobs_in_progress"),
-    QuotaRule("custom models", re.compile(r"^custom models per account$", re.I), "custom_models"),
+    QuotaRule("customization jobs in progress", re.compile(r"concurrent.*customization jobs", re.I),
+              "customization_jobs_in_progress", lambda request: 1),
+    QuotaRule("custom models", re.compile(r"^custom models per account$", re.I), "custom_models", lambda request: 1),
     QuotaRule(
         "no-commitment model units for custom models",
         re.compile(r"model units no-commitment provisioned throughputs across custom models", re.I),
         "no_commitment_custom_model_units",
+        lambda request: request.deployment.model_units if request.deployment.mode == "provisioned" else 0,
     ),
 )
 
