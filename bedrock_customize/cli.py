@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -134,9 +135,26 @@ def _dataset_source(role: str, location: str, s3_client: Callable[[], Any]) -> A
     return DatasetSource(role=role, name=location, lines=lambda: _local_lines(path), size_bytes=path.stat().st_size)
 
 
-def _s3_size_probe(s3_client: Callable[[], Any]) -> Callable[[str], int | None]:
+def _lazy_s3_client() -> Callable[[], Any]:
+    """One S3 client, made on first use: commands on local files never need credentials."""
+
+    @lru_cache(maxsize=1)
+    def client() -> Any:
+        import boto3
+
+        return boto3.client("s3")
+
+    return client
+
+
+def _media_probe(sources: list[Any], s3_client: Callable[[], Any]) -> Callable[[str], int | None] | None:
+    """Sizes of media objects, cached; None when no dataset is in S3 (media are then not probed)."""
     from customization.core.validation import S3_URI
 
+    if not any(source.bucket for source in sources):
+        return None
+
+    @lru_cache(maxsize=4096)
     def probe(uri: str) -> int | None:
         bucket, key = S3_URI.match(uri).groups()  # type: ignore[union-attr]
         try:
@@ -148,8 +166,6 @@ def _s3_size_probe(s3_client: Callable[[], Any]) -> Callable[[str], int | None]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from functools import lru_cache
-
     from customization.core.validation import validate_sources
     from customization.registry import UnknownBaseModelError, UnsupportedCustomizationError, load_registry
 
@@ -160,12 +176,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    @lru_cache(maxsize=1)
-    def s3_client() -> Any:
-        import boto3
-
-        return boto3.client("s3")
-
+    s3_client = _lazy_s3_client()
     try:
         sources = [_dataset_source("training", args.file, s3_client)]
         if args.validation:
@@ -175,9 +186,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     batch = customization.hyperparameters.get("batchSize")
     batch_size = int(batch.default) if batch else None
-    in_s3 = any(source.bucket for source in sources)
-    probe = lru_cache(maxsize=4096)(_s3_size_probe(s3_client)) if in_s3 else None
-    reports = validate_sources(model, customization, sources, batch_size=batch_size, media_probe=probe)
+    reports = validate_sources(model, customization, sources, batch_size=batch_size, media_probe=_media_probe(sources, s3_client))
     valid = all(report.valid for report in reports)
     training = reports[0]
 
@@ -227,21 +236,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Validate the request and its datasets as Validate Request does, then price the run."""
-    from functools import lru_cache
-
-    from bedrock_customize.requests import DATA_FIELDS, RequestFileError, load_request, local_datasets
+    from bedrock_customize.requests import RequestFileError, load_request, local_datasets
     from customization.core.costs import render_estimate
-    from customization.core.prepare import choose_test_set, estimate_run, parse_request, split_counts
+    from customization.core.prepare import DATA_ROLES, choose_test_set, estimate_run, parse_request, split_counts
     from customization.core.validation import validate_sources
     from customization.errors import RequestInvalidError
     from customization.registry import load_registry
 
-    @lru_cache(maxsize=1)
-    def s3_client() -> Any:
-        import boto3
-
-        return boto3.client("s3")
-
+    s3_client = _lazy_s3_client()
     path = Path(args.request)
     try:
         raw = load_request(path)
@@ -253,18 +255,19 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     model = load_registry().resolve(request.base_model)
     customization = model.customization(request.customization_type)
-    roles = {"training_data": "training", "validation_data": "validation", "test_data": "test"}
     try:
         sources = [
-            _dataset_source(roles[field], str(local[field]) if field in local else raw[field], s3_client)
-            for field in DATA_FIELDS if raw.get(field)
+            _dataset_source(role, str(local[field]) if field in local else raw[field], s3_client)
+            for field, role in DATA_ROLES.items() if raw.get(field)
         ]
     except UsageError as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
     batch = request.hyperparameters.get("batchSize")
-    probe = lru_cache(maxsize=4096)(_s3_size_probe(s3_client)) if any(source.bucket for source in sources) else None
-    reports = validate_sources(model, customization, sources, batch_size=int(float(batch)) if batch else None, media_probe=probe)
+    reports = validate_sources(
+        model, customization, sources, batch_size=int(float(batch)) if batch else None,
+        media_probe=_media_probe(sources, s3_client),
+    )
     invalid = [r.describe() for r in reports if not r.valid]
     if invalid:
         print("bedrock-customize: the datasets are invalid, so the run would be rejected before any cost:\n"

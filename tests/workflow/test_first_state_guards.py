@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from bedrock_customize.offline.simulator import Faults
 from infra import constants as c
 from tests.workflow.conftest import PREFLIGHT_READS
 
@@ -52,8 +53,6 @@ def test_the_report_carries_the_estimate_and_the_measured_inference(runner):
 
 
 def test_no_room_for_the_model_units_rejects_the_run_in_pre_flight(runner):
-    from bedrock_customize.offline.simulator import Faults
-
     units = "Model units no-commitment Provisioned Throughputs across custom models"
     result = runner.run("nova-lite", request={"deployment": {"model_units": 2}}, faults=Faults(quota_values={units: 1}))
     assert result.status == "FAILED" and result.error["error"] == "QuotaExceededError"
@@ -62,8 +61,6 @@ def test_no_room_for_the_model_units_rejects_the_run_in_pre_flight(runner):
 
 
 def test_unreadable_quotas_do_not_block_a_run_and_the_report_says_so(runner):
-    from bedrock_customize.offline.simulator import Faults
-
     result = runner.run("nova-lite", faults=Faults(quotas_denied=True))
     assert result.status == "SUCCEEDED", result.error
     checked = json.loads(result.objects["validation-report.json"])["preflight"]
@@ -74,8 +71,6 @@ def test_unreadable_quotas_do_not_block_a_run_and_the_report_says_so(runner):
 
 
 def test_a_model_the_account_has_no_access_to_is_refused_in_pre_flight(runner):
-    from bedrock_customize.offline.simulator import Faults
-
     result = runner.run("nova-lite", faults=Faults(model_access_missing=True))
     assert result.status == "FAILED" and result.error["error"] == "RequestInvalidError"
     assert "amazon.nova-lite-v1:0 cannot be used here: model access has not been granted" in result.error["cause"]
