@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
+# The suite runs in one pytest worker per core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help setup run test bench synth deploy destroy lint schema clean
@@ -26,9 +28,10 @@ setup: $(STAMP) ## create .venv and node_modules from the pinned files
 run: setup ## run the bundled example through the whole lifecycle offline
 	$(VENV)/bin/bedrock-customize run-local $(if $(REQUEST),--request $(REQUEST))
 
-test: setup ## lint, then the whole test suite
+test: setup ## lint, the import contracts, then the whole test suite (on every core)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest $(PYTEST_ARGS)
+	PYTHONPATH=lambdas:. $(VENV)/bin/lint-imports --no-cache
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: setup ## benchmarks: the validator vs a bare json.loads loop; evaluation inference vs its ideal
 	$(PY) bench/validate_bench.py
@@ -44,8 +47,9 @@ deploy: setup ## deploy the stack with your AWS credentials (STAGE=prod for anot
 destroy: setup ## delete the stack (the bucket is retained with its data)
 	cdk destroy --no-notices $(if $(STAGE),-c stage=$(STAGE))
 
-lint: setup ## ruff on all Python code
+lint: setup ## ruff on all Python code, and the import contracts
 	$(VENV)/bin/ruff check .
+	PYTHONPATH=lambdas:. $(VENV)/bin/lint-imports --no-cache
 
 schema: setup ## regenerate schemas/request.schema.json and the README's request reference from the request model
 	$(VENV)/bin/bedrock-customize schema --write

@@ -17,10 +17,17 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "request.schema.json"
 
 
-def request_schema() -> dict[str, object]:
+def request_schema() -> dict[str, Any]:
+    """The request's JSON Schema. Where the request rules check a field against a table (the
+    evaluation's metrics, the registry's embedding models), the schema lists the table's values."""
+    from customization.evaluation.metrics import METRICS
     from customization.models.request import CustomizationRequest
+    from customization.registry import load_registry
 
     schema = CustomizationRequest.model_json_schema()
+    evaluation = schema["$defs"]["EvaluationSettings"]["properties"]
+    evaluation["primary_metric"]["enum"] = list(METRICS)
+    evaluation["embedding_model"]["enum"] = list(load_registry().embedding_models)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://github.com/bedrock-customize/request.schema.json"
     return schema
@@ -113,7 +120,8 @@ def _local_lines(path: Path) -> Iterator[bytes]:
 
 
 def _dataset_source(role: str, location: str, s3_client: Callable[[], Any]) -> Any:
-    from customization.core.validation import S3_URI, DatasetSource
+    from customization.datasets.validator import DatasetSource
+    from customization.models.s3 import S3_URI
 
     match = S3_URI.match(location)
     if match:
@@ -149,7 +157,7 @@ def _lazy_s3_client() -> Callable[[], Any]:
 
 def _media_probe(sources: list[Any], s3_client: Callable[[], Any]) -> Callable[[str], int | None] | None:
     """Sizes of media objects, cached; None when no dataset is in S3 (media are then not probed)."""
-    from customization.core.validation import S3_URI
+    from customization.models.s3 import S3_URI
 
     if not any(source.bucket for source in sources):
         return None
@@ -166,7 +174,7 @@ def _media_probe(sources: list[Any], s3_client: Callable[[], Any]) -> Callable[[
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from customization.core.validation import validate_sources
+    from customization.datasets.validator import batch_size_for, validate_sources
     from customization.registry import UnknownBaseModelError, UnsupportedCustomizationError, load_registry
 
     try:
@@ -184,8 +192,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    batch = customization.hyperparameters.get("batchSize")
-    batch_size = int(batch.default) if batch else None
+    batch_size = batch_size_for({}, customization.hyperparameters)  # no request: the model's default
     reports = validate_sources(model, customization, sources, batch_size=batch_size, media_probe=_media_probe(sources, s3_client))
     valid = all(report.valid for report in reports)
     training = reports[0]
@@ -238,10 +245,11 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     """Validate the request and its datasets as Validate Request does, then price the run."""
     from bedrock_customize.requests import RequestFileError, load_request, local_datasets
     from customization.core.costs import render_estimate
-    from customization.core.prepare import DATA_ROLES, choose_test_set, estimate_run, parse_request, split_counts
-    from customization.core.validation import validate_sources
+    from customization.core.request_rules import parse_request
+    from customization.core.validate_request import check_datasets, estimate_run, plan_run
     from customization.errors import RequestInvalidError
     from customization.registry import load_registry
+    from customization.vocabulary import DATA_FIELDS
 
     s3_client = _lazy_s3_client()
     path = Path(args.request)
@@ -254,34 +262,28 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
     model = load_registry().resolve(request.base_model)
-    customization = model.customization(request.customization_type)
     try:
         sources = [
             _dataset_source(role, str(local[field]) if field in local else raw[field], s3_client)
-            for field, role in DATA_ROLES.items() if raw.get(field)
+            for field, role in DATA_FIELDS.items() if raw.get(field)
         ]
     except UsageError as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    batch = request.hyperparameters.get("batchSize")
-    reports = validate_sources(
-        model, customization, sources, batch_size=int(float(batch)) if batch else None,
-        media_probe=_media_probe(sources, s3_client),
-    )
+    # The same two steps as Validate Request: the datasets at the job's batch size, then the plan.
+    reports = check_datasets(request, model, sources, media_probe=_media_probe(sources, s3_client))
     invalid = [r.describe() for r in reports if not r.valid]
     if invalid:
         print("bedrock-customize: the datasets are invalid, so the run would be rejected before any cost:\n"
               + "\n".join(invalid), file=sys.stderr)
         return EXIT_FAILED
-    by_role = {r.role: r for r in reports}
-    holdout, _ = choose_test_set(request, customization, by_role)
-    counts = split_counts(request, by_role, holdout)
-    estimate, _ = estimate_run(request, model, by_role, counts)
+    plan = plan_run(request, model, reports)
+    estimate = plan.estimate
     # A provisioned throughput bills by the hour; where the model can be deployed on demand, say what that costs.
     on_demand = None
     if request.deployment.mode == "provisioned" and model.on_demand_deployment:
         cheaper = request.model_copy(update={"deployment": request.deployment.model_copy(update={"mode": "on_demand"})})
-        on_demand = estimate_run(cheaper, model, by_role, counts)[0].total_usd
+        on_demand = estimate_run(cheaper, model, plan.reports, plan.counts)[0].total_usd
     max_usd = request.budget.max_usd
     if args.json:
         print(json.dumps({**estimate.model_dump(mode="json"), "budget_usd": max_usd, "on_demand_total_usd": on_demand}, indent=2))

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from customization.vocabulary import EVALUATION_DIR, run_prefix
 from infra import constants as c
 
 DEFAULT_STACK = "BedrockCustomization-dev"
@@ -128,7 +129,7 @@ def report(stack: str, execution: str, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     saved = []
     for file in ("report.html", "report.json"):
-        key = f"runs/{name}/evaluation/{file}"
+        key = f"{run_prefix(name)}{EVALUATION_DIR}{file}"
         target = out / file
         aws_call(f"download s3://{outputs['BucketName']}/{key}",
                  lambda key=key, target=target: s3.download_file(outputs["BucketName"], key, str(target)))

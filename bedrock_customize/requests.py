@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from customization.core.validation import S3_URI
-
-DATA_FIELDS = ("training_data", "validation_data", "test_data")
+from customization.models.s3 import S3_URI
+from customization.vocabulary import DATA_FIELDS
 
 
 class RequestFileError(ValueError):

@@ -16,9 +16,10 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent / "lambdas")]
 
-from customization.adapters.runtime import Answer  # noqa: E402
-from customization.core.inference import answer_samples  # noqa: E402
 from customization.errors import ThrottlingError  # noqa: E402
+from customization.evaluation.contracts import Sample  # noqa: E402
+from customization.evaluation.inference import InferenceSettings, answer_samples  # noqa: E402
+from customization.models.resources import ModelReply  # noqa: E402
 
 LATENCY = 0.05
 CONCURRENCY = 8
@@ -45,18 +46,18 @@ class Endpoint:
             time.sleep(LATENCY)
         finally:
             self.slots.release()
-        return Answer(text=f"answer from {model_id}", input_tokens=20, output_tokens=10, latency_ms=int(LATENCY * 1000))
+        return ModelReply(text=f"answer from {model_id}", input_tokens=20, output_tokens=10, latency_ms=int(LATENCY * 1000))
 
 
 def run(throttle_share: float) -> tuple[float, int, Endpoint]:
     endpoint = Endpoint(throttle_share=throttle_share)
-    samples = [{"index": i, "system": [], "messages": [{"role": "user", "content": [{"text": f"q{i}"}]}], "reference": "r"}
+    samples = [Sample(index=i, system=[], messages=[{"role": "user", "content": [{"text": f"q{i}"}]}], reference="r")
                for i in range(SAMPLES)]
     started = time.perf_counter()
     rows = answer_samples(samples, {"base": "base", "custom": "custom"}, runtime=endpoint,
-                          settings={"max_tokens": 64, "temperature": 0}, concurrency=CONCURRENCY)
+                          settings=InferenceSettings(max_tokens=64, temperature=0), concurrency=CONCURRENCY)
     elapsed = time.perf_counter() - started
-    complete = sum(1 for row in rows if "text" in row["base"] and "text" in row["custom"])
+    complete = sum(1 for row in rows if row.paired)
     return elapsed, complete, endpoint
 
 

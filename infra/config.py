@@ -25,7 +25,7 @@ class ScheduledRun(_Strict):
     @field_validator("request")
     @classmethod
     def _valid_request(cls, value: dict[str, Any]) -> dict[str, Any]:
-        from customization.core.prepare import parse_request  # pure: no AWS calls
+        from customization.core.request_rules import parse_request  # pure: no AWS calls
         from customization.errors import RequestInvalidError
 
         try:

@@ -3,10 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from customization.registry import Registry
+from customization.vocabulary import TAG_STACK
 from infra import constants, nag
 from infra.config import StageConfig
 from infra.constructs.bedrock_role import BedrockServiceRole
@@ -39,24 +39,12 @@ class ModelCustomizationStack(cdk.Stack):
             service="states", resource="execution", resource_name=f"{machine.state_machine_name}:*",
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
+        functions.grant_late(state_machine=machine, executions=executions, topic=notifications.topic)
         janitor = functions.by_state[constants.JANITOR]
         trigger = functions.by_state[constants.START_FROM_REQUEST]
         notify = functions.by_state[constants.NOTIFY_RUN]
         clean_up = functions.by_state[constants.CLEAN_UP_RUN]
         job_progress = functions.by_state[constants.NOTIFY_JOB_PROGRESS]
-        for function in (janitor, trigger, notify, clean_up, job_progress):
-            function.add_environment("STATE_MACHINE_ARN", machine.state_machine_arn)
-            function.add_environment("NOTIFICATION_TOPIC_ARN", notifications.topic.topic_arn)
-            notifications.topic.grant_publish(function)
-        janitor.add_to_role_policy(iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[executions]))
-        notify.add_to_role_policy(
-            iam.PolicyStatement(actions=["states:DescribeExecution", "states:GetExecutionHistory"], resources=[executions])
-        )
-        machine.grant_start_execution(trigger)
-        trigger.add_to_role_policy(iam.PolicyStatement(
-            actions=["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-            resources=[storage.bucket.arn_for_objects("requests/*")],
-        ))
         CleanupGuards(
             self, "Guards", state_machine=machine, clean_up=clean_up, janitor=janitor,
             janitor_schedule=config.janitor_schedule, bucket_name=storage.bucket.bucket_name,
@@ -66,7 +54,7 @@ class ModelCustomizationStack(cdk.Stack):
         Monitoring(self, "Monitoring", state_machine=machine, topic=notifications.topic)
         ScheduledRuns(self, "Schedules", state_machine=machine, runs=config.schedules)
         nag.acknowledge(self, bucket=storage.bucket, functions=functions.by_state.values(), state_machine=machine)
-        cdk.Tags.of(self).add("bedrock-customize:stack", self.stack_name)
+        cdk.Tags.of(self).add(TAG_STACK, self.stack_name)
         cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
         cdk.CfnOutput(self, "BedrockRoleArn", value=bedrock_role.role.role_arn)

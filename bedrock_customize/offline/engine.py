@@ -45,7 +45,9 @@ from bedrock_customize.requests import (  # noqa: F401 - the engine's callers us
 )
 from customization import adapters
 from customization.registry import load_registry
-from infra.constants import CLEAN_UP_RUN, CLEANUP_STATUSES, EVENT_HANDLERS, NOTIFY_RUN, STEPS
+from customization.vocabulary import REPORT_HTML, REPORT_JSON, VALIDATION_REPORT, run_prefix
+from infra.constants import CLEAN_UP_RUN, CLEANUP_STATUSES, NOTIFY_RUN
+from infra.steps import EVENT_HANDLERS, STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REQUEST = ROOT / "examples" / "requests" / "nova-lite-summarization.json"
@@ -393,7 +395,7 @@ class Session:
             self.engine.log(f"-> (EventBridge: execution {status}) {CLEAN_UP_RUN}")
             cleanup = self.invoke(CLEAN_UP_RUN, event)
             time.sleep(0.2)  # let an aborted execution's in-flight step settle before the inventory
-        objects = _download_prefix(boto3.client("s3", region_name=self.region), self.bucket, f"runs/{execution_name}/")
+        objects = _download_prefix(boto3.client("s3", region_name=self.region), self.bucket, run_prefix(execution_name))
         error = None
         if status != "SUCCEEDED":
             error = {"error": description.get("error", status), "cause": description.get("cause", "")}
@@ -449,11 +451,11 @@ def write_summary(
     """`summary.json` and the run's reports beside it."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, body in result.objects.items():
-        if name in ("validation-report.json", "evaluation/report.json", "evaluation/report.html"):
+        if name in (VALIDATION_REPORT, REPORT_JSON, REPORT_HTML):
             (out_dir / Path(name).name).write_bytes(body)
     report = out_dir / "report.html"
     evaluation = (result.output or {}).get("evaluation")
-    validation = json.loads(result.objects.get("validation-report.json") or b"{}")
+    validation = json.loads(result.objects.get(VALIDATION_REPORT) or b"{}")
     summary = {
         "status": result.status,
         "execution_name": result.execution_name,

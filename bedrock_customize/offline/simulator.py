@@ -44,10 +44,7 @@ from botocore.model import OperationModel
 from moto.core.botocore_stubber import BotocoreStubber
 
 from bedrock_customize.offline.service_model import RequestRejected, check
-from customization.core.datasets import iter_samples
-from customization.core.hyperparameters import HyperparameterError, resolve_hyperparameters
-from customization.models.request import split_s3_uri
-from customization.registry import BaseModelSpec, Registry
+from customization.registry import BaseModelSpec, HyperparameterSpec, Registry
 
 SERVICES = ("bedrock", "bedrock-runtime", "service-quotas")
 # Applied quota values the simulated account starts with (the names are what pre-flight looks for).
@@ -208,10 +205,7 @@ class SimulatedBedrock:
         customization_type = p.get("customizationType", "FINE_TUNING")
         if customization_type not in model.customizations:
             raise ServiceError("ValidationException", f"{model.model_id} does not support {customization_type}")
-        try:
-            resolve_hyperparameters(p.get("hyperParameters", {}), model.customizations[customization_type].hyperparameters)  # type: ignore[index]
-        except HyperparameterError as exc:
-            raise ServiceError("ValidationException", str(exc)) from None
+        _check_hyperparameters(p.get("hyperParameters", {}), model.customizations[customization_type].hyperparameters)  # type: ignore[index]
         for uri in [p["trainingDataConfig"]["s3Uri"], *[v["s3Uri"] for v in p.get("validationDataConfig", {}).get("validators", [])]]:
             self._require_object(uri)
 
@@ -275,9 +269,8 @@ class SimulatedBedrock:
 
     def _learn(self, request: dict[str, Any], model: BaseModelSpec) -> dict[str, float]:
         """The only thing the simulated model learns: how long its answers should be."""
-        data_format = model.customizations[request.get("customizationType", "FINE_TUNING")].data_format  # type: ignore[index]
         lines = self._read_lines(request["trainingDataConfig"]["s3Uri"])
-        lengths = [len(_words(sample.reference)) for sample in iter_samples(lines, data_format)]
+        lengths = [len(_words(answer)) for answer in map(_training_answer, lines) if answer]
         return {"answer_words": max(1.0, sum(lengths) / len(lengths)) if lengths else 20.0, "records": len(lengths)}
 
     def _read_lines(self, uri: str) -> list[bytes]:
@@ -619,6 +612,53 @@ class SimulatedBedrock:
         ]
         retained = [{"type": r.kind, "id": r.name} for r in self.resources.values() if r.kind == "custom_model"]
         return {"created": created, "deleted": deleted, "leaked": billable_running, "retained": retained}
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def _check_hyperparameters(given: dict[str, str], specs: dict[str, HyperparameterSpec]) -> None:
+    """What Bedrock checks of hyperParameters, read from the registry's ranges (its own reading,
+    not the pipeline's code, so a wrong bound there fails here): known names, numbers, integers
+    where integral, within range."""
+    for name, text in given.items():
+        spec = specs.get(name)
+        if spec is None:
+            raise ServiceError("ValidationException", f"hyperParameters: {name} is not a hyperparameter of this model")
+        try:
+            value = float(text)
+        except ValueError:
+            raise ServiceError("ValidationException", f"hyperParameters.{name}: {text!r} is not a number") from None
+        if spec.type == "int" and not value.is_integer():
+            raise ServiceError("ValidationException", f"hyperParameters.{name}: {text!r} is not an integer")
+        if not spec.min <= value <= spec.max:
+            raise ServiceError("ValidationException", f"hyperParameters.{name}: {text} is outside the allowed range [{spec.min:g}, {spec.max:g}]")
+
+
+def _text_of(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return " ".join(b["text"] for b in content or [] if isinstance(b, dict) and isinstance(b.get("text"), str))
+
+
+def _training_answer(raw: bytes) -> str:
+    """The answer a training record teaches, read the way a trainer would, whatever the record's
+    format: the completion, or the last assistant turn, or (unlabelled text) its second half."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return ""
+    if not isinstance(record, dict):
+        return ""
+    if isinstance(record.get("completion"), str):
+        return str(record["completion"])
+    messages = record.get("messages")
+    if isinstance(messages, list) and messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "assistant":
+        return _text_of(messages[-1].get("content"))
+    words = record["input"].split() if isinstance(record.get("input"), str) else []
+    return " ".join(words[len(words) // 2 :]) if len(words) >= 2 else ""
 
 
 def _tags(tags: Any) -> dict[str, str]:

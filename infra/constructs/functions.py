@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-import typing
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -9,19 +8,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from customization.models.request import EvaluationSettings
 from customization.registry import Registry
-from infra import constants
+from customization.vocabulary import REQUESTS_PREFIX, SERVICE_NAME
 from infra.bundling import LAMBDAS_DIR, LocalPipBundling
 from infra.config import StageConfig
-
-# The embedding models the evaluation may use for semantic similarity (request schema).
-EMBEDDING_MODELS = typing.get_args(EvaluationSettings.model_fields["embedding_model"].annotation)
-# Geography prefixes of system inference profiles, and the regions each may route to.
-PROFILE_REGIONS = {"us": ("us-east-1", "us-east-2", "us-west-1", "us-west-2")}
-
+from infra.steps import ALL_FUNCTIONS, LATE_RESOURCES, Access
 
 RUNTIMES = {
     "3.11": lambda_.Runtime.PYTHON_3_11,
@@ -44,11 +39,13 @@ def construct_id(state: str) -> str:
 
 
 class LifecycleFunctions(Construct):
-    """One Lambda function per Task state, all from the one bundled asset of `lambdas/`.
+    """One Lambda function per Step of `infra/steps.py`, all from the one bundled asset of
+    `lambdas/`.
 
-    Each function has its own role with only the actions its step calls, its own log group
+    Each function has its own role with only the access its Step lists, its own log group
     with the stage's retention, active X-Ray tracing and JSON logs. Exposes `by_state`
-    (state or event-handler name -> function)."""
+    (state or event-handler name -> function); `grant_late` adds the access to the state
+    machine and the topic once they exist."""
 
     def __init__(
         self,
@@ -76,7 +73,7 @@ class LifecycleFunctions(Construct):
             "DEFAULT_JOB_WAIT_SECONDS": str(config.wait_seconds.job),
             "DEFAULT_DEPLOYMENT_WAIT_SECONDS": str(config.wait_seconds.deployment),
             "LEDGER_TABLE": ledger.table_name,
-            "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
 
@@ -86,112 +83,45 @@ class LifecycleFunctions(Construct):
         def foundation_models(ids: set[str]) -> list[str]:
             arns = []
             for model_id in sorted(ids):
-                geography, _, bare = model_id.partition(".")
-                if geography in PROFILE_REGIONS:
-                    arns += [arn("foundation-model", bare, region=r, account="") for r in PROFILE_REGIONS[geography]]
+                geography = registry.profile_geography(model_id)
+                if geography is not None:  # a profile routes to the foundation model in each of its regions
+                    bare = model_id.split(".", 1)[1]
+                    arns += [arn("foundation-model", bare, region=r, account="") for r in geography.regions]
                 else:
                     arns.append(arn("foundation-model", model_id, account=""))
             return arns
 
-        jobs, models = arn("model-customization-job"), arn("custom-model")
-        throughputs, deployments = arn("provisioned-model"), arn("custom-model-deployment")
         invocation_ids = {m.invocation_id for m in registry.models}
-        profiles = [arn("inference-profile", i) for i in sorted(invocation_ids) if i.split(".")[0] in PROFILE_REGIONS]
-
-        def allow(actions: list[str], resources: list[str]) -> iam.PolicyStatement:
-            return iam.PolicyStatement(actions=actions, resources=resources)
-
-        ledger_write = allow(["dynamodb:PutItem", "dynamodb:UpdateItem"], [ledger.table_arn])
-        ledger_read_write = allow(
-            ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"], [ledger.table_arn]
-        )
-        evaluation_jobs = arn("evaluation-job")
-        clean_up = [
-            allow(["bedrock:GetEvaluationJob", "bedrock:StopEvaluationJob"], [evaluation_jobs]),
-            allow(["bedrock:DeleteProvisionedModelThroughput"], [throughputs]),
-            allow(["bedrock:DeleteCustomModelDeployment"], [deployments]),
-            allow(["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"], [jobs]),
-            allow(["bedrock:DeleteCustomModel"], [models]),
-            ledger_read_write,
-        ]
-        read_data = allow(["s3:GetObject"], [bucket.arn_for_objects("*")])
-        list_data = allow(["s3:ListBucket"], [bucket.bucket_arn])
-        write_reports = allow(["s3:PutObject", "s3:AbortMultipartUpload"], [bucket.arn_for_objects("runs/*")])
-        permissions: dict[str, list[iam.PolicyStatement]] = {
-            constants.VALIDATE_REQUEST: [
-                read_data, list_data, write_reports, ledger_write,
-                allow(["bedrock:GetFoundationModel"], foundation_models({m.model_id for m in registry.models})),
-                allow(["s3:GetBucketLocation"], [bucket.bucket_arn]),
-                allow(["iam:GetRole"], [bedrock_role.role_arn]),
-                # Pre-flight model access and quota headroom: these actions support no resource-level permissions.
-                allow(
-                    ["servicequotas:ListServiceQuotas", "bedrock:ListModelCustomizationJobs", "bedrock:ListCustomModels",
-                     "bedrock:ListProvisionedModelThroughputs", "bedrock:GetFoundationModelAvailability"],
-                    ["*"],
-                ),
+        profiles = [arn("inference-profile", i) for i in sorted(invocation_ids) if registry.profile_geography(i)]
+        throughputs, deployments = arn("provisioned-model"), arn("custom-model-deployment")
+        self._resources: dict[str, list[str]] = {
+            "customization_jobs": [arn("model-customization-job")],
+            "custom_models": [arn("custom-model")],
+            "provisioned_throughputs": [throughputs],
+            "deployments": [deployments],
+            "evaluation_jobs": [arn("evaluation-job")],
+            "customizable_models": foundation_models({m.model_id for m in registry.models}),
+            "invocable_models": [
+                *foundation_models(invocation_ids | set(registry.embedding_models)), *profiles, arn("custom-model"),
+                throughputs, deployments,
             ],
-            constants.SUBMIT_JOB: [
-                allow(
-                    ["bedrock:CreateModelCustomizationJob"],
-                    [*foundation_models({m.model_id for m in registry.models}), jobs, models],
-                ),
-                allow(["bedrock:TagResource"], [jobs, models]),
-                allow(["iam:PassRole"], [bedrock_role.role_arn]),
-                ledger_write,
-            ],
-            constants.CHECK_JOB: [
-                allow(["bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"], [jobs]),
-                ledger_write,
-            ],
-            constants.DEPLOY_MODEL: [
-                allow(["bedrock:CreateProvisionedModelThroughput"], [models, throughputs]),
-                allow(["bedrock:CreateCustomModelDeployment"], [models, deployments]),
-                allow(["bedrock:TagResource"], [throughputs, deployments]),
-                ledger_write,
-            ],
-            constants.CHECK_DEPLOYMENT: [
-                allow(["bedrock:GetProvisionedModelThroughput"], [throughputs]),
-                allow(["bedrock:GetCustomModelDeployment"], [deployments]),
-            ],
-            constants.PLAN_EVALUATION: [read_data, write_reports],
-            constants.SCORE_SAMPLES: [
-                allow(
-                    ["bedrock:InvokeModel"],
-                    [*foundation_models(invocation_ids | set(EMBEDDING_MODELS)), *profiles, models, throughputs, deployments],
-                ),
-                read_data,
-                write_reports,
-            ],
-            constants.START_EVALUATION_JOB: [
-                allow(["bedrock:CreateEvaluationJob", "bedrock:TagResource"], [evaluation_jobs]),
-                allow(["iam:PassRole"], [bedrock_role.role_arn]),
-                read_data, list_data, write_reports, ledger_write,
-            ],
-            constants.CHECK_EVALUATION_JOB: [allow(["bedrock:GetEvaluationJob"], [evaluation_jobs]), ledger_write],
-            constants.REPORT_EVALUATION: [read_data, list_data, write_reports],
-            constants.TEAR_DOWN: clean_up,
-            constants.CLEAN_UP_RUN: clean_up,
-            # Their Step Functions, S3 and SNS grants are added by the stack, which knows the resources.
-            constants.START_FROM_REQUEST: [],
-            constants.NOTIFY_RUN: [],
-            constants.NOTIFY_JOB_PROGRESS: [allow(["bedrock:ListTagsForResource"], [jobs])],
-            constants.JANITOR: [
-                # List actions support no resource-level permissions.
-                allow(["bedrock:ListProvisionedModelThroughputs", "bedrock:ListCustomModelDeployments"], ["*"]),
-                allow(["bedrock:ListTagsForResource"], [throughputs, deployments]),
-                allow(["bedrock:DeleteProvisionedModelThroughput"], [throughputs]),
-                allow(["bedrock:DeleteCustomModelDeployment"], [deployments]),
-                ledger_write,
-            ],
+            "bucket": [bucket.bucket_arn],
+            "bucket_objects": [bucket.arn_for_objects("*")],
+            "run_objects": [bucket.arn_for_objects("runs/*")],
+            "request_files": [bucket.arn_for_objects(f"{REQUESTS_PREFIX}*")],
+            "ledger": [ledger.table_arn],
+            "bedrock_role": [bedrock_role.role_arn],
+            "any": ["*"],
         }
 
         # Bedrock's evaluation jobs invoke both models with the service role.
-        bedrock_role.add_to_principal_policy(
-            allow(["bedrock:InvokeModel"], [*foundation_models(invocation_ids), *profiles, throughputs])
-        )
+        bedrock_role.add_to_principal_policy(iam.PolicyStatement(
+            actions=["bedrock:InvokeModel"], resources=[*foundation_models(invocation_ids), *profiles, throughputs]
+        ))
 
         self.by_state: dict[str, lambda_.Function] = {}
-        for step in (*constants.STEPS, *constants.EVENT_HANDLERS):
+        self._late: list[tuple[lambda_.Function, Access]] = []
+        for step in ALL_FUNCTIONS:
             name = construct_id(step.state)
             log_group = logs.LogGroup(
                 self,
@@ -206,9 +136,7 @@ class LifecycleFunctions(Construct):
                 description=f"{step.state} step of the Bedrock customization lifecycle",
             )
             log_group.grant_write(role)
-            for statement in permissions[step.state]:
-                role.add_to_policy(statement)
-            self.by_state[step.state] = lambda_.Function(
+            self.by_state[step.state] = function = lambda_.Function(
                 self,
                 name,
                 description=f"{step.state}: Bedrock model customization lifecycle",
@@ -225,3 +153,27 @@ class LifecycleFunctions(Construct):
                 environment=environment,
                 retry_attempts=0,
             )
+            for access in step.access:
+                if any(name in LATE_RESOURCES for name in access.resources):
+                    self._late.append((function, access))
+                else:
+                    role.add_to_policy(self._statement(access))
+
+    def _statement(self, access: Access, late: dict[str, list[str]] | None = None) -> iam.PolicyStatement:
+        arns = {**self._resources, **(late or {})}
+        return iam.PolicyStatement(actions=list(access.actions), resources=[a for name in access.resources for a in arns[name]])
+
+    def grant_late(self, *, state_machine: sfn.IStateMachine, executions: str, topic: sns.ITopic) -> None:
+        """The steps' access to what exists only after the functions: the state machine, its
+        executions and the notification topic (whose environment variables come with it)."""
+        late = {"state_machine": [state_machine.state_machine_arn], "executions": [executions]}
+        for step in ALL_FUNCTIONS:
+            if step.knows_state_machine:
+                function = self.by_state[step.state]
+                function.add_environment("STATE_MACHINE_ARN", state_machine.state_machine_arn)
+                function.add_environment("NOTIFICATION_TOPIC_ARN", topic.topic_arn)
+        for function, access in self._late:
+            if access.resources == ("topic",):
+                topic.grant_publish(function)  # CDK's grant also covers the topic's key
+            else:
+                function.add_to_role_policy(self._statement(access, late))

@@ -7,8 +7,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from customization.constants import METRICS_NAMESPACE
-from infra import constants
+from customization.vocabulary import METRICS_NAMESPACE, SERVICE_NAME
 
 
 class Monitoring(Construct):
@@ -21,7 +20,7 @@ class Monitoring(Construct):
 
         def ours(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
             return cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE, metric_name=name, dimensions_map={"service": constants.SERVICE_NAME},
+                namespace=METRICS_NAMESPACE, metric_name=name, dimensions_map={"service": SERVICE_NAME},
                 statistic=statistic, period=cdk.Duration.hours(1),
             )
 

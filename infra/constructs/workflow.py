@@ -9,6 +9,13 @@ from constructs import Construct
 
 from infra import constants as c
 from infra.config import StageConfig
+from infra.steps import STEPS
+
+# Every Task after Validate Request: an error in any of them goes through Tear Down.
+AFTER_VALIDATION = (
+    c.SUBMIT_JOB, c.CHECK_JOB, c.DEPLOY_MODEL, c.CHECK_DEPLOYMENT, c.PLAN_EVALUATION, c.SCORE_SAMPLES,
+    c.START_EVALUATION_JOB, c.CHECK_EVALUATION_JOB, c.REPORT_EVALUATION,
+)
 
 
 class LifecycleWorkflow(Construct):
@@ -16,112 +23,101 @@ class LifecycleWorkflow(Construct):
 
     Validate Request -> Submit Job -> [Wait -> Check Job -> Choice] -> Deploy Model ->
     [Wait -> Check Deployment -> Choice] -> Plan Evaluation -> (Score Samples, or a Map of
-    Score Shard over the shards) -> Report Evaluation -> Tear Down -> success.
+    Score Shard over the shards) -> [Start / Wait / Check Evaluation Job] -> Report
+    Evaluation -> Tear Down -> success.
     A failed validation ends the run before anything is created; any error from Submit Job
     on is caught into `$.error` and goes through Tear Down, and the run then fails with the
     readable cause Tear Down derived. JSONPath and Lambda tasks only, so the offline engine
-    runs this very definition. Exposes `state_machine`."""
+    runs this very definition. Each phase is one method below; the Tasks come from the Steps
+    of `infra/steps.py`. Exposes `state_machine`."""
 
     def __init__(
-        self,
-        scope: Construct,
-        id_: str,
-        *,
-        config: StageConfig,
-        functions: dict[str, lambda_.IFunction],
+        self, scope: Construct, id_: str, *, config: StageConfig, functions: dict[str, lambda_.IFunction]
     ) -> None:
         super().__init__(scope, id_)
+        self._config = config
+        self._functions = functions
+        self.tasks = {
+            step.state: self._task(step.state, step.result_path) for step in STEPS if step.state != c.VALIDATE_REQUEST
+        }
+        self.tasks[c.VALIDATE_REQUEST] = self._validate_request()
+        score_shards = self._score_shards()
 
-        def task(state: str, result_path: str, payload: sfn.TaskInput | None = None) -> tasks.LambdaInvoke:
-            # Without a payload the function receives the whole state document and returns its key.
-            invoke = tasks.LambdaInvoke(
-                self,
-                state,
-                lambda_function=functions[state],
-                payload=payload,
-                payload_response_only=True,
-                result_path=result_path,
-            )
-            invoke.add_retry(
-                errors=list(c.RETRYABLE_ERRORS),
-                interval=cdk.Duration.seconds(config.retry_interval_seconds),
-                max_attempts=config.retry_max_attempts,
-                backoff_rate=2,
-            )
-            return invoke
+        tear_down = self.tasks[c.TEAR_DOWN]
+        for state in AFTER_VALIDATION:
+            self.tasks[state].add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
+        score_shards.add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
+        self._failure_paths()
 
-        validate = task(
-            c.VALIDATE_REQUEST,
-            "$",
-            sfn.TaskInput.from_object(
-                {
-                    "request": sfn.JsonPath.entire_payload,
-                    "execution_name": sfn.JsonPath.string_at("$$.Execution.Name"),
-                    "execution_arn": sfn.JsonPath.string_at("$$.Execution.Id"),
-                }
-            ),
+        self.tasks[c.VALIDATE_REQUEST].next(self.tasks[c.SUBMIT_JOB])
+        self._job_loop(then=self.tasks[c.DEPLOY_MODEL])
+        self._deployment_loop(then=self.tasks[c.PLAN_EVALUATION], skip_to=tear_down)
+        self._scoring(score_shards, then=self.tasks[c.START_EVALUATION_JOB])
+        self._evaluation_job_loop(then=self.tasks[c.REPORT_EVALUATION])
+        self.tasks[c.REPORT_EVALUATION].next(tear_down)
+        self.state_machine = self._state_machine(start=self.tasks[c.VALIDATE_REQUEST])
+
+    # -- the Tasks ---------------------------------------------------------------------------
+
+    def _retry(self, task: tasks.LambdaInvoke) -> tasks.LambdaInvoke:
+        task.add_retry(
+            errors=list(c.RETRYABLE_ERRORS),
+            interval=cdk.Duration.seconds(self._config.retry_interval_seconds),
+            max_attempts=self._config.retry_max_attempts,
+            backoff_rate=2,
         )
-        submit = task(c.SUBMIT_JOB, "$.job")
-        check_job = task(c.CHECK_JOB, "$.job")
-        deploy = task(c.DEPLOY_MODEL, "$.deployment")
-        check_deployment = task(c.CHECK_DEPLOYMENT, "$.deployment")
-        plan = task(c.PLAN_EVALUATION, "$.plan")
-        score_samples = task(c.SCORE_SAMPLES, "$.scored")
-        start_evaluation_job = task(c.START_EVALUATION_JOB, "$.evaluation_job")
-        check_evaluation_job = task(c.CHECK_EVALUATION_JOB, "$.evaluation_job")
-        report = task(c.REPORT_EVALUATION, "$.evaluation")
-        score_shard = tasks.LambdaInvoke(
-            self, c.SCORE_SHARD, lambda_function=functions[c.SCORE_SAMPLES], payload_response_only=True
-        )
-        score_shard.add_retry(
-            errors=list(c.RETRYABLE_ERRORS), interval=cdk.Duration.seconds(config.retry_interval_seconds),
-            max_attempts=config.retry_max_attempts, backoff_rate=2,
-        )
+        return task
+
+    def _task(self, state: str, result_path: str | None, payload: sfn.TaskInput | None = None) -> tasks.LambdaInvoke:
+        # Without a payload the function receives the whole state document and returns its key.
+        return self._retry(tasks.LambdaInvoke(
+            self, state, lambda_function=self._functions[state], payload=payload, payload_response_only=True,
+            result_path=result_path,
+        ))
+
+    def _validate_request(self) -> tasks.LambdaInvoke:
+        """The first state gets the execution input as the request, with the execution's name and id."""
+        return self._task(c.VALIDATE_REQUEST, "$", sfn.TaskInput.from_object({
+            "request": sfn.JsonPath.entire_payload,
+            "execution_name": sfn.JsonPath.string_at("$$.Execution.Name"),
+            "execution_arn": sfn.JsonPath.string_at("$$.Execution.Id"),
+        }))
+
+    def _score_shards(self) -> sfn.Map:
+        """The Map path: Score Samples' function once per shard, a bounded number at a time."""
+        score_shard = self._retry(tasks.LambdaInvoke(
+            self, c.SCORE_SHARD, lambda_function=self._functions[c.SCORE_SAMPLES], payload_response_only=True
+        ))
         score_shards = sfn.Map(
-            self,
-            c.SCORE_SHARDS,
-            items_path="$.plan.shards",
-            item_selector={
-                "run.$": "$.run",
-                "deployment.$": "$.deployment",
-                "shard.$": "$$.Map.Item.Value",
-            },
-            max_concurrency=config.evaluation_map_concurrency,
-            result_path="$.scored",
+            self, c.SCORE_SHARDS, items_path="$.plan.shards",
+            item_selector={"run.$": "$.run", "deployment.$": "$.deployment", "shard.$": "$$.Map.Item.Value"},
+            max_concurrency=self._config.evaluation_map_concurrency, result_path="$.scored",
         )
         score_shards.item_processor(score_shard)
-        tear_down = task(c.TEAR_DOWN, "$.teardown")
+        return score_shards
 
-        def fail_with_message(read_state: str, fail_state: str) -> sfn.Pass:
-            """Ends the run with the failed step's own message instead of its JSON error document."""
-            read = sfn.Pass(
-                self,
-                read_state,
-                parameters={"error.$": "$.error.Error", "detail.$": "States.StringToJson($.error.Cause)"},
-                result_path="$.failure",
-            )
-            read.next(sfn.Fail(self, fail_state, error_path="$.failure.error", cause_path="$.failure.detail.errorMessage"))
-            return read
+    # -- the graph ---------------------------------------------------------------------------
 
+    def _fail_with_message(self, read_state: str, fail_state: str) -> sfn.Pass:
+        """Ends the run with the failed step's own message instead of its JSON error document."""
+        read = sfn.Pass(
+            self, read_state, parameters={"error.$": "$.error.Error", "detail.$": "States.StringToJson($.error.Cause)"},
+            result_path="$.failure",
+        )
+        read.next(sfn.Fail(self, fail_state, error_path="$.failure.error", cause_path="$.failure.detail.errorMessage"))
+        return read
+
+    def _failure_paths(self) -> None:
         # Nothing exists before Submit Job: a failed validation (a rejected request or dataset,
         # or a step that kept failing) ends the run there.
-        validate.add_catch(
-            fail_with_message(c.VALIDATION_FAILED, c.RUN_NOT_STARTED), errors=[sfn.Errors.ALL], result_path="$.error"
+        self.tasks[c.VALIDATE_REQUEST].add_catch(
+            self._fail_with_message(c.VALIDATION_FAILED, c.RUN_NOT_STARTED), errors=[sfn.Errors.ALL], result_path="$.error"
         )
         # A failed Tear Down ends the run FAILED; the execution-status rule then runs the same
         # cleanup again from the ledger.
+        tear_down = self.tasks[c.TEAR_DOWN]
         tear_down.add_catch(
-            fail_with_message(c.TEAR_DOWN_FAILED, c.CLEANUP_PENDING), errors=[sfn.Errors.ALL], result_path="$.error"
-        )
-        for state in (
-            submit, check_job, deploy, check_deployment, plan, score_samples, score_shards,
-            start_evaluation_job, check_evaluation_job, report,
-        ):
-            state.add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
-
-        wait_for_job = sfn.Wait(self, c.WAIT_FOR_JOB, time=sfn.WaitTime.seconds_path("$.run.wait_seconds.job"))
-        wait_for_deployment = sfn.Wait(
-            self, c.WAIT_FOR_DEPLOYMENT, time=sfn.WaitTime.seconds_path("$.run.wait_seconds.deployment")
+            self._fail_with_message(c.TEAR_DOWN_FAILED, c.CLEANUP_PENDING), errors=[sfn.Errors.ALL], result_path="$.error"
         )
         finish = sfn.Choice(self, c.RUN_FAILED_CHOICE)
         finish.when(
@@ -130,54 +126,57 @@ class LifecycleWorkflow(Construct):
         ).otherwise(sfn.Succeed(self, c.RUN_SUCCEEDED))
         tear_down.next(finish)
 
-        job_complete = sfn.Choice(self, c.JOB_COMPLETE)
-        job_complete.when(sfn.Condition.string_equals("$.job.status", "Completed"), deploy).otherwise(wait_for_job)
-        deployment_requested = sfn.Choice(self, c.DEPLOYMENT_REQUESTED)
-        deployment_requested.when(sfn.Condition.string_equals("$.deployment.kind", "none"), tear_down).otherwise(
-            wait_for_deployment
-        )
-        deployment_ready = sfn.Choice(self, c.DEPLOYMENT_READY)
-        deployment_ready.when(sfn.Condition.boolean_equals("$.deployment.ready", True), plan).otherwise(
-            wait_for_deployment
-        )
-        shard_evaluation = sfn.Choice(self, c.SHARD_EVALUATION)
-        shard_evaluation.when(sfn.Condition.boolean_equals("$.plan.sharded", True), score_shards).otherwise(score_samples)
+    def _poll(
+        self, *, wait: str, seconds_path: str, check: str, done: str, condition: sfn.Condition, then: sfn.IChainable
+    ) -> tuple[sfn.Wait, sfn.Choice]:
+        """Wait -> Check -> Choice (done? then : wait again); returns the Wait and the Choice."""
+        waiting = sfn.Wait(self, wait, time=sfn.WaitTime.seconds_path(seconds_path))
+        finished = sfn.Choice(self, done).when(condition, then).otherwise(waiting)
+        waiting.next(self.tasks[check])
+        self.tasks[check].next(finished)
+        return waiting, finished
 
-        validate.next(submit)
-        submit.next(wait_for_job)
-        wait_for_job.next(check_job)
-        check_job.next(job_complete)
-        deploy.next(deployment_requested)
-        wait_for_deployment.next(check_deployment)
-        check_deployment.next(deployment_ready)
-        wait_for_evaluation_job = sfn.Wait(
-            self, c.WAIT_FOR_EVALUATION_JOB, time=sfn.WaitTime.seconds_path("$.run.wait_seconds.job")
+    def _job_loop(self, *, then: sfn.IChainable) -> None:
+        waiting, _ = self._poll(
+            wait=c.WAIT_FOR_JOB, seconds_path="$.run.wait_seconds.job", check=c.CHECK_JOB, done=c.JOB_COMPLETE,
+            condition=sfn.Condition.string_equals("$.job.status", "Completed"), then=then,
         )
-        evaluation_job_done = sfn.Choice(self, c.EVALUATION_JOB_DONE)
-        evaluation_job_done.when(sfn.Condition.boolean_equals("$.evaluation_job.done", True), report).otherwise(
-            wait_for_evaluation_job
-        )
-        plan.next(shard_evaluation)
-        score_shards.next(start_evaluation_job)
-        score_samples.next(start_evaluation_job)
-        start_evaluation_job.next(evaluation_job_done)
-        wait_for_evaluation_job.next(check_evaluation_job)
-        check_evaluation_job.next(evaluation_job_done)
-        report.next(tear_down)
+        self.tasks[c.SUBMIT_JOB].next(waiting)
 
+    def _deployment_loop(self, *, then: sfn.IChainable, skip_to: sfn.IChainable) -> None:
+        waiting, _ = self._poll(
+            wait=c.WAIT_FOR_DEPLOYMENT, seconds_path="$.run.wait_seconds.deployment", check=c.CHECK_DEPLOYMENT,
+            done=c.DEPLOYMENT_READY, condition=sfn.Condition.boolean_equals("$.deployment.ready", True), then=then,
+        )
+        requested = sfn.Choice(self, c.DEPLOYMENT_REQUESTED)
+        requested.when(sfn.Condition.string_equals("$.deployment.kind", "none"), skip_to).otherwise(waiting)
+        self.tasks[c.DEPLOY_MODEL].next(requested)
+
+    def _scoring(self, score_shards: sfn.Map, *, then: sfn.IChainable) -> None:
+        shard = sfn.Choice(self, c.SHARD_EVALUATION)
+        shard.when(sfn.Condition.boolean_equals("$.plan.sharded", True), score_shards).otherwise(self.tasks[c.SCORE_SAMPLES])
+        self.tasks[c.PLAN_EVALUATION].next(shard)
+        score_shards.next(then)
+        self.tasks[c.SCORE_SAMPLES].next(then)
+
+    def _evaluation_job_loop(self, *, then: sfn.IChainable) -> None:
+        _, done = self._poll(
+            wait=c.WAIT_FOR_EVALUATION_JOB, seconds_path="$.run.wait_seconds.job", check=c.CHECK_EVALUATION_JOB,
+            done=c.EVALUATION_JOB_DONE, condition=sfn.Condition.boolean_equals("$.evaluation_job.done", True), then=then,
+        )
+        # Start Evaluation Job goes straight to the Choice: when no job was asked, it is done at once.
+        self.tasks[c.START_EVALUATION_JOB].next(done)
+
+    def _state_machine(self, *, start: sfn.IChainable) -> sfn.StateMachine:
         log_group = logs.LogGroup(
-            self,
-            "ExecutionLogs",
-            log_group_name=f"/aws/vendedlogs/states/{cdk.Stack.of(self).stack_name}-lifecycle",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=cdk.RemovalPolicy.DESTROY,
+            self, "ExecutionLogs", log_group_name=f"/aws/vendedlogs/states/{cdk.Stack.of(self).stack_name}-lifecycle",
+            retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY,
         )
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(validate),
+        return sfn.StateMachine(
+            self, "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(start),
             state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=cdk.Duration.hours(config.state_machine_timeout_hours),
+            timeout=cdk.Duration.hours(self._config.state_machine_timeout_hours),
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )

@@ -2,7 +2,7 @@
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
-from customization.constants import METRICS_NAMESPACE
+from customization.vocabulary import METRICS_NAMESPACE
 
 logger = Logger()  # service name from POWERTOOLS_SERVICE_NAME, set by the stack
 tracer = Tracer()

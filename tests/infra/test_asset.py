@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from infra.bundling import build_asset
-from infra.constants import STEPS
+from infra.steps import STEPS
 
 PROBE = """
 import importlib, json, sys, sysconfig

@@ -7,7 +7,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from customization.settings import Settings
-from infra.constants import EVENT_HANDLERS, STEPS
+from infra.steps import EVENT_HANDLERS, STEPS
 
 
 def test_the_pipeline_bucket_is_private_encrypted_versioned_and_tls_only(template):

@@ -4,8 +4,9 @@ import inspect
 
 from customization import errors
 from infra import constants as c
+from infra.steps import STEPS
 
-TASKS = [step.state for step in c.STEPS]
+TASKS = [step.state for step in STEPS]
 
 
 def test_the_lifecycle_order(definition):

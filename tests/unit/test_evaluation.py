@@ -11,17 +11,24 @@ from typing import Any
 
 import pytest
 
-from customization.adapters.runtime import Answer
-from customization.core.assess import _gate
-from customization.core.curves import Curves, analyse, parse_metrics
-from customization.core.evaluation import bootstrap_interval, mean_score, score_pair, verdict
-from customization.core.inference import answer_samples
-from customization.core.report_html import render_report
-from customization.core.split import choose_holdout, split_stream
 from customization.core.teardown import readable_failure
 from customization.errors import AwsRequestRejectedError, ThrottlingError
+from customization.evaluation.contracts import EvaluationReport, Sample
+from customization.evaluation.curves import Curves, analyse, parse_metrics
+from customization.evaluation.gate import promotion_decision
+from customization.evaluation.inference import InferenceSettings, answer_samples
+from customization.evaluation.metrics import active_metrics, score_answer
+from customization.evaluation.page import render_report
+from customization.evaluation.statistics import bootstrap_interval, mean_score, verdict
+from customization.evaluation.test_set import choose_holdout, split_stream
+from customization.models.resources import ModelReply
 
 REFERENCE = "the cat sat on the mat"
+
+
+def score_pair(prediction: str, reference: str) -> dict[str, float]:
+    """Every text metric of one answer (all but those computed while answering)."""
+    return score_answer(prediction, reference, active_metrics({}))
 
 
 def test_metrics_on_known_pairs():
@@ -72,21 +79,25 @@ def curve(losses_by_epoch: list[list[float]]) -> list[tuple[int, int, float]]:
     return rows
 
 
+def analysed(curves: Curves, **limits: int) -> dict[str, Any]:
+    return analyse(curves, **limits).model_dump()
+
+
 def test_curve_flags_on_synthetic_curves():
-    converged = analyse(Curves(curve([[2.0, 1.2], [0.9, 0.88], [0.87, 0.87]]), curve([[0.9], [0.85], [0.84]])), epochs=3, max_epochs=5)
+    converged = analysed(Curves(curve([[2.0, 1.2], [0.9, 0.88], [0.87, 0.87]]), curve([[0.9], [0.85], [0.84]])), epochs=3, max_epochs=5)
     assert converged["flags"] == [] and converged["suggested_epochs"] == 3
     assert converged["final_training_loss"] == 0.87 and converged["best_validation_loss"] == 0.84
 
-    diverged = analyse(Curves(curve([[1.0, 1.5], [3.0, float("nan")]])), epochs=2, max_epochs=5)
+    diverged = analysed(Curves(curve([[1.0, 1.5], [3.0, float("nan")]])), epochs=2, max_epochs=5)
     assert diverged["flags"] == ["divergence"]
 
-    overfit = analyse(Curves(curve([[2.0], [1.0], [0.5], [0.2]]), curve([[1.0], [0.7], [0.8], [0.95]])), epochs=4, max_epochs=10)
+    overfit = analysed(Curves(curve([[2.0], [1.0], [0.5], [0.2]]), curve([[1.0], [0.7], [0.8], [0.95]])), epochs=4, max_epochs=10)
     assert overfit["flags"] == ["overfitting"] and overfit["suggested_epochs"] == 2
 
-    under = analyse(Curves(curve([[3.0, 2.5], [2.0, 1.5]])), epochs=2, max_epochs=5)
+    under = analysed(Curves(curve([[3.0, 2.5], [2.0, 1.5]])), epochs=2, max_epochs=5)
     assert under["flags"] == ["under-training"] and under["suggested_epochs"] == 3
 
-    assert analyse(Curves(), epochs=2, max_epochs=5)["available"] is False
+    assert analysed(Curves(), epochs=2, max_epochs=5)["available"] is False
 
 
 def test_metrics_csv_parsing_skips_bad_rows():
@@ -121,26 +132,32 @@ class FakeRuntime:
             raise AwsRequestRejectedError("converse: ValidationException: input is too long")
         if throttled:
             raise ThrottlingError("converse: ThrottlingException: Rate exceeded")
-        return Answer(text=f"{model_id}: {prompt}", input_tokens=5, output_tokens=3, latency_ms=1)
+        return ModelReply(text=f"{model_id}: {prompt}", input_tokens=5, output_tokens=3, latency_ms=1)
 
 
-def samples(count: int) -> list[dict]:
-    return [{"index": i, "system": [], "messages": [{"role": "user", "content": [{"text": f"q{i}"}]}], "reference": f"r{i}"}
+def samples(count: int) -> list[Sample]:
+    return [Sample(index=i, system=[], messages=[{"role": "user", "content": [{"text": f"q{i}"}]}], reference=f"r{i}")
             for i in range(count)]
+
+
+def as_dict(row) -> dict:
+    return row.model_dump()
 
 
 def test_throttled_calls_are_retried_and_no_sample_is_lost():
     runtime = FakeRuntime(throttle_share=0.2)
-    rows = answer_samples(samples(50), {"base": "base", "custom": "custom"}, runtime=runtime,
-                          settings={"max_tokens": 10, "temperature": 0}, concurrency=8, sleep=lambda _: None)
+    rows = [as_dict(row) for row in answer_samples(
+        samples(50), {"base": "base", "custom": "custom"}, runtime=runtime,
+        settings=InferenceSettings(max_tokens=10, temperature=0), concurrency=8, sleep=lambda _: None)]
     assert [row["index"] for row in rows] == list(range(50))
     assert all("text" in row["base"] and "text" in row["custom"] for row in rows)
     assert runtime.calls > 100  # the throttled ones were called again
 
 
 def test_a_sample_that_still_fails_is_reported_not_dropped():
-    rows = answer_samples(samples(3), {"base": "base", "custom": "custom"}, runtime=FakeRuntime(broken={"q1"}),
-                          settings={"max_tokens": 10, "temperature": 0}, concurrency=2, sleep=lambda _: None)
+    rows = [as_dict(row) for row in answer_samples(
+        samples(3), {"base": "base", "custom": "custom"}, runtime=FakeRuntime(broken={"q1"}),
+        settings=InferenceSettings(max_tokens=10, temperature=0), concurrency=2, sleep=lambda _: None)]
     assert len(rows) == 3 and rows[1]["custom"]["error"].startswith("AwsRequestRejectedError")
     assert "text" in rows[1]["base"]
 
@@ -151,12 +168,12 @@ class Run:
 
 
 def test_the_gate_both_ways():
-    promoted, why = _gate(0.2, (0.1, 0.3), 10, Run)
+    promoted, why = promotion_decision(0.2, (0.1, 0.3), 10, Run.evaluation)
     assert promoted and why.startswith("rougeL improved by +0.2000")
-    assert _gate(0.03, (0.01, 0.05), 10, Run) == (False, "rougeL changed by +0.0300 (95% interval +0.0100 to +0.0500), less than the required +0.0500")
-    promoted, why = _gate(0.2, (-0.1, 0.5), 10, Run)
+    assert promotion_decision(0.03, (0.01, 0.05), 10, Run.evaluation) == (False, "rougeL changed by +0.0300 (95% interval +0.0100 to +0.0500), less than the required +0.0500")
+    promoted, why = promotion_decision(0.2, (-0.1, 0.5), 10, Run.evaluation)
     assert not promoted and "includes zero" in why
-    assert _gate(0.0, (0.0, 0.0), 0, Run) == (False, "no sample was answered by both models")
+    assert promotion_decision(0.0, (0.0, 0.0), 0, Run.evaluation) == (False, "no sample was answered by both models")
 
 
 class Strict(HTMLParser):
@@ -173,7 +190,8 @@ class Strict(HTMLParser):
 def test_the_html_report_is_self_contained_and_escapes_text():
     metrics = {"rougeL": 0.5, "chrf": 0.4}
     report = {
-        "execution": "run-1", "base_model": "m", "simulated": True, "simulated_note": "simulated",
+        "execution": "run-1", "base_model": "m", "base_model_invocation_id": "m", "custom_model": None,
+        "min_improvement": 0.0, "second_engine": None, "simulated": True, "simulated_note": "simulated",
         "promoted": False, "why": "x < y", "verdict": "custom model is WORSE", "primary_metric": "rougeL",
         "metrics": {"base": metrics, "custom": metrics}, "delta": {"rougeL": 0.0, "chrf": 0.0},
         "ci95": {"rougeL": [0, 0], "chrf": [0, 0]}, "samples_scored": 1, "samples_failed": [{"index": 2, "custom": "boom"}],
@@ -186,9 +204,10 @@ def test_the_html_report_is_self_contained_and_escapes_text():
                               "custom_input_tokens": 3, "custom_output_tokens": 5, "inference_usd": 0.0001,
                               "deployment_hours": 0.5, "deployment_usd": 108.15}},
         "samples": [{"index": 0, "delta": -0.1, "reference": "<script>alert(1)</script>", "base": "a", "custom": "b",
-                     "scores": {"base": metrics, "custom": metrics}}],
+                     "scores": {"base": metrics, "custom": metrics}, "latency_ms": {"base": 1, "custom": 1},
+                     "output_tokens": {"base": 4, "custom": 5}}],
     }
-    html = render_report(report)
+    html = render_report(EvaluationReport.model_validate(report))
     parser = Strict()
     parser.feed(html)
     assert parser.external == []

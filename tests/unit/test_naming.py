@@ -3,7 +3,7 @@ import re
 import botocore.session
 import pytest
 
-from customization.core.naming import RunNames, bounded_name
+from customization.vocabulary import RunNames, bounded_name
 
 BEDROCK = botocore.session.get_session().get_service_model("bedrock")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from customization.core.prepare import preflight
+from customization.core.preflight import preflight
 from customization.errors import RequestInvalidError
 from customization.registry import load_registry
 
@@ -68,10 +68,11 @@ def test_each_failed_check_is_a_clear_error(region, info, message):
 
 # -- account pre-flight: the bucket's region and quota headroom --------------------------------
 
-from customization.core.prepare import account_preflight  # noqa: E402
-from customization.core.quotas import Usage, check_headroom  # noqa: E402
+from customization.core.preflight import account_preflight  # noqa: E402
+from customization.core.quotas import check_headroom  # noqa: E402
 from customization.errors import QuotaExceededError  # noqa: E402
 from customization.models.request import CustomizationRequest  # noqa: E402
+from customization.models.resources import Usage  # noqa: E402
 
 MODEL_UNITS = "Model units no-commitment Provisioned Throughputs across custom models"
 QUOTAS = {"Concurrent model customization jobs": 2, "Custom models per account": 100, MODEL_UNITS: 2}

@@ -103,3 +103,28 @@ def test_the_last_token_limit_must_cover_every_batch_size():
     document["models"][0]["customizations"]["FINE_TUNING"]["limits"]["tokens_per_record"] = [{"max_batch_size": 4, "tokens": 10}]
     with pytest.raises(ValidationError, match="any batch size"):
         Registry.model_validate(document)
+
+
+def test_every_format_the_registry_names_has_its_module():
+    from customization.datasets.formats import UnknownFormatError, format_for, known_formats
+
+    named = {c.data_format for m in load_registry().models for c in m.customizations.values()}
+    assert named <= set(known_formats()), named - set(known_formats())
+    with pytest.raises(UnknownFormatError, match="no data format 'csv'; known: claude_messages, continued_pretraining"):
+        format_for("csv")
+
+
+def test_inference_profiles_are_resolved_by_the_registrys_geographies():
+    registry = load_registry()
+    assert registry.profile_geography("meta.llama3-1-8b-instruct-v1:0") is None  # a foundation model
+    assert "us-east-2" in registry.profile_geography("us.meta.llama3-2-1b-instruct-v1:0").regions
+    assert registry.profile_geography("global.anthropic.claude-sonnet-4-5-v1:0").regions == ("",)
+    with pytest.raises(ValueError, match="geography 'mars', which the registry does not list; known: apac, eu, global, us"):
+        registry.profile_geography("mars.amazon.nova-lite-v1:0")
+
+
+def test_a_model_invoked_through_an_unknown_geography_fails_the_registry():
+    data = json.loads(REGISTRY_FILE.read_text())
+    data["models"][0]["invocation_id"] = "ca.amazon.nova-micro-v1:0"
+    with pytest.raises(ValueError, match="geography 'ca', which the registry does not list"):
+        Registry.model_validate(data)

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from bedrock_customize.cli import SCHEMA_PATH, request_schema
-from customization.core.prepare import parse_request
+from customization.core.request_rules import parse_request
 from customization.errors import RequestInvalidError
 
 BUCKET = "pipeline-bucket"

@@ -10,14 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customization.core.validation import (
-    MAX_LISTED,
-    DatasetReport,
-    DatasetSource,
-    RecordRules,
-    validate_dataset,
-    validate_sources,
-)
+from customization.datasets.report import MAX_LISTED, DatasetReport
+from customization.datasets.rules import RecordRules
+from customization.datasets.validator import DatasetSource, validate_dataset, validate_sources
 from customization.registry import RecordRange, load_registry
 from tests.datasets import record
 

@@ -8,6 +8,7 @@ import pytest
 from bedrock_customize.offline.scenarios import SCENARIOS
 from customization.errors import ThrottlingError
 from infra import constants as c
+from infra.steps import STEPS
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -49,7 +50,7 @@ def test_a_job_past_its_time_limit_is_stopped_and_the_run_torn_down(runner):
     assert "past the request's limit of 1 s; it has been stopped" in result.error["cause"]
 
 
-TASKS = [step.state for step in c.STEPS]
+TASKS = [step.state for step in STEPS]
 
 
 @pytest.mark.parametrize("state", TASKS)

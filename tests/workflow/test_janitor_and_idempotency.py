@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from bedrock_customize.offline import engine as offline
-from customization.core.prepare import TAG_EXECUTION, TAG_EXPIRES, TAG_STACK
+from customization.vocabulary import TAG_EXECUTION, TAG_EXPIRES, TAG_STACK
 from infra import constants as c
 from tests.datasets import write_dataset
 

@@ -4,55 +4,12 @@ on-demand custom model deployments."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from customization.adapters.errors import aws_errors
 from customization.errors import AwsAccessDeniedError, ResourceNotFoundError
-
-
-@dataclass(frozen=True)
-class JobRequest:
-    job_name: str
-    custom_model_name: str
-    role_arn: str
-    base_model_id: str
-    customization_type: str
-    hyperparameters: dict[str, str]
-    training_uri: str
-    validation_uri: str | None
-    output_uri: str
-    token: str
-    tags: dict[str, str]
-
-
-@dataclass(frozen=True)
-class JobStatus:
-    job_arn: str
-    status: str
-    failure_message: str | None
-    custom_model_arn: str | None
-    created: datetime | None = None
-
-
-@dataclass(frozen=True)
-class DeploymentStatus:
-    arn: str
-    status: str
-    failure_message: str | None
-    created: datetime | None = None
-
-
-@dataclass(frozen=True)
-class ServingSummary:
-    """A provisioned throughput or deployment as the janitor sees it."""
-
-    kind: str
-    arn: str
-    name: str
-    status: str
-    created: datetime | None
+from customization.models.resources import DeploymentStatus, EvaluationJobStatus, JobRequest, JobStatus, ServingSummary
+from customization.vocabulary import ResourceKind
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -177,14 +134,14 @@ class BedrockControl:
             for page in self._client.get_paginator("list_provisioned_model_throughputs").paginate():
                 for pt in page.get("provisionedModelSummaries", []):
                     yield ServingSummary(
-                        "provisioned_throughput", pt["provisionedModelArn"], pt["provisionedModelName"], pt["status"],
+                        ResourceKind.PROVISIONED_THROUGHPUT, pt["provisionedModelArn"], pt["provisionedModelName"], pt["status"],
                         pt.get("creationTime"),
                     )
         with aws_errors("list custom model deployments"):
             for page in self._client.get_paginator("list_custom_model_deployments").paginate():
                 for deployment in page.get("modelDeploymentSummaries", []):
                     yield ServingSummary(
-                        "custom_model_deployment", deployment["customModelDeploymentArn"],
+                        ResourceKind.CUSTOM_MODEL_DEPLOYMENT, deployment["customModelDeploymentArn"],
                         deployment["customModelDeploymentName"], deployment["status"], deployment.get("createdAt"),
                     )
 
@@ -214,10 +171,10 @@ class BedrockControl:
             )
         return str(response["jobArn"])
 
-    def get_evaluation_job(self, identifier: str) -> dict[str, Any]:
+    def get_evaluation_job(self, identifier: str) -> EvaluationJobStatus:
         with aws_errors(f"get evaluation job {identifier}"):
             job = self._client.get_evaluation_job(jobIdentifier=identifier)
-        return {"arn": job["jobArn"], "status": job["status"], "failure_messages": job.get("failureMessages", [])}
+        return EvaluationJobStatus(job["jobArn"], job["status"], list(job.get("failureMessages", [])))
 
     def stop_evaluation_job(self, identifier: str) -> None:
         with aws_errors(f"stop evaluation job {identifier}"):

@@ -4,7 +4,6 @@ hide a resource; Tear Down, the cleanup on aborted runs and the janitor read it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,24 +11,10 @@ from boto3.dynamodb.conditions import Key
 
 from customization.adapters.errors import aws_errors
 from customization.errors import ConditionFailedError
+from customization.models.resources import LedgerEntry
 
 RUN_ITEM = "run"
 RETENTION = timedelta(days=90)  # ledger items expire (DynamoDB TTL) this long after their last change
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    execution: str
-    kind: str
-    name: str
-    status: str  # intended | created | deleted | stopped | finished | gone
-    arn: str | None = None
-    updated_at: str | None = None
-
-    @property
-    def open(self) -> bool:
-        """Still possibly alive: not yet known to be deleted or stopped."""
-        return self.status in ("intended", "created")
 
 
 def _now() -> datetime:

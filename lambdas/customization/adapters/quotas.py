@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from customization.adapters.errors import aws_errors
-from customization.core.quotas import Usage
 from customization.errors import AwsAccessDeniedError, ResourceNotFoundError
+from customization.models.resources import Usage
 
 LIVE_THROUGHPUT = ("Creating", "InService", "Updating")
 

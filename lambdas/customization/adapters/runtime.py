@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from customization.adapters.errors import aws_errors
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    input_tokens: int
-    output_tokens: int
-    latency_ms: int
+from customization.models.resources import ModelReply
 
 
 class BedrockRuntime:
@@ -23,7 +15,7 @@ class BedrockRuntime:
 
     def converse(
         self, *, model_id: str, system: list[dict[str, str]], messages: list[dict[str, Any]], max_tokens: int, temperature: float
-    ) -> Answer:
+    ) -> ModelReply:
         params: dict[str, Any] = {
             "modelId": model_id,
             "messages": messages,
@@ -35,7 +27,7 @@ class BedrockRuntime:
             response = self._client.converse(**params)
         content = response["output"]["message"]["content"]
         usage = response.get("usage", {})
-        return Answer(
+        return ModelReply(
             text=" ".join(block["text"] for block in content if "text" in block),
             input_tokens=usage.get("inputTokens", 0),
             output_tokens=usage.get("outputTokens", 0),

@@ -9,7 +9,7 @@ from typing import Any
 
 from customization.adapters.errors import aws_errors
 from customization.errors import ResourceNotFoundError
-from customization.models.request import split_s3_uri
+from customization.models.s3 import split_s3_uri
 
 
 class ObjectStore:

@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from customization.errors import BudgetExceededError
+from customization.models.costs import CostEstimate, CostLine, hours_billed
 from customization.registry import PriceName
 
 if TYPE_CHECKING:
@@ -27,43 +26,6 @@ SECONDS_PER_CALL = 5.0
 BEDROCK_EVALUATION_JOB_HOURS = 1.0
 
 
-class CostLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    item: str
-    quantity: float
-    unit: str
-    price: PriceName | None = Field(description="the registry price used, None for a line that costs nothing")
-    unit_usd: float | None
-    usd: float | None = Field(description="None: the price is unknown")
-    note: str = ""
-
-
-class CostEstimate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    currency: str = "USD"
-    base_model: str
-    region: str
-    training_tokens_per_epoch: int
-    epochs: int
-    billed_training_tokens: int
-    lines: list[CostLine]
-    total_usd: float | None = Field(description="None when a needed price is unknown")
-    known_usd: float = Field(description="the sum of the lines whose price is known")
-    worst_case_usd: float | None = Field(description="the total if the deployment lives to deployment.max_hours")
-    unknown_prices: list[str]
-    unconfirmed_prices: list[str]
-    overridden_prices: list[str]
-    sources: dict[str, str]
-    assumptions: list[str]
-
-    def describe_total(self) -> str:
-        if self.total_usd is None:
-            return f"at least ${self.known_usd:,.2f} (unknown: {', '.join(self.unknown_prices)})"
-        return f"${self.total_usd:,.2f}"
-
-
 @dataclass(frozen=True)
 class Workload:
     """What the datasets say about the run, after validation."""
@@ -71,11 +33,6 @@ class Workload:
     training_tokens: int
     test_samples: int
     test_tokens_per_sample: float
-
-
-def _hours_billed(hours: float) -> int:
-    # Provisioned throughput is billed hourly; a started hour is counted whole (the cautious reading).
-    return max(1, math.ceil(hours))
 
 
 def estimate_cost(
@@ -114,11 +71,11 @@ def estimate_cost(
     worst_case_deployment: float | None = 0.0
     if mode == "provisioned":
         units = request.deployment.model_units
-        hours = _hours_billed(expected_hours)
+        hours = hours_billed(expected_hours)
         line("provisioned throughput", units * hours, "model-unit hours", "provisioned_per_model_unit_hour",
              note=f"{units} model unit(s) x {hours} h (ready in about {DEPLOYMENT_READY_HOURS:g} h, then the evaluation)")
         hourly = rate("provisioned_per_model_unit_hour")
-        worst_case_deployment = None if hourly is None else units * _hours_billed(request.deployment.max_hours) * hourly
+        worst_case_deployment = None if hourly is None else units * hours_billed(request.deployment.max_hours) * hourly
     elif mode == "on_demand":
         line("on-demand deployment", 0, "hours", None, note="no hourly charge; billed per token below")
 

@@ -7,32 +7,33 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from customization.core.durations import duration
-from customization.core.prepare import TAG_EXPIRES, run_tags
 from customization.errors import DeploymentFailedError, DeploymentTimeoutError
 from customization.models.steps import DeploymentState, JobState, RunContext
+from customization.vocabulary import EXPIRY_FORMAT, NO_DEPLOYMENT, TAG_EXPIRES, ResourceKind
 
 if TYPE_CHECKING:
-    from customization.adapters.bedrock import BedrockControl, DeploymentStatus
+    from customization.adapters.bedrock import BedrockControl
     from customization.adapters.ledger import RunLedger
+    from customization.models.resources import DeploymentStatus
 
-READY = {"provisioned_throughput": "InService", "custom_model_deployment": "Active"}
+READY = {ResourceKind.PROVISIONED_THROUGHPUT: "InService", ResourceKind.CUSTOM_MODEL_DEPLOYMENT: "Active"}
 
 
 def deploy_model(
     run: RunContext, job: JobState, *, bedrock: BedrockControl, ledger: RunLedger, now: datetime
 ) -> DeploymentState:
-    if run.deployment.mode == "none":
-        return DeploymentState(kind="none", status="NotRequested")
+    if run.deployment.mode == NO_DEPLOYMENT:
+        return DeploymentState(kind=NO_DEPLOYMENT, status="NotRequested")
     if not job.custom_model_arn:
         raise DeploymentFailedError(f"customization job {job.job_name} completed without an output model ARN")
     # The janitor deletes the deployment after this instant, whatever happens to the run.
-    tags = {**run_tags(run), TAG_EXPIRES: (now + timedelta(hours=run.deployment.max_hours)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    tags = {**run.tags(), TAG_EXPIRES: (now + timedelta(hours=run.deployment.max_hours)).strftime(EXPIRY_FORMAT)}
     if run.deployment.mode == "on_demand":
-        kind, name = "custom_model_deployment", run.names.deployment_name
+        kind, name = ResourceKind.CUSTOM_MODEL_DEPLOYMENT, run.names.deployment_name
         ledger.intend(run.execution_name, kind, name)
         arn = bedrock.create_deployment(name=name, model_arn=job.custom_model_arn, token=run.names.deployment_token, tags=tags)
     else:
-        kind, name = "provisioned_throughput", run.names.provisioned_model_name
+        kind, name = ResourceKind.PROVISIONED_THROUGHPUT, run.names.provisioned_model_name
         ledger.intend(run.execution_name, kind, name)
         arn = bedrock.create_provisioned_throughput(
             name=name, model_arn=job.custom_model_arn, model_units=run.deployment.model_units,
@@ -45,10 +46,10 @@ def deploy_model(
 def check_deployment(
     run: RunContext, deployment: DeploymentState, *, bedrock: BedrockControl, now: datetime
 ) -> DeploymentState:
-    if deployment.kind == "none" or not deployment.arn:
+    if deployment.kind == NO_DEPLOYMENT or not deployment.arn:
         return deployment
     status: DeploymentStatus
-    if deployment.kind == "provisioned_throughput":
+    if deployment.kind == ResourceKind.PROVISIONED_THROUGHPUT:
         status = bedrock.get_provisioned_throughput(deployment.arn)
     else:
         status = bedrock.get_deployment(deployment.arn)

@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from customization.core.prepare import TAG_EXECUTION, TAG_EXPIRES, TAG_STACK
 from customization.errors import ResourceNotFoundError
+from customization.vocabulary import EXPIRY_FORMAT, TAG_EXECUTION, TAG_EXPIRES, TAG_STACK, ResourceKind
 
 if TYPE_CHECKING:
     from customization.adapters.bedrock import BedrockControl
     from customization.adapters.executions import Executions
     from customization.adapters.ledger import RunLedger
-
 
 
 @dataclass
@@ -30,7 +29,7 @@ def _expired(tags: dict[str, str], now: datetime) -> bool:
     if not stamp:
         return False
     try:
-        deadline = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=now.tzinfo)
+        deadline = datetime.strptime(stamp, EXPIRY_FORMAT).replace(tzinfo=now.tzinfo)
     except ValueError:
         return False
     return now >= deadline
@@ -53,7 +52,7 @@ def sweep(
             continue
         reason = "its time limit passed" if status == "RUNNING" else f"its run is {status or 'unknown'}"
         try:
-            if serving.kind == "provisioned_throughput":
+            if serving.kind == ResourceKind.PROVISIONED_THROUGHPUT:
                 bedrock.delete_provisioned_throughput(serving.arn)
             else:
                 bedrock.delete_deployment(serving.arn)

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from customization.adapters.bedrock import JobRequest
 from customization.core.durations import duration
-from customization.core.prepare import run_tags
 from customization.errors import JobFailedError, JobStoppedError, JobTimeoutError
+from customization.models.resources import JobRequest
 from customization.models.steps import JobState, RunContext
+from customization.vocabulary import ResourceKind
 
 if TYPE_CHECKING:
     from customization.adapters.bedrock import BedrockControl
     from customization.adapters.ledger import RunLedger
 
-JOB = "customization_job"
-CUSTOM_MODEL = "custom_model"
+JOB, CUSTOM_MODEL = ResourceKind.CUSTOMIZATION_JOB, ResourceKind.CUSTOM_MODEL
 
 
 def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledger: RunLedger) -> JobState:
@@ -33,7 +32,7 @@ def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledge
             validation_uri=run.validation_data,
             output_uri=run.output_uri,
             token=run.names.job_token,
-            tags=run_tags(run),
+            tags=run.tags(),
         )
     )
     ledger.mark(run.execution_name, JOB, run.names.job_name, "created", job_arn)

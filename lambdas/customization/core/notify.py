@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from customization.vocabulary import TAG_EXECUTION, TAG_STACK
+
 if TYPE_CHECKING:
     from customization.adapters.executions import Executions
     from customization.adapters.notifier import Notifier
@@ -68,9 +70,9 @@ def notify_job_progress(
 ) -> bool:
     """A notice for each state change of this stack's customization jobs (Bedrock's events are
     best effort: the state machine polls anyway, so these are for people, not for control)."""
-    if tags.get("bedrock-customize:stack") != stack_name:
+    if tags.get(TAG_STACK) != stack_name:
         return False
-    run = tags.get("bedrock-customize:execution", "(unknown run)")
+    run = tags.get(TAG_EXECUTION, "(unknown run)")
     detail = f": {failure}" if failure else ""
     notifier.publish(f"Job {job_name} is {status}", f"Customization job {job_arn} of run {run} is {status}{detail}.")
     return True

@@ -15,13 +15,7 @@ from customization.errors import QuotaExceededError
 
 if TYPE_CHECKING:
     from customization.models.request import CustomizationRequest
-
-
-@dataclass(frozen=True)
-class Usage:
-    customization_jobs_in_progress: int
-    custom_models: int
-    no_commitment_custom_model_units: int
+    from customization.models.resources import Usage
 
 
 @dataclass(frozen=True)

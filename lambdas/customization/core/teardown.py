@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 from customization.errors import ResourceNotFoundError
 from customization.models.steps import RunFailure, StepInput, TeardownOutcome
+from customization.vocabulary import SERVING_KINDS, ResourceKind
 
 if TYPE_CHECKING:
     from customization.adapters.bedrock import BedrockControl
-    from customization.adapters.ledger import LedgerEntry, RunLedger
+    from customization.adapters.ledger import RunLedger
+    from customization.models.resources import LedgerEntry
 
 ACTIVE_JOB_STATES = {"InProgress", "Stopping"}
-SERVING = ("provisioned_throughput", "custom_model_deployment")
 
 
 def readable_failure(error: dict[str, Any]) -> RunFailure:
@@ -43,16 +44,16 @@ def clean_up_run(
     outcome = TeardownOutcome(deleted=[], already_gone=[], stopped=[], retained=[])
     entries = ledger.entries(execution)
     # Serving resources first: they bill by the hour.
-    for entry in sorted(entries, key=lambda e: e.kind not in SERVING):
+    for entry in sorted(entries, key=lambda e: e.kind not in SERVING_KINDS):
         if not entry.open:
             continue
-        if entry.kind in SERVING:
+        if entry.kind in SERVING_KINDS:
             _delete(entry, _serving_delete(entry.kind, bedrock), ledger, outcome)
-        elif entry.kind == "customization_job":
+        elif entry.kind == ResourceKind.CUSTOMIZATION_JOB:
             _stop_job(entry, ledger, bedrock, outcome)
-        elif entry.kind == "evaluation_job":
+        elif entry.kind == ResourceKind.EVALUATION_JOB:
             _stop_evaluation_job(entry, ledger, bedrock, outcome)
-        elif entry.kind == "custom_model":
+        elif entry.kind == ResourceKind.CUSTOM_MODEL:
             if delete_custom_model:
                 _delete(entry, bedrock.delete_custom_model, ledger, outcome)
             else:
@@ -61,7 +62,7 @@ def clean_up_run(
 
 
 def _serving_delete(kind: str, bedrock: BedrockControl) -> Any:
-    return bedrock.delete_provisioned_throughput if kind == "provisioned_throughput" else bedrock.delete_deployment
+    return bedrock.delete_provisioned_throughput if kind == ResourceKind.PROVISIONED_THROUGHPUT else bedrock.delete_deployment
 
 
 def _delete(entry: LedgerEntry, action: Any, ledger: RunLedger, outcome: TeardownOutcome) -> None:
@@ -75,7 +76,7 @@ def _delete(entry: LedgerEntry, action: Any, ledger: RunLedger, outcome: Teardow
         return
     ledger.mark(entry.execution, entry.kind, entry.name, "deleted")
     outcome.deleted.append(resource)
-    if entry.kind in SERVING and entry.updated_at:  # the entry last changed when the resource was created
+    if entry.kind in SERVING_KINDS and entry.updated_at:  # the entry last changed when the resource was created
         lived = datetime.now(UTC) - datetime.fromisoformat(entry.updated_at)
         outcome.deployment_hours = round(outcome.deployment_hours + lived.total_seconds() / 3600, 4)
 
@@ -83,7 +84,7 @@ def _delete(entry: LedgerEntry, action: Any, ledger: RunLedger, outcome: Teardow
 def _stop_evaluation_job(entry: LedgerEntry, ledger: RunLedger, bedrock: BedrockControl, outcome: TeardownOutcome) -> None:
     def describe(identifier: str) -> tuple[str, str]:
         job = bedrock.get_evaluation_job(identifier)
-        return job["arn"], job["status"]
+        return job.arn, job.status
 
     _stop_if_running(entry, ledger, outcome, describe=describe, stop=bedrock.stop_evaluation_job)
 

@@ -11,15 +11,15 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from customization.core.prepare import parse_request
+from customization.core.request_rules import parse_request
 from customization.errors import RequestInvalidError
+from customization.vocabulary import REQUESTS_PREFIX
 
 if TYPE_CHECKING:
     from customization.adapters.executions import Executions
     from customization.adapters.notifier import Notifier
     from customization.adapters.storage import ObjectStore
 
-REQUESTS_PREFIX = "requests/"
 REJECTION_SUFFIX = ".rejected.txt"
 
 

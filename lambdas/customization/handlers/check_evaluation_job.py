@@ -3,7 +3,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization.adapters import get_bedrock, get_ledger
-from customization.core.bedrock_eval import check_evaluation_job
+from customization.evaluation.second_engine import check_evaluation_job
 from customization.models.steps import StepInput
 from customization.observability import logger, tracer
 

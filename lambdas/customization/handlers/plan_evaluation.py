@@ -3,7 +3,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization.adapters import get_store
-from customization.core.assess import plan_evaluation
+from customization.evaluation.plan import plan_evaluation
 from customization.models.steps import StepInput
 from customization.observability import logger, tracer
 

@@ -5,7 +5,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization.adapters import get_store
-from customization.core.assess import report_evaluation
+from customization.evaluation.report import report_evaluation
 from customization.models.steps import StepInput
 from customization.observability import logger, metrics, tracer
 from customization.settings import get_settings

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization.adapters import get_evaluation_runtime, get_store
-from customization.core.assess import score_shards
+from customization.evaluation.score import score_shards
 from customization.models.steps import StepInput
 from customization.observability import logger, tracer
 

@@ -3,7 +3,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization.adapters import get_account_quotas, get_foundation_models, get_ledger, get_service_roles, get_store
-from customization.core.prepare import prepare_run
+from customization.core.validate_request import validate_request
 from customization.models.steps import ValidateRequestInput, ValidateRequestOutput
 from customization.observability import logger, tracer
 from customization.settings import get_settings
@@ -12,9 +12,9 @@ from customization.settings import get_settings
 @logger.inject_lambda_context(correlation_id_path="execution_arn")
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    run, _ = prepare_run(
-        ValidateRequestInput.model_validate(event), get_settings(), get_store(), get_ledger(), get_foundation_models(),
-        get_account_quotas(), get_service_roles(),
+    run, _ = validate_request(
+        ValidateRequestInput.model_validate(event), settings=get_settings(), store=get_store(), ledger=get_ledger(),
+        foundation_models=get_foundation_models(), quotas=get_account_quotas(), roles=get_service_roles(),
     )
     logger.info("request accepted", base_model=run.base_model_id, records=run.records,
                 adjustments=run.hyperparameter_adjustments)

@@ -1,4 +1,7 @@
-"""The request: the execution input of the state machine, one pydantic model.
+"""The request: the execution input of the state machine, one pydantic model of its shape
+and ranges. What depends on the base model (is it known, which customizations, which
+hyperparameters, which deployment) is checked against the registry by
+`customization.core.request_rules`, which every entry point calls.
 
 `schemas/request.schema.json` is generated from it (`bedrock-customize schema`), and a test
 keeps the two in step.
@@ -6,21 +9,12 @@ keeps the two in step.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from customization.core.hyperparameters import HyperparameterError, resolve_hyperparameters
-from customization.registry import (
-    CustomizationType,
-    PriceName,
-    UnknownBaseModelError,
-    UnsupportedCustomizationError,
-    load_registry,
-)
-
-S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
+from customization.models.s3 import S3_URI
+from customization.registry import CustomizationType, PriceName
 
 
 class _Strict(BaseModel):
@@ -41,14 +35,13 @@ class DeploymentSettings(_Strict):
     )
 
 
-MetricName = Literal["rouge1", "rouge2", "rougeL", "chrf", "exact_match"]
-
-
 class EvaluationSettings(_Strict):
     max_samples: int = Field(20, ge=1, le=1000, description="test records scored per model")
     max_tokens: int = Field(512, ge=1, le=8192, description="maxTokens of each Converse call")
     temperature: float = Field(0.0, ge=0.0, le=1.0, description="temperature of each Converse call (0: the most repeatable)")
-    primary_metric: MetricName = Field("rougeL", description="the metric the promotion gate decides on")
+    primary_metric: str = Field(
+        "rougeL", min_length=1, description="the metric the promotion gate decides on (one of the evaluation's metrics)"
+    )
     min_improvement: float = Field(
         0.0, ge=-1.0, le=1.0,
         description="promote when custom minus base on the primary metric is at least this and its 95% interval is above zero",
@@ -62,8 +55,9 @@ class EvaluationSettings(_Strict):
     map_threshold: int = Field(100, ge=1, le=100_000, description="above this many samples, score shards in a Map state")
     shard_size: int = Field(25, ge=1, le=1000, description="samples per shard on the Map path")
     semantic_similarity: bool = Field(False, description="also score cosine similarity of embeddings (a Bedrock embedding model)")
-    embedding_model: Literal["amazon.titan-embed-text-v2:0", "amazon.titan-embed-text-v1"] = Field(
-        "amazon.titan-embed-text-v2:0", description="the embedding model of semantic_similarity"
+    embedding_model: str = Field(
+        "amazon.titan-embed-text-v2:0", min_length=1,
+        description="the embedding model of semantic_similarity (one of the registry's embedding models)",
     )
     bedrock_evaluation_job: bool = Field(
         False, description="also run Bedrock's own automated evaluation job on both models (a second engine)"
@@ -138,46 +132,3 @@ class CustomizationRequest(_Strict):
         if bucket and match["bucket"] != bucket:
             raise ValueError(f"{value!r} is outside the pipeline bucket {bucket!r}, which is all the roles can read")
         return value
-
-    @field_validator("base_model")
-    @classmethod
-    def _known_model(cls, value: str) -> str:
-        try:
-            load_registry().resolve(value)
-        except UnknownBaseModelError as exc:
-            raise ValueError(str(exc)) from None
-        return value
-
-    @model_validator(mode="after")
-    def _fits_the_model(self) -> CustomizationRequest:
-        spec = load_registry().resolve(self.base_model)
-        try:
-            customization = spec.customization(self.customization_type)
-        except UnsupportedCustomizationError as exc:
-            raise ValueError(f"customization_type: {exc}") from None
-        try:
-            resolve_hyperparameters(self.hyperparameters, customization.hyperparameters)
-        except HyperparameterError as exc:
-            raise ValueError(str(exc)) from None
-        if self.validation_data and customization.limits.validation_records is None:
-            raise ValueError(f"validation_data: {spec.display_name} takes no validation set for {self.customization_type}")
-        early = sorted(name for name in self.hyperparameters if name.startswith("earlyStopping"))
-        if early and not self.validation_data:
-            raise ValueError(f"hyperparameters.{early[0]}: early stopping needs validation_data (it watches validation loss)")
-        if self.evaluation.bedrock_evaluation_job and self.deployment.mode != "provisioned":
-            raise ValueError(
-                "evaluation.bedrock_evaluation_job: Bedrock evaluation jobs take a provisioned throughput, "
-                "not an on-demand deployment; set deployment.mode to 'provisioned'"
-            )
-        if self.deployment.mode == "on_demand" and not spec.on_demand_deployment:
-            raise ValueError(
-                f"deployment.mode: {spec.model_id} does not support on-demand deployment; use 'provisioned' or 'none'"
-            )
-        return self
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    match = S3_URI.match(uri)
-    if not match:
-        raise ValueError(f"expected an s3://bucket/key URI, got {uri!r}")
-    return match["bucket"], match["key"]

@@ -11,9 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from customization.core.costs import CostEstimate
-from customization.core.naming import RunNames
 from customization.errors import RequestInvalidError
+from customization.models.costs import CostEstimate
 from customization.models.request import (
     BudgetSettings,
     DeploymentSettings,
@@ -21,7 +20,8 @@ from customization.models.request import (
     TeardownSettings,
     Timeouts,
 )
-from customization.registry import CustomizationType, DataFormat
+from customization.registry import CustomizationType, DataFormatName
+from customization.vocabulary import RunNames, run_tags
 
 
 class _Contract(BaseModel):
@@ -50,7 +50,7 @@ class RunContext(_Contract):
     base_model_id: str
     base_model_invocation_id: str
     customization_type: CustomizationType
-    data_format: DataFormat
+    data_format: DataFormatName
     training_data: str
     validation_data: str | None
     test_data: str | None
@@ -67,6 +67,14 @@ class RunContext(_Contract):
     records: dict[str, int]
     estimated_training_tokens: int
     cost_estimate: CostEstimate
+
+    def tags(self) -> dict[str, str]:
+        """The tags every resource of this run carries."""
+        return run_tags(self.execution_name, self.stack_name)
+
+    def uri(self, path: str) -> str:
+        """The S3 URI of `path` under this run's prefix."""
+        return f"s3://{self.bucket}/{self.prefix}{path}"
 
 
 class ValidateRequestInput(_Input):

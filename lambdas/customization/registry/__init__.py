@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 CustomizationType = Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING"]
-DataFormat = Literal["conversation", "claude_messages", "prompt_completion", "continued_pretraining"]
+# The name of a module in customization/datasets/formats/ (a test checks every one resolves).
+DataFormatName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 REGISTRY_FILE = Path(__file__).with_name("base_models.json")
 
@@ -88,13 +89,14 @@ class MediaRules(_Strict):
 
 
 class CustomizationSpec(_Strict):
-    data_format: DataFormat
+    data_format: DataFormatName
     hyperparameters: dict[str, HyperparameterSpec] = Field(min_length=1)
     limits: DatasetLimits
     media: MediaRules | None = Field(None, description="None: text only")
     reserved_strings: tuple[str, ...] = ()
     reserved_strings_scope: Literal["prompt", "all"] = "prompt"
     warmup_divisor: int | None = Field(None, ge=1, description="warm-up steps = training records / this")
+    assistant_reasoning: bool = Field(False, description="assistant turns may carry reasoningContent blocks")
 
 
 PriceName = Literal[
@@ -170,9 +172,19 @@ class UnknownBaseModelError(ValueError):
     """An id or alias that is not in the registry."""
 
 
+class Geography(_Strict):
+    """A geography of cross-Region (system) inference profiles: invocation ids that start with
+    `<name>.` route to the foundation model in any of these regions, so IAM must allow each."""
+
+    regions: tuple[str, ...] = Field(description="destination regions; an empty string: any region (a global profile)")
+    source: str = Field(min_length=1)
+
+
 class Registry(_Strict):
-    schema_version: Literal[3]
+    schema_version: Literal[4]
     price_sources: dict[str, PriceSource] = Field(min_length=1)
+    inference_geographies: dict[str, Geography] = Field(min_length=1)
+    embedding_models: tuple[str, ...] = Field(min_length=1, description="models evaluation.embedding_model may name")
     models: tuple[BaseModelSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -187,7 +199,23 @@ class Registry(_Strict):
                 price = getattr(model.pricing, field)
                 if isinstance(price, Price) and price.source not in self.price_sources:
                     raise ValueError(f"{model.model_id}: pricing.{field} names an unknown source {price.source!r}")
+            self.profile_geography(model.invocation_id)  # an unknown geography fails the registry
         return self
+
+    def profile_geography(self, invocation_id: str) -> Geography | None:
+        """The geography of a system inference profile id (`us.meta.llama...`), None for a
+        foundation model id (`meta.llama...`). A profile of an unknown geography is an error,
+        so IAM is never scoped to the wrong regions."""
+        parts = invocation_id.split(".")
+        if len(parts) < 3:
+            return None
+        geography = self.inference_geographies.get(parts[0])
+        if geography is None:
+            raise ValueError(
+                f"{invocation_id!r} is an inference profile of geography {parts[0]!r}, which the registry does not "
+                f"list; known: {', '.join(sorted(self.inference_geographies))}"
+            )
+        return geography
 
     @property
     def model_ids(self) -> list[str]:

@@ -1,45 +1,17 @@
-"""Scoring: ROUGE-1/2/L (Google's rouge-score), chrF (NLTK) and exact match per sample, the
-paired bootstrap interval of the custom-minus-base difference, and the verdict in plain words."""
+"""The numbers behind the verdict: means, the paired bootstrap interval of the custom-minus-base
+difference, and the verdict in plain words."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
 import numpy as np
-from nltk.translate.chrf_score import sentence_chrf
-from rouge_score import rouge_scorer
 
-METRICS = ("rouge1", "rouge2", "rougeL", "chrf", "exact_match")
 BOOTSTRAP_RESAMPLES = 2000
 # Below this absolute difference the two models are called equivalent.
 TIE_MARGIN = 0.005
-_SPACES = re.compile(r"\s+")
-
-
-def _normalized(text: str) -> str:
-    return _SPACES.sub(" ", text.strip().lower())
-
-
-def score_pair(prediction: str, reference: str, scorer: rouge_scorer.RougeScorer | None = None) -> dict[str, float]:
-    """Every metric of one answer against its reference, each in [0, 1]."""
-    scorer = scorer or rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
-    rouge = scorer.score(reference, prediction)
-    chrf = sentence_chrf(reference, prediction) if prediction.strip() and reference.strip() else 0.0
-    return {
-        "rouge1": rouge["rouge1"].fmeasure,
-        "rouge2": rouge["rouge2"].fmeasure,
-        "rougeL": rouge["rougeL"].fmeasure,
-        "chrf": float(chrf),
-        "exact_match": float(_normalized(prediction) == _normalized(reference)),
-    }
-
-
-def score_pairs(predictions: Sequence[str], references: Sequence[str]) -> list[dict[str, float]]:
-    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
-    return [score_pair(p, r, scorer) for p, r in zip(predictions, references, strict=True)]
 
 
 def mean_score(scores: Sequence[float]) -> float:

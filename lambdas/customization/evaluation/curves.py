@@ -10,7 +10,8 @@ import io
 import math
 from dataclasses import dataclass, field
 from statistics import fmean
-from typing import Any
+
+from customization.evaluation.contracts import TrainingAnalysis
 
 TRAINING_FILE = "step_wise_training_metrics.csv"
 VALIDATION_FILE = "validation_metrics.csv"
@@ -39,10 +40,10 @@ def _epoch_means(rows: list[tuple[int, int, float]]) -> list[float]:
     return [fmean(by_epoch[e]) for e in sorted(by_epoch)]
 
 
-def analyse(curves: Curves, *, epochs: int, max_epochs: int) -> dict[str, Any]:
+def analyse(curves: Curves, *, epochs: int, max_epochs: int) -> TrainingAnalysis:
     """Figures and flags; `epochs` is what the job ran, `max_epochs` the model's upper bound."""
     if not curves.training:
-        return {"available": False, "flags": [], "notes": ["no training metrics were found under the job's output"]}
+        return TrainingAnalysis(available=False, flags=[], notes=["no training metrics were found under the job's output"])
     losses = [loss for _, _, loss in curves.training]
     epoch_train = _epoch_means(curves.training)
     epoch_validation = _epoch_means(curves.validation)
@@ -69,18 +70,17 @@ def analyse(curves: Curves, *, epochs: int, max_epochs: int) -> dict[str, Any]:
             flags.append("under-training")
             suggested = min(max_epochs, epochs + max(1, epochs // 2))
             notes.append(f"training loss still fell {last_drop:.0%} in the last epoch")
-    result: dict[str, Any] = {
-        "available": True,
-        "steps": len(curves.training),
-        "epochs_run": epochs,
-        "final_training_loss": round(losses[-1], 4),
-        "best_training_loss": round(min(losses), 4),
-        "final_validation_loss": round(curves.validation[-1][2], 4) if curves.validation else None,
-        "best_validation_loss": round(min(x[2] for x in curves.validation), 4) if curves.validation else None,
-        "flags": flags,
-        "suggested_epochs": suggested,
-        "notes": notes or ["the curves look converged"],
-        "training_curve": [[step, round(loss, 4)] for step, _, loss in curves.training],
-        "validation_curve": [[epoch, round(loss, 4)] for epoch, loss in enumerate(epoch_validation, start=1)],
-    }
-    return result
+    return TrainingAnalysis(
+        available=True,
+        steps=len(curves.training),
+        epochs_run=epochs,
+        final_training_loss=round(losses[-1], 4),
+        best_training_loss=round(min(losses), 4),
+        final_validation_loss=round(curves.validation[-1][2], 4) if curves.validation else None,
+        best_validation_loss=round(min(x[2] for x in curves.validation), 4) if curves.validation else None,
+        flags=flags,
+        suggested_epochs=suggested,
+        notes=notes or ["the curves look converged"],
+        training_curve=[(step, round(loss, 4)) for step, _, loss in curves.training],
+        validation_curve=[(epoch, round(loss, 4)) for epoch, loss in enumerate(epoch_validation, start=1)],
+    )

@@ -1,0 +1,163 @@
+"""Every Lambda function of the stack, as data: its state, its handler, its size, where its
+output goes in the state document, and the AWS actions it may call on which resources.
+
+A step's permissions stand beside its definition; `LifecycleFunctions` turns each Access into
+an IAM statement by resolving its resource names (the RESOURCE_NAMES below) to ARNs. Adding a
+state starts here (see CONTRIBUTING.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra import constants as c
+
+# What an Access may name; LifecycleFunctions (or the stack, for the late ones) supplies the ARNs.
+RESOURCE_NAMES = {
+    "customization_jobs": "this account's customization jobs in the region",
+    "custom_models": "this account's custom models in the region",
+    "provisioned_throughputs": "this account's provisioned throughputs in the region",
+    "deployments": "this account's custom model deployments in the region",
+    "evaluation_jobs": "this account's evaluation jobs in the region",
+    "customizable_models": "the foundation models of the registry, by customization id",
+    "invocable_models": "what the evaluation invokes: the registry's base models (and every region their "
+    "inference profiles route to), the profiles, the embedding models and the run's own deployments",
+    "bucket": "the pipeline bucket",
+    "bucket_objects": "every object of the pipeline bucket",
+    "run_objects": "objects under runs/ (reports, the held-out split, evaluation files)",
+    "request_files": "objects under requests/ (request files and rejections)",
+    "ledger": "the run ledger table",
+    "bedrock_role": "the service role Bedrock assumes",
+    "any": "actions that support no resource-level permissions",
+    # Known only once the state machine and topic exist: granted by the stack.
+    "executions": "this state machine's executions",
+    "state_machine": "this state machine",
+    "topic": "the notification topic (CDK's grant, which covers its key)",
+}
+LATE_RESOURCES = ("executions", "state_machine", "topic")
+
+
+@dataclass(frozen=True)
+class Access:
+    """May call `actions` on the resources named (keys of RESOURCE_NAMES)."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        unknown = [name for name in self.resources if name not in RESOURCE_NAMES]
+        if unknown:
+            raise ValueError(f"unknown resource name(s) {unknown}; known: {', '.join(RESOURCE_NAMES)}")
+
+
+@dataclass(frozen=True)
+class Step:
+    state: str
+    handler: str
+    timeout_seconds: int
+    memory_mb: int = 512
+    # Where a Task writes its output in the state document (None: not a Task of the machine).
+    result_path: str | None = None
+    access: tuple[Access, ...] = ()
+    # Functions outside the machine that start or read its executions and publish notices.
+    knows_state_machine: bool = False
+
+
+def _handler(module: str) -> str:
+    return f"customization.handlers.{module}.handler"
+
+
+LEDGER_WRITE = Access(("dynamodb:PutItem", "dynamodb:UpdateItem"), ("ledger",))
+LEDGER_READ_WRITE = Access(("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"), ("ledger",))
+READ_DATA = Access(("s3:GetObject",), ("bucket_objects",))
+LIST_DATA = Access(("s3:ListBucket",), ("bucket",))
+WRITE_REPORTS = Access(("s3:PutObject", "s3:AbortMultipartUpload"), ("run_objects",))
+PUBLISH = Access(("sns:Publish",), ("topic",))
+CLEAN_UP = (
+    Access(("bedrock:GetEvaluationJob", "bedrock:StopEvaluationJob"), ("evaluation_jobs",)),
+    Access(("bedrock:DeleteProvisionedModelThroughput",), ("provisioned_throughputs",)),
+    Access(("bedrock:DeleteCustomModelDeployment",), ("deployments",)),
+    Access(("bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"), ("customization_jobs",)),
+    Access(("bedrock:DeleteCustomModel",), ("custom_models",)),
+    LEDGER_READ_WRITE,
+)
+
+# One Lambda function per Task state; all of them share the one asset in lambdas/.
+STEPS = (
+    Step(c.VALIDATE_REQUEST, _handler("validate_request"), 300, 1024, result_path="$", access=(
+        READ_DATA, LIST_DATA, WRITE_REPORTS, LEDGER_WRITE,
+        Access(("bedrock:GetFoundationModel",), ("customizable_models",)),
+        Access(("s3:GetBucketLocation",), ("bucket",)),
+        Access(("iam:GetRole",), ("bedrock_role",)),
+        # Pre-flight model access and quota headroom: these actions support no resource-level permissions.
+        Access(("servicequotas:ListServiceQuotas", "bedrock:ListModelCustomizationJobs", "bedrock:ListCustomModels",
+                "bedrock:ListProvisionedModelThroughputs", "bedrock:GetFoundationModelAvailability"), ("any",)),
+    )),
+    Step(c.SUBMIT_JOB, _handler("submit_job"), 60, result_path="$.job", access=(
+        Access(("bedrock:CreateModelCustomizationJob",), ("customizable_models", "customization_jobs", "custom_models")),
+        Access(("bedrock:TagResource",), ("customization_jobs", "custom_models")),
+        Access(("iam:PassRole",), ("bedrock_role",)),
+        LEDGER_WRITE,
+    )),
+    Step(c.CHECK_JOB, _handler("check_job"), 60, result_path="$.job", access=(
+        Access(("bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"), ("customization_jobs",)),
+        LEDGER_WRITE,
+    )),
+    Step(c.DEPLOY_MODEL, _handler("deploy_model"), 60, result_path="$.deployment", access=(
+        Access(("bedrock:CreateProvisionedModelThroughput",), ("custom_models", "provisioned_throughputs")),
+        Access(("bedrock:CreateCustomModelDeployment",), ("custom_models", "deployments")),
+        Access(("bedrock:TagResource",), ("provisioned_throughputs", "deployments")),
+        LEDGER_WRITE,
+    )),
+    Step(c.CHECK_DEPLOYMENT, _handler("check_deployment"), 60, result_path="$.deployment", access=(
+        Access(("bedrock:GetProvisionedModelThroughput",), ("provisioned_throughputs",)),
+        Access(("bedrock:GetCustomModelDeployment",), ("deployments",)),
+    )),
+    Step(c.PLAN_EVALUATION, _handler("plan_evaluation"), 300, 1024, result_path="$.plan", access=(READ_DATA, WRITE_REPORTS)),
+    # Also the function of each Map iteration (state "Score Shard").
+    Step(c.SCORE_SAMPLES, _handler("score_samples"), 900, 1024, result_path="$.scored", access=(
+        Access(("bedrock:InvokeModel",), ("invocable_models",)),
+        READ_DATA, WRITE_REPORTS,
+    )),
+    Step(c.START_EVALUATION_JOB, _handler("start_evaluation_job"), 120, result_path="$.evaluation_job", access=(
+        Access(("bedrock:CreateEvaluationJob", "bedrock:TagResource"), ("evaluation_jobs",)),
+        Access(("iam:PassRole",), ("bedrock_role",)),
+        READ_DATA, LIST_DATA, WRITE_REPORTS, LEDGER_WRITE,
+    )),
+    Step(c.CHECK_EVALUATION_JOB, _handler("check_evaluation_job"), 60, result_path="$.evaluation_job", access=(
+        Access(("bedrock:GetEvaluationJob",), ("evaluation_jobs",)),
+        LEDGER_WRITE,
+    )),
+    Step(c.REPORT_EVALUATION, _handler("report_evaluation"), 300, 1024, result_path="$.evaluation",
+         access=(READ_DATA, LIST_DATA, WRITE_REPORTS)),
+    Step(c.TEAR_DOWN, _handler("tear_down"), 300, result_path="$.teardown", access=CLEAN_UP),
+)
+
+# Functions outside the state machine, started by EventBridge.
+EVENT_HANDLERS = (
+    Step(c.CLEAN_UP_RUN, _handler("clean_up_run"), 300, access=(*CLEAN_UP, PUBLISH), knows_state_machine=True),
+    Step(c.JANITOR, _handler("janitor"), 300, knows_state_machine=True, access=(
+        # List actions support no resource-level permissions.
+        Access(("bedrock:ListProvisionedModelThroughputs", "bedrock:ListCustomModelDeployments"), ("any",)),
+        Access(("bedrock:ListTagsForResource",), ("provisioned_throughputs", "deployments")),
+        Access(("bedrock:DeleteProvisionedModelThroughput",), ("provisioned_throughputs",)),
+        Access(("bedrock:DeleteCustomModelDeployment",), ("deployments",)),
+        LEDGER_WRITE,
+        Access(("states:DescribeExecution",), ("executions",)),
+        PUBLISH,
+    )),
+    Step(c.START_FROM_REQUEST, _handler("start_from_request"), 60, knows_state_machine=True, access=(
+        Access(("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"), ("request_files",)),
+        Access(("states:StartExecution",), ("state_machine",)),
+        PUBLISH,
+    )),
+    Step(c.NOTIFY_RUN, _handler("notify_run"), 60, knows_state_machine=True, access=(
+        Access(("states:DescribeExecution", "states:GetExecutionHistory"), ("executions",)),
+        PUBLISH,
+    )),
+    Step(c.NOTIFY_JOB_PROGRESS, _handler("notify_job_progress"), 60, knows_state_machine=True, access=(
+        Access(("bedrock:ListTagsForResource",), ("customization_jobs",)),
+        PUBLISH,
+    )),
+)
+ALL_FUNCTIONS = (*STEPS, *EVENT_HANDLERS)

@@ -1,0 +1,90 @@
+"""What a request must satisfy for its base model, checked against the registry.
+
+The request model (`models/request.py`) states the shape and ranges; the rules that need the
+registry (is the model known, does it take this customization, these hyperparameters, a
+validation set, this deployment) and the evaluation's metric table live here, once. Every
+entry point calls `parse_request`: Validate Request, the request-file trigger, the CLI and the
+stage's schedules at synthesis. Pure: no AWS calls.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from customization.core.hyperparameters import HyperparameterError, resolve_hyperparameters
+from customization.errors import RequestInvalidError
+from customization.evaluation.metrics import METRICS
+from customization.models.request import CustomizationRequest
+from customization.registry import Registry, UnknownBaseModelError, UnsupportedCustomizationError, load_registry
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "request"
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[str, str] | None:
+    """The first rule the request breaks for its base model, as (field, message); None when it
+    fits. The field is "request" where a rule relates two fields."""
+    try:
+        spec = registry.resolve(request.base_model)
+    except UnknownBaseModelError as exc:
+        return "base_model", str(exc)
+    try:
+        customization = spec.customization(request.customization_type)
+    except UnsupportedCustomizationError as exc:
+        return "request", f"customization_type: {exc}"
+    try:
+        resolve_hyperparameters(request.hyperparameters, customization.hyperparameters)
+    except HyperparameterError as exc:
+        return "request", str(exc)
+    if request.validation_data and customization.limits.validation_records is None:
+        return "request", f"validation_data: {spec.display_name} takes no validation set for {request.customization_type}"
+    early = sorted(name for name in request.hyperparameters if name.startswith("earlyStopping"))
+    if early and not request.validation_data:
+        return "request", f"hyperparameters.{early[0]}: early stopping needs validation_data (it watches validation loss)"
+    evaluation = request.evaluation
+    if evaluation.bedrock_evaluation_job and request.deployment.mode != "provisioned":
+        return "request", (
+            "evaluation.bedrock_evaluation_job: Bedrock evaluation jobs take a provisioned throughput, "
+            "not an on-demand deployment; set deployment.mode to 'provisioned'"
+        )
+    if request.deployment.mode == "on_demand" and not spec.on_demand_deployment:
+        return "request", f"deployment.mode: {spec.model_id} does not support on-demand deployment; use 'provisioned' or 'none'"
+    metric = METRICS.get(evaluation.primary_metric)
+    if metric is None:
+        return "evaluation.primary_metric", f"{evaluation.primary_metric!r} is not a metric; known: {', '.join(METRICS)}"
+    if metric.needs and not getattr(evaluation, metric.needs):
+        return "request", f"evaluation.primary_metric: {metric.name} is only measured with evaluation.{metric.needs} set"
+    if evaluation.embedding_model not in registry.embedding_models:
+        return "evaluation.embedding_model", (
+            f"{evaluation.embedding_model!r} is not an embedding model the stack may invoke; "
+            f"known: {', '.join(registry.embedding_models)}"
+        )
+    return None
+
+
+def parse_request(raw: dict[str, object], *, bucket: str | None, registry: Registry | None = None) -> CustomizationRequest:
+    """The request's shape, then its rules for the base model; RequestInvalidError names the
+    field and the rule."""
+    registry = registry or load_registry()
+    try:
+        request = CustomizationRequest.model_validate(raw, context={"bucket": bucket})
+    except ValidationError as exc:
+        problems = describe_validation_error(exc)
+        model = raw.get("base_model")
+        if isinstance(model, str) and model and not problems.startswith("base_model:"):
+            try:  # an unknown model is named along with the shape's problems, first, as its field comes first
+                registry.resolve(model)
+            except UnknownBaseModelError as unknown:
+                problems = f"base_model: {unknown}; {problems}"
+        raise RequestInvalidError(f"invalid request: {problems}") from None
+    problem = request_problem(request, registry)
+    if problem is not None:
+        field, message = problem
+        raise RequestInvalidError(f"invalid request: {field}: {message}")
+    return request

@@ -1,0 +1,198 @@
+"""Validate Request, the first state: the request, the account and every dataset are checked
+before anything is spent, the test set is chosen, the hyperparameters and the cost estimate
+fixed, and the run's context recorded. A failure here ends the run with nothing created.
+
+`check_datasets` and `plan_run` are shared with `bedrock-customize estimate`, so the CLI
+prices a run exactly as this state does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from customization.core.costs import CostEstimate, Workload, enforce_budget, estimate_cost
+from customization.core.hyperparameters import HyperparameterPlan, plan_hyperparameters
+from customization.core.preflight import account_preflight, preflight
+from customization.core.request_rules import parse_request
+from customization.datasets.report import DatasetReport
+from customization.datasets.rules import MediaProbe
+from customization.datasets.validator import DatasetSource, batch_size_for, validate_sources
+from customization.errors import DatasetInvalidError
+from customization.evaluation.test_set import choose_test_set, hold_out_test_set, split_counts
+from customization.models.s3 import split_s3_uri
+from customization.models.steps import RunContext, ValidateRequestInput, Waits
+from customization.registry import BaseModelSpec, CustomizationSpec, load_registry
+from customization.vocabulary import DATA_FIELDS, VALIDATION_REPORT, DataRole, RunNames, run_prefix
+
+if TYPE_CHECKING:
+    from customization.adapters.bedrock import FoundationModels
+    from customization.adapters.ledger import RunLedger
+    from customization.adapters.quotas import AccountQuotas
+    from customization.adapters.roles import ServiceRoles
+    from customization.adapters.storage import ObjectStore
+    from customization.models.request import CustomizationRequest
+    from customization.settings import Settings
+
+
+def check_datasets(
+    request: CustomizationRequest, model: BaseModelSpec, sources: list[DatasetSource], *, media_probe: MediaProbe | None
+) -> list[DatasetReport]:
+    """Every dataset against its model's rules, at the batch size the job will train with."""
+    customization = model.customization(request.customization_type)
+    batch_size = batch_size_for(request.hyperparameters, customization.hyperparameters)
+    return validate_sources(model, customization, sources, batch_size=batch_size, media_probe=media_probe)
+
+
+def workload(reports: dict[str, DatasetReport], split: dict[str, int], max_samples: int) -> Workload:
+    """Tokens the job trains on (after any hold-out) and what the evaluation will send."""
+    training = reports[DataRole.TRAINING]
+    per_record = training.estimated_tokens / training.records if training.records else 0.0
+    test = reports.get(DataRole.TEST)
+    test_per_record = test.estimated_tokens / test.records if test and test.records else per_record
+    return Workload(
+        training_tokens=round(per_record * split["training_records"]),
+        test_samples=min(max_samples, split["test_records"]),
+        test_tokens_per_sample=test_per_record,
+    )
+
+
+def estimate_run(
+    request: CustomizationRequest, model: BaseModelSpec, reports: dict[str, DatasetReport], counts: dict[str, int]
+) -> tuple[CostEstimate, HyperparameterPlan]:
+    """The hyperparameters the job will get and what the run will cost, from validated datasets."""
+    plan = plan_hyperparameters(
+        request.hyperparameters, model.customization(request.customization_type),
+        training_records=counts["training_records"], has_validation=DataRole.VALIDATION in reports,
+    )
+    epochs = plan.values.get("epochCount")
+    estimate = estimate_cost(
+        request, model, load_registry(), workload(reports, counts, request.evaluation.max_samples),
+        epochs=int(float(epochs)) if epochs else 1,
+    )
+    return estimate, plan
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What the valid datasets decide before anything is spent."""
+
+    customization: CustomizationSpec
+    reports: dict[str, DatasetReport]
+    holdout: set[int]
+    holdout_reason: str | None
+    counts: dict[str, int]
+    hyperparameters: HyperparameterPlan
+    estimate: CostEstimate
+
+
+def plan_run(request: CustomizationRequest, model: BaseModelSpec, reports: list[DatasetReport]) -> RunPlan:
+    """The test set, the split's record counts, the hyperparameters and the cost estimate."""
+    customization = model.customization(request.customization_type)
+    by_role = {report.role: report for report in reports}
+    holdout, reason = choose_test_set(request, customization, by_role)
+    counts = split_counts(request, by_role, holdout)
+    estimate, hyperparameters = estimate_run(request, model, by_role, counts)
+    return RunPlan(customization, by_role, holdout, reason, counts, hyperparameters, estimate)
+
+
+def s3_source(role: str, uri: str, store: ObjectStore) -> DatasetSource:
+    size = store.size(uri)
+    if size is None:
+        raise DatasetInvalidError(f"{role} data: {uri} does not exist")
+    return DatasetSource(role=role, name=uri, lines=lambda: store.iter_lines(uri), size_bytes=size, bucket=split_s3_uri(uri)[0])
+
+
+def _run_context(
+    event: ValidateRequestInput, settings: Settings, request: CustomizationRequest, model: BaseModelSpec, plan: RunPlan,
+    split: dict[str, Any],
+) -> RunContext:
+    prefix = run_prefix(event.execution_name)
+    waits = request.wait_seconds
+    return RunContext(
+        execution_name=event.execution_name,
+        execution_arn=event.execution_arn,
+        stack_name=settings.STACK_NAME,
+        bucket=settings.BUCKET_NAME,
+        prefix=prefix,
+        output_uri=f"s3://{settings.BUCKET_NAME}/{prefix}output/",
+        base_model_id=model.model_id,
+        base_model_invocation_id=model.invocation_id,
+        customization_type=request.customization_type,
+        data_format=plan.customization.data_format,
+        training_data=split["training_uri"],
+        validation_data=request.validation_data,
+        test_data=split["test_uri"],
+        split=split,
+        hyperparameters=plan.hyperparameters.values,
+        hyperparameter_adjustments=plan.hyperparameters.adjustments,
+        names=RunNames.for_execution(event.execution_name),
+        deployment=request.deployment,
+        evaluation=request.evaluation,
+        teardown=request.teardown,
+        budget=request.budget,
+        wait_seconds=Waits(
+            job=waits.job if waits.job is not None else settings.DEFAULT_JOB_WAIT_SECONDS,
+            deployment=waits.deployment if waits.deployment is not None else settings.DEFAULT_DEPLOYMENT_WAIT_SECONDS,
+        ),
+        timeouts=request.timeouts,
+        records={**{role: r.records for role, r in plan.reports.items()}, "training": split["training_records"],
+                 "test": split["test_records"]},
+        estimated_training_tokens=plan.estimate.training_tokens_per_epoch,
+        cost_estimate=plan.estimate,
+    )
+
+
+def validate_request(
+    event: ValidateRequestInput,
+    *,
+    settings: Settings,
+    store: ObjectStore,
+    ledger: RunLedger,
+    foundation_models: FoundationModels,
+    quotas: AccountQuotas,
+    roles: ServiceRoles,
+) -> tuple[RunContext, dict[str, Any]]:
+    request = parse_request(event.request, bucket=settings.BUCKET_NAME)
+    model = load_registry().resolve(request.base_model)
+    checked = preflight(model, request.customization_type, region=settings.AWS_REGION, foundation_models=foundation_models)
+    checked += account_preflight(request, settings=settings, store=store, quotas=quotas, roles=roles)
+
+    report_uri = f"s3://{settings.BUCKET_NAME}/{run_prefix(event.execution_name)}{VALIDATION_REPORT}"
+    sources = [s3_source(role, uri, store) for field, role in DATA_FIELDS.items() if (uri := getattr(request, field)) is not None]
+    reports = check_datasets(request, model, sources, media_probe=lru_cache(maxsize=4096)(store.size))
+    invalid = [r.describe() for r in reports if not r.valid]
+    if invalid:
+        store.put_json(report_uri, {"valid": False, "base_model": model.model_id, "datasets": [r.as_dict() for r in reports]})
+        raise DatasetInvalidError(" | ".join(invalid) + f" (full report: {report_uri})")
+
+    plan = plan_run(request, model, reports)
+    split = hold_out_test_set(
+        request, plan.holdout, plan.holdout_reason, plan.counts, store=store,
+        data_prefix=f"s3://{settings.BUCKET_NAME}/{run_prefix(event.execution_name)}data/",
+    )
+    report = {
+        "valid": True,
+        "split": split,
+        "base_model": model.model_id,
+        "customization_type": request.customization_type,
+        "data_format": plan.customization.data_format,
+        "token_estimate": f"characters / {plan.customization.limits.chars_per_token:g} (an estimate, not a tokenizer count)",
+        "datasets": [r.as_dict() for r in reports],
+        "hyperparameters": plan.hyperparameters.values,
+        "hyperparameter_adjustments": plan.hyperparameters.adjustments,
+        "preflight": checked,
+        "cost_estimate": plan.estimate.model_dump(mode="json"),
+        "budget_usd": request.budget.max_usd,
+    }
+    store.put_json(report_uri, report)
+    enforce_budget(plan.estimate, request.budget.max_usd)
+
+    run = _run_context(event, settings, request, model, plan, split)
+    # What the cleanup of an aborted or timed-out run needs, since no state payload reaches it.
+    ledger.record_run(
+        run.execution_name,
+        {"stack": run.stack_name, "delete_custom_model": run.teardown.delete_custom_model, "base_model": run.base_model_id},
+    )
+    return run, report

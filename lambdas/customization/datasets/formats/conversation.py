@@ -1,0 +1,103 @@
+"""`bedrock-conversation-2024`: Nova and Llama 3.2+ fine-tuning. System blocks, turns whose
+contents are lists of text, image and video blocks (media in user turns only, from S3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from customization.datasets.formats.base import DataFormat, Exchange, check_fields, check_object, check_turns
+from customization.datasets.report import DatasetReport
+
+FIELDS = frozenset({"schemaVersion", "system", "messages"})
+
+
+def _text_blocks(content: Any) -> list[dict[str, str]]:
+    return [{"text": block["text"]} for block in content if isinstance(block, dict) and isinstance(block.get("text"), str)]
+
+
+class Conversation(DataFormat):
+    name = "conversation"
+    description = "bedrock-conversation-2024: system blocks and turns of text, image and video blocks"
+
+    def check(self, record: Any, line: int, report: DatasetReport) -> int:
+        if not check_object(record, line, report):
+            return 0
+        check_fields(record, FIELDS, "schemaVersion, system, messages", line, report)
+        if type(record.get("schemaVersion")) is not str:
+            report.error(line, "schema-version", '"schemaVersion" must be a string, e.g. "bedrock-conversation-2024"')
+        rules = self.rules
+        chars = 0
+        prompts: list[str] = []  # user and system texts, searched once for reserved keywords
+        system = record.get("system", [])
+        if type(system) is not list:
+            report.error(line, "system", '"system" must be a list of {"text": ...} blocks')
+        else:
+            for index, block in enumerate(system):
+                text = block.get("text") if type(block) is dict and len(block) == 1 else None
+                if type(text) is not str:
+                    report.error(line, "system", f'system[{index}] must be {{"text": "..."}}')
+                    continue
+                chars += len(text)
+                prompts.append(text)
+        messages = check_turns(record.get("messages"), line, report)
+        images = videos = 0
+        for index, message in enumerate(messages or ()):
+            content = message.get("content")
+            if type(content) is not list or not content:
+                report.error(line, "content", f"messages[{index}].content must be a non-empty list of blocks")
+                continue
+            from_user = message["role"] == "user"
+            position = -1
+            for block in content:
+                position += 1
+                if type(block) is dict and len(block) == 1:
+                    text = block.get("text")
+                    if type(text) is str:  # the common case, kept cheap
+                        chars += len(text)
+                        if from_user:
+                            prompts.append(text)
+                        continue
+                    kind, value = next(iter(block.items()))
+                else:
+                    kind, value = None, None
+                where = f"messages[{index}].content[{position}]"
+                if kind is None:
+                    report.error(line, "content-block", f"{where} must hold exactly one of text, image or video")
+                elif kind == "text":
+                    report.error(line, "content-block", f"{where}.text must be a string")
+                elif kind in ("image", "video"):
+                    if not from_user:
+                        report.error(line, "media-in-assistant", f"{where}: assistant turns may not carry {kind}s")
+                    elif rules.check_media_block(kind, value, where, line, report):
+                        images += kind == "image"
+                        videos += kind == "video"
+                elif kind == "reasoningContent" and not from_user and rules.spec.assistant_reasoning:
+                    continue
+                else:
+                    report.error(line, "content-block", f"{where} has an unsupported block type {kind!r}")
+        if rules.reserved is not None:
+            search = rules.reserved.search
+            for text in prompts:
+                if search(text):
+                    self._locate_reserved(record, line, report)
+                    break
+        if images or videos:
+            rules.count_media(images, videos, line, report)
+        return rules.tokens(chars)
+
+    def _locate_reserved(self, record: dict[str, Any], line: int, report: DatasetReport) -> None:
+        """The rare path: name the field that holds the reserved keyword."""
+        for index, block in enumerate(record.get("system") or ()):
+            self.rules.check_reserved(block["text"], f"system[{index}].text", line, report)
+        for index, message in enumerate(record.get("messages") or ()):
+            if message.get("role") == "user":
+                for position, block in enumerate(message.get("content") or ()):
+                    if type(block) is dict and type(block.get("text")) is str:
+                        self.rules.check_reserved(block["text"], f"messages[{index}].content[{position}].text", line, report)
+
+    @staticmethod
+    def exchange(record: dict[str, Any]) -> Exchange:
+        *turns, last = record["messages"]
+        messages = [{"role": t["role"], "content": _text_blocks(t["content"])} for t in turns]
+        reference = " ".join(block["text"] for block in _text_blocks(last["content"]))
+        return Exchange(system=_text_blocks(record.get("system", [])), messages=messages, reference=reference)

@@ -1,0 +1,180 @@
+"""Report Evaluation: score every answered sample, compare the models with intervals, decide
+the promotion gate, read the training curves, set what was measured beside the estimate, and
+publish report.json and report.html. Each part is one function below; `report_evaluation`
+composes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from customization.evaluation.contracts import (
+    ROLES,
+    AnsweredSample,
+    CostSection,
+    EvaluationReport,
+    FailedSample,
+    MeasuredUsage,
+    Role,
+    ScoredSample,
+    SecondEngine,
+    TrainingAnalysis,
+)
+from customization.evaluation.curves import TRAINING_FILE, VALIDATION_FILE, Curves, analyse, parse_metrics
+from customization.evaluation.gate import promotion_decision
+from customization.evaluation.metrics import active_metrics, score_answer
+from customization.evaluation.page import render_report
+from customization.evaluation.score import read_results
+from customization.evaluation.statistics import bootstrap_interval, mean_score, verdict
+from customization.models.costs import hours_billed
+from customization.models.steps import (
+    DeploymentState,
+    EvaluationJobState,
+    EvaluationSummary,
+    JobState,
+    RunContext,
+)
+from customization.registry import load_registry
+from customization.vocabulary import REPORT_HTML, REPORT_JSON, ResourceKind
+
+if TYPE_CHECKING:
+    from customization.adapters.storage import ObjectStore
+
+SIMULATED_NOTE = "Bedrock was simulated offline: answers, curves and scores describe the simulation"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Base against custom over the paired samples, metric by metric."""
+
+    metrics: list[str]
+    scores: dict[Role, list[dict[str, float]]]  # per paired sample
+    means: dict[Role, dict[str, float]]
+    deltas: dict[str, float]
+    intervals: dict[str, tuple[float, float]]
+
+
+def compare(paired: list[AnsweredSample], metrics: list[str], *, seed: int) -> Comparison:
+    scores: dict[Role, list[dict[str, float]]] = {role: [] for role in ROLES}
+    for row in paired:
+        for role in ROLES:
+            answer = row.answer(role)
+            values = score_answer(answer.text or "", row.reference, metrics)
+            # A metric computed while answering (similarity) is read from the answer.
+            values.update({name: getattr(answer, name) or 0.0 for name in metrics if name not in values})
+            scores[role].append(values)
+    means = {role: {m: mean_score([s[m] for s in scores[role]]) for m in metrics} for role in ROLES}
+    deltas = {m: round(means["custom"][m] - means["base"][m], 4) for m in metrics}
+    intervals = {
+        m: bootstrap_interval([c[m] - b[m] for b, c in zip(scores["base"], scores["custom"], strict=True)], seed=seed)
+        for m in metrics
+    }
+    return Comparison(metrics, scores, means, deltas, intervals)
+
+
+def scored_samples(paired: list[AnsweredSample], comparison: Comparison, primary: str) -> list[ScoredSample]:
+    """Each sample side by side, largest regressions first."""
+    samples = [
+        ScoredSample(
+            index=row.index, reference=row.reference, base=row.base.text or "", custom=row.custom.text or "",
+            scores={"base": base, "custom": custom}, delta=round(custom[primary] - base[primary], 4),
+            latency_ms={role: row.answer(role).latency_ms for role in ROLES},
+            output_tokens={role: row.answer(role).output_tokens for role in ROLES},
+        )
+        for row, base, custom in zip(paired, comparison.scores["base"], comparison.scores["custom"], strict=True)
+    ]
+    return sorted(samples, key=lambda sample: sample.delta)
+
+
+def failed_samples(rows: list[AnsweredSample]) -> list[FailedSample]:
+    return [FailedSample(index=row.index, base=row.base.error, custom=row.custom.error) for row in rows if not row.paired]
+
+
+def training_analysis(run: RunContext, job: JobState | None, store: ObjectStore) -> TrainingAnalysis:
+    curves = Curves()
+    if job is not None:
+        job_id = job.job_arn.rsplit("/", 1)[-1]
+        for uri in store.list_keys(f"{run.output_uri}model-customization-job-{job_id}/"):
+            if uri.endswith(TRAINING_FILE):
+                curves.training = parse_metrics(store.read_text(uri), "training_loss")
+            elif uri.endswith(VALIDATION_FILE):
+                curves.validation = parse_metrics(store.read_text(uri), "validation_loss")
+    spec = load_registry().resolve(run.base_model_id).customization(run.customization_type)
+    epochs_spec = spec.hyperparameters.get("epochCount")
+    return analyse(
+        curves, epochs=int(float(run.hyperparameters.get("epochCount", "1"))),
+        max_epochs=int(epochs_spec.max) if epochs_spec else 1,
+    )
+
+
+def measured_usage(run: RunContext, deployment: DeploymentState, rows: list[AnsweredSample], now: datetime) -> MeasuredUsage:
+    """The evaluation's tokens and the deployment's hours until this report (Tear Down deletes
+    it next), at the estimate's rates."""
+    rates = run.cost_estimate.rates()
+    tokens: dict[str, int] = {}
+    usd: float | None = 0.0
+    for role in ROLES:
+        answers = [row.answer(role) for row in rows if row.answer(role).answered]
+        for kind in ("input", "output"):
+            count = sum(getattr(a, f"{kind}_tokens") or 0 for a in answers)
+            tokens[f"{role}_{kind}_tokens"] = count
+            if role == "custom" and deployment.kind != ResourceKind.CUSTOM_MODEL_DEPLOYMENT:
+                continue  # answered by the provisioned throughput, billed by the hour
+            rate = rates.get(f"{role}_{kind}_per_1k_tokens")
+            usd = None if usd is None or rate is None else usd + count / 1000 * rate
+    hours = (now - deployment.created_at).total_seconds() / 3600 if deployment.created_at else 0.0
+    hourly = rates.get("provisioned_per_model_unit_hour")
+    deployment_usd: float | None = 0.0
+    if deployment.kind == ResourceKind.PROVISIONED_THROUGHPUT:
+        billed = hours_billed(hours) * run.deployment.model_units
+        deployment_usd = None if hourly is None else round(billed * hourly, 4)
+    return MeasuredUsage(
+        deployment=deployment.kind, **tokens, inference_usd=None if usd is None else round(usd, 4),
+        deployment_hours=round(hours, 4), deployment_usd=deployment_usd,
+    )
+
+
+def second_engine(job: EvaluationJobState | None, store: ObjectStore) -> SecondEngine | None:
+    """Bedrock's own evaluation job, when the request asked for it: its outcome and outputs."""
+    if job is None or not job.requested:
+        return None
+    return SecondEngine(
+        job_arn=job.arn, status=job.status, failure_messages=job.failure_messages, output_uri=job.output_uri,
+        outputs=store.list_keys(job.output_uri) if job.output_uri else [],
+    )
+
+
+def report_evaluation(
+    run: RunContext, deployment: DeploymentState, job: JobState | None, *, store: ObjectStore, now: datetime, simulated: bool,
+    evaluation_job: EvaluationJobState | None = None,
+) -> EvaluationSummary:
+    settings = run.evaluation
+    rows = read_results(run, store)
+    paired = [row for row in rows if row.paired]
+    comparison = compare(paired, active_metrics(settings.model_dump()), seed=settings.seed)
+    primary = settings.primary_metric
+    promoted, why = promotion_decision(comparison.deltas[primary], comparison.intervals[primary], len(paired), settings)
+    outcome = verdict(comparison.means["base"][primary], comparison.means["custom"][primary], len(paired), primary)
+    estimate = run.cost_estimate
+    report = EvaluationReport(
+        simulated=simulated, simulated_note=SIMULATED_NOTE if simulated else None, execution=run.execution_name,
+        base_model=run.base_model_id, base_model_invocation_id=run.base_model_invocation_id, custom_model=deployment.arn,
+        primary_metric=primary, min_improvement=settings.min_improvement, metrics=comparison.means,
+        delta=comparison.deltas, ci95=comparison.intervals, promoted=promoted, why=why, verdict=outcome.text,
+        samples_scored=len(paired), samples_failed=failed_samples(rows), training=training_analysis(run, job, store),
+        split=run.split,
+        cost=CostSection(estimate=estimate, estimated_total_usd=estimate.total_usd, budget_usd=run.budget.max_usd,
+                         measured=measured_usage(run, deployment, rows, now)),
+        second_engine=second_engine(evaluation_job, store), samples=scored_samples(paired, comparison, primary),
+    )
+    report_uri, html_uri = run.uri(REPORT_JSON), run.uri(REPORT_HTML)
+    store.put_json(report_uri, report.model_dump(mode="json"))
+    store.put_bytes(html_uri, render_report(report).encode(), "text/html; charset=utf-8")
+    return EvaluationSummary(
+        samples=len(paired), failed=len(report.samples_failed), source=run.test_data, base_model=run.base_model_invocation_id,
+        custom_model=deployment.arn or "", primary_metric=primary, base=comparison.means["base"],
+        custom=comparison.means["custom"], delta=comparison.deltas[primary], ci95=list(comparison.intervals[primary]),
+        promoted=promoted, why=why, custom_is_better=outcome.custom_is_better, verdict=outcome.text,
+        training_flags=report.training.flags, report_uri=report_uri, report_html_uri=html_uri,
+    )

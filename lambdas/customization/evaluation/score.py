@@ -1,0 +1,64 @@
+"""Score Samples: both models answer every sample of the given shards (all of them on the
+single-step path, one per Map iteration), with the answers' embeddings compared to the
+reference when semantic similarity is asked. Results are written per shard; Report
+Evaluation reads them the same way on either path, so both give one answer."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from customization.evaluation.contracts import ROLES, AnsweredSample, Role
+from customization.evaluation.inference import InferenceSettings, answer_samples
+from customization.evaluation.plan import read_shard
+from customization.models.steps import DeploymentState, RunContext, Shard
+from customization.vocabulary import EVALUATION_DIR
+
+if TYPE_CHECKING:
+    from customization.adapters.runtime import BedrockRuntime
+    from customization.adapters.storage import ObjectStore
+
+RESULTS = f"{EVALUATION_DIR}results/"
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return round(dot / norm, 4) if norm else 0.0
+
+
+def _add_similarity(rows: list[AnsweredSample], model_id: str, runtime: BedrockRuntime) -> None:
+    for row in rows:
+        reference = runtime.embed(model_id=model_id, text=row.reference)
+        for role in ROLES:
+            answer = row.answer(role)
+            if answer.text is not None:
+                answer.similarity = cosine(reference, runtime.embed(model_id=model_id, text=answer.text))
+
+
+def score_shards(
+    run: RunContext, deployment: DeploymentState, shards: list[Shard], *, runtime: BedrockRuntime, store: ObjectStore
+) -> dict[str, Any]:
+    settings = InferenceSettings(max_tokens=run.evaluation.max_tokens, temperature=run.evaluation.temperature)
+    models: dict[Role, str] = {"base": run.base_model_invocation_id, "custom": deployment.arn or ""}
+    answered = failed = 0
+    for shard in shards:
+        samples = read_shard(store.read_text(shard.uri))
+        rows = answer_samples(samples, models, runtime=runtime, settings=settings, concurrency=run.evaluation.concurrency)
+        if run.evaluation.semantic_similarity:
+            _add_similarity(rows, run.evaluation.embedding_model, runtime)
+        body = "".join(row.model_dump_json() + "\n" for row in rows)
+        store.put_bytes(run.uri(f"{RESULTS}shard-{shard.index:04d}.jsonl"), body.encode(), "application/jsonl")
+        failed += sum(1 for row in rows if row.base.error is not None or row.custom.error is not None)
+        answered += len(rows)
+    return {"shards": [shard.index for shard in shards], "samples": answered, "failed": failed}
+
+
+def read_results(run: RunContext, store: ObjectStore) -> list[AnsweredSample]:
+    """Every shard's results, in sample order."""
+    rows = [
+        AnsweredSample.model_validate_json(line)
+        for uri in store.list_keys(run.uri(RESULTS))
+        for line in store.read_text(uri).splitlines() if line.strip()
+    ]
+    return sorted(rows, key=lambda row: row.index)

@@ -1,0 +1,122 @@
+"""The evaluation's steps with in-memory fakes: Plan Evaluation shards the test records,
+Score Samples answers them with both models, Report Evaluation scores, decides and publishes,
+and the second engine starts and follows Bedrock's own job."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from customization.errors import AwsRequestRejectedError, EvaluationFailedError
+from customization.evaluation.contracts import EvaluationReport
+from customization.evaluation.metrics import METRICS
+from customization.evaluation.plan import plan_evaluation
+from customization.evaluation.report import report_evaluation
+from customization.evaluation.score import score_shards
+from customization.evaluation.second_engine import check_evaluation_job, start_evaluation_job
+from customization.models.steps import DeploymentState
+from customization.vocabulary import REPORT_HTML, REPORT_JSON, ResourceKind
+from tests.datasets import record
+from tests.fakes import FakeBedrock, FakeLedger, FakeRuntime, FakeStore
+from tests.runs import run_context
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+CUSTOM = "arn:aws:bedrock:us-east-1:123456789012:provisioned-model/pt"
+
+
+def store_with_test_set(run, count: int, data_format: str = "conversation") -> FakeStore:
+    lines = [json.dumps(record(data_format, i)) for i in range(count)]
+    return FakeStore({run.test_data: ("\n".join(lines[:2]) + "\n\n" + "\n".join(lines[2:]) + "\n").encode()})
+
+
+def deployment() -> DeploymentState:
+    return DeploymentState(kind=ResourceKind.PROVISIONED_THROUGHPUT, arn=CUSTOM, name="pt", status="InService", ready=True,
+                           created_at=NOW - timedelta(minutes=90))
+
+
+def reference(data_format: str, index: int) -> str:
+    rec = record(data_format, index)
+    return rec["messages"][-1]["content"][0]["text"]
+
+
+def test_plan_reads_samples_through_the_format_and_shards_above_the_threshold():
+    run = run_context(evaluation={"map_threshold": 3, "shard_size": 2, "max_samples": 5})
+    store = store_with_test_set(run, 7)
+    plan = plan_evaluation(run, store=store)
+    assert plan.sharded and plan.samples == 5 and [s.count for s in plan.shards] == [2, 2, 1]
+    first = json.loads(store.read_text(plan.shards[0].uri).splitlines()[0])
+    assert first["index"] == 0 and first["messages"][-1]["role"] == "user"
+    assert first["reference"] == reference("conversation", 0)
+    single = plan_evaluation(run_context(), store=store)
+    assert not single.sharded and len(single.shards) == 1
+
+
+def test_plan_refuses_a_test_set_with_no_usable_record():
+    run = run_context()
+    with pytest.raises(EvaluationFailedError, match="holds no record usable as an evaluation sample"):
+        plan_evaluation(run, store=FakeStore({run.test_data: b'{"schemaVersion": "x"}\n'}))
+
+
+def evaluate(run, store: FakeStore, runtime: FakeRuntime) -> tuple[object, EvaluationReport]:
+    plan = plan_evaluation(run, store=store)
+    scored = score_shards(run, deployment(), plan.shards, runtime=runtime, store=store)
+    assert scored["samples"] == plan.samples
+    summary = report_evaluation(run, deployment(), None, store=store, now=NOW, simulated=False)
+    return summary, EvaluationReport.model_validate(store.json(run.uri(REPORT_JSON)))
+
+
+def test_a_custom_model_that_answers_the_references_is_promoted():
+    # Given a custom model that answers every reference exactly, and a base model that echoes the prompt
+    run = run_context(evaluation={"max_samples": 12})
+    store = store_with_test_set(run, 12)
+    answers = {CUSTOM: {record("conversation", i)["messages"][0]["content"][0]["text"]: reference("conversation", i) for i in range(12)}}
+    # When both answer and the report is made
+    summary, report = evaluate(run, store, FakeRuntime(answers))
+    # Then every metric favours the custom model, its interval is above zero, and the gate promotes it
+    assert summary.promoted and summary.custom_is_better and report.metrics["custom"]["exact_match"] == 1.0
+    assert report.metrics["base"]["exact_match"] == 0.0 and report.ci95["rougeL"][0] > 0
+    assert list(report.metrics["custom"]) == [m for m in METRICS if m != "similarity"]
+    assert report.samples_scored == 12 and report.samples_failed == []
+    assert report.cost.measured.deployment_hours == 1.5 and report.cost.measured.deployment_usd is not None
+    assert "<!DOCTYPE html>" in store.read_text(run.uri(REPORT_HTML))
+
+
+def test_identical_models_are_not_promoted_and_a_failed_answer_is_listed_not_dropped():
+    run = run_context(evaluation={"max_samples": 4})
+    store = store_with_test_set(run, 4)
+    prompt = record("conversation", 2)["messages"][0]["content"][0]["text"]
+    runtime = FakeRuntime({CUSTOM: {prompt: AwsRequestRejectedError("converse: ValidationException: too long")}})
+    summary, report = evaluate(run, store, runtime)
+    assert not summary.promoted and summary.why == "rougeL changed by +0.0000, but its 95% interval +0.0000 to +0.0000 includes zero: the gain is not established"
+    assert summary.failed == 1 and report.samples_scored == 3
+    (failed,) = report.samples_failed
+    assert failed.index == 2 and failed.custom.startswith("AwsRequestRejectedError") and failed.base is None
+
+
+def test_similarity_is_a_metric_only_when_asked_and_read_from_the_answers():
+    run = run_context(evaluation={"max_samples": 3, "semantic_similarity": True, "primary_metric": "similarity"})
+    store = store_with_test_set(run, 3)
+    _, report = evaluate(run, store, FakeRuntime())
+    assert report.primary_metric == "similarity" and 0 < report.metrics["base"]["similarity"] <= 1
+    line = store.read_text(store.list_keys(run.uri("evaluation/results/"))[0]).splitlines()[0]
+    assert "similarity" in json.loads(line)["custom"]
+
+
+def test_the_second_engine_runs_only_when_asked_and_is_followed_to_its_end():
+    bedrock, ledger = FakeBedrock(), FakeLedger()
+    off = start_evaluation_job(run_context(), deployment(), role_arn="r", bedrock=bedrock, ledger=ledger, store=FakeStore())
+    assert off.done and not off.requested and bedrock.calls == []
+
+    run = run_context(evaluation={"bedrock_evaluation_job": True})
+    store = store_with_test_set(run, 3)
+    plan_evaluation(run, store=store)
+    job = start_evaluation_job(run, deployment(), role_arn="r", bedrock=bedrock, ledger=ledger, store=store)
+    assert bedrock.calls == [("create_evaluation_job", run.names.evaluation_job_name, (run.base_model_invocation_id, CUSTOM))]
+    prompts = [json.loads(line) for line in store.read_text(run.uri("evaluation/bedrock-evaluation/dataset.jsonl")).splitlines()]
+    assert len(prompts) == 3 and prompts[0]["referenceResponse"] == reference("conversation", 0)
+    assert not check_evaluation_job(run, job, bedrock=bedrock, ledger=ledger).done
+    bedrock.set(job.arn, status="Completed")
+    assert check_evaluation_job(run, job, bedrock=bedrock, ledger=ledger).done
+    assert ledger.status(run.execution_name, ResourceKind.EVALUATION_JOB, job.name) == "finished"
