@@ -16,7 +16,7 @@ from customization.registry import Registry
 from customization.vocabulary import REQUESTS_PREFIX, SERVICE_NAME
 from infra.bundling import LAMBDAS_DIR, LocalPipBundling
 from infra.config import StageConfig
-from infra.steps import ALL_FUNCTIONS, LATE_RESOURCES, Access
+from infra.steps import ALL_FUNCTIONS, LATE_RESOURCES, Access, Step
 
 RUNTIMES = {
     "3.11": lambda_.Runtime.PYTHON_3_11,
@@ -36,6 +36,41 @@ RETENTION = {
 
 def construct_id(state: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", state.title())
+
+
+class ModelArns:
+    """The ARNs of Bedrock resources in this stack's account and region, and of the models the
+    registry lists: a system inference profile's geography (registry data) names every region
+    whose foundation model it may route to, and IAM must allow each."""
+
+    def __init__(self, stack: cdk.Stack, registry: Registry) -> None:
+        self._stack, self._registry = stack, registry
+        self._invocation_ids = {m.invocation_id for m in registry.models}
+
+    def arn(self, resource: str, name: str = "*", *, region: str | None = None, account: str | None = None) -> str:
+        return self._stack.format_arn(service="bedrock", resource=resource, resource_name=name, region=region, account=account)
+
+    def foundation_models(self, ids: set[str]) -> list[str]:
+        arns = []
+        for model_id in sorted(ids):
+            geography = self._registry.profile_geography(model_id)
+            if geography is not None:
+                bare = model_id.split(".", 1)[1]
+                arns += [self.arn("foundation-model", bare, region=r, account="") for r in geography.regions]
+            else:
+                arns.append(self.arn("foundation-model", model_id, account=""))
+        return arns
+
+    def invocable(self, *, with_embeddings: bool) -> list[str]:
+        """What the evaluation invokes: the base models (through their profiles), and the custom
+        models' deployments; the steps' own role also the embedding models and custom models."""
+        profiles = [self.arn("inference-profile", i) for i in sorted(self._invocation_ids) if self._registry.profile_geography(i)]
+        if not with_embeddings:
+            return [*self.foundation_models(self._invocation_ids), *profiles, self.arn("provisioned-model")]
+        return [
+            *self.foundation_models(self._invocation_ids | set(self._registry.embedding_models)), *profiles,
+            self.arn("custom-model"), self.arn("provisioned-model"), self.arn("custom-model-deployment"),
+        ]
 
 
 class LifecycleFunctions(Construct):
@@ -60,13 +95,14 @@ class LifecycleFunctions(Construct):
     ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
-        runtime = RUNTIMES[config.lambda_python]
-        code = lambda_.Code.from_asset(
+        self._config = config
+        self._runtime = RUNTIMES[config.lambda_python]
+        self._code = lambda_.Code.from_asset(
             str(LAMBDAS_DIR),
             exclude=["**/__pycache__", "*.pyc", "requirements.txt"],
-            bundling=cdk.BundlingOptions(image=runtime.bundling_image, local=LocalPipBundling(config.lambda_python)),
+            bundling=cdk.BundlingOptions(image=self._runtime.bundling_image, local=LocalPipBundling(config.lambda_python)),
         )
-        environment = {
+        self._environment = {
             "BUCKET_NAME": bucket.bucket_name,
             "BEDROCK_ROLE_ARN": bedrock_role.role_arn,
             "STACK_NAME": stack.stack_name,
@@ -76,35 +112,15 @@ class LifecycleFunctions(Construct):
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
-
-        def arn(resource: str, name: str = "*", *, region: str | None = None, account: str | None = None) -> str:
-            return stack.format_arn(service="bedrock", resource=resource, resource_name=name, region=region, account=account)
-
-        def foundation_models(ids: set[str]) -> list[str]:
-            arns = []
-            for model_id in sorted(ids):
-                geography = registry.profile_geography(model_id)
-                if geography is not None:  # a profile routes to the foundation model in each of its regions
-                    bare = model_id.split(".", 1)[1]
-                    arns += [arn("foundation-model", bare, region=r, account="") for r in geography.regions]
-                else:
-                    arns.append(arn("foundation-model", model_id, account=""))
-            return arns
-
-        invocation_ids = {m.invocation_id for m in registry.models}
-        profiles = [arn("inference-profile", i) for i in sorted(invocation_ids) if registry.profile_geography(i)]
-        throughputs, deployments = arn("provisioned-model"), arn("custom-model-deployment")
+        models = ModelArns(stack, registry)
         self._resources: dict[str, list[str]] = {
-            "customization_jobs": [arn("model-customization-job")],
-            "custom_models": [arn("custom-model")],
-            "provisioned_throughputs": [throughputs],
-            "deployments": [deployments],
-            "evaluation_jobs": [arn("evaluation-job")],
-            "customizable_models": foundation_models({m.model_id for m in registry.models}),
-            "invocable_models": [
-                *foundation_models(invocation_ids | set(registry.embedding_models)), *profiles, arn("custom-model"),
-                throughputs, deployments,
-            ],
+            "customization_jobs": [models.arn("model-customization-job")],
+            "custom_models": [models.arn("custom-model")],
+            "provisioned_throughputs": [models.arn("provisioned-model")],
+            "deployments": [models.arn("custom-model-deployment")],
+            "evaluation_jobs": [models.arn("evaluation-job")],
+            "customizable_models": models.foundation_models({m.model_id for m in registry.models}),
+            "invocable_models": models.invocable(with_embeddings=True),
             "bucket": [bucket.bucket_arn],
             "bucket_objects": [bucket.arn_for_objects("*")],
             "run_objects": [bucket.arn_for_objects("runs/*")],
@@ -113,51 +129,48 @@ class LifecycleFunctions(Construct):
             "bedrock_role": [bedrock_role.role_arn],
             "any": ["*"],
         }
-
-        # Bedrock's evaluation jobs invoke both models with the service role.
-        bedrock_role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["bedrock:InvokeModel"], resources=[*foundation_models(invocation_ids), *profiles, throughputs]
-        ))
-
+        # Bedrock's evaluation jobs invoke both models (base, and the custom model's throughput) with the service role.
+        bedrock_role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=models.invocable(with_embeddings=False))
+        )
         self.by_state: dict[str, lambda_.Function] = {}
         self._late: list[tuple[lambda_.Function, Access]] = []
         for step in ALL_FUNCTIONS:
-            name = construct_id(step.state)
-            log_group = logs.LogGroup(
-                self,
-                f"{name}Logs",
-                retention=RETENTION[config.log_retention_days],
-                removal_policy=cdk.RemovalPolicy.DESTROY,
-            )
-            role = iam.Role(
-                self,
-                f"{name}Role",
-                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                description=f"{step.state} step of the Bedrock customization lifecycle",
-            )
-            log_group.grant_write(role)
-            self.by_state[step.state] = function = lambda_.Function(
-                self,
-                name,
-                description=f"{step.state}: Bedrock model customization lifecycle",
-                runtime=runtime,
-                architecture=lambda_.Architecture.X86_64,
-                code=code,
-                handler=step.handler,
-                memory_size=step.memory_mb,
-                timeout=cdk.Duration.seconds(step.timeout_seconds),
-                tracing=lambda_.Tracing.ACTIVE,
-                logging_format=lambda_.LoggingFormat.JSON,
-                log_group=log_group,
-                role=role,
-                environment=environment,
-                retry_attempts=0,
-            )
-            for access in step.access:
-                if any(name in LATE_RESOURCES for name in access.resources):
-                    self._late.append((function, access))
-                else:
-                    role.add_to_policy(self._statement(access))
+            self.by_state[step.state] = self._function(step)
+
+    def _function(self, step: Step) -> lambda_.Function:
+        name = construct_id(step.state)
+        log_group = logs.LogGroup(
+            self, f"{name}Logs", retention=RETENTION[self._config.log_retention_days], removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{step.state} step of the Bedrock customization lifecycle",
+        )
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            self,
+            name,
+            description=f"{step.state}: Bedrock model customization lifecycle",
+            runtime=self._runtime,
+            architecture=lambda_.Architecture.X86_64,
+            code=self._code,
+            handler=step.handler,
+            memory_size=step.memory_mb,
+            timeout=cdk.Duration.seconds(step.timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=log_group,
+            role=role,
+            environment=self._environment,
+            retry_attempts=0,
+        )
+        for access in step.access:
+            if any(resource in LATE_RESOURCES for resource in access.resources):
+                self._late.append((function, access))
+            else:
+                role.add_to_policy(self._statement(access))
+        return function
 
     def _statement(self, access: Access, late: dict[str, list[str]] | None = None) -> iam.PolicyStatement:
         arns = {**self._resources, **(late or {})}
