@@ -35,68 +35,88 @@ class Workload:
     test_tokens_per_sample: float
 
 
-def estimate_cost(
-    request: CustomizationRequest, model: BaseModelSpec, registry: Registry, workload: Workload, *, epochs: int
-) -> CostEstimate:
-    overrides: dict[str, float] = dict(request.budget.prices)
-    used: dict[str, tuple[float | None, str]] = {}
+class PricedLines:
+    """The estimate's lines, each priced from the request's overrides, else the registry; it
+    remembers where every price came from (a price nobody knows is None, never 0)."""
 
-    def rate(name: PriceName) -> float | None:
-        if name in overrides:
-            used[name] = (overrides[name], "request")
-            return overrides[name]
-        price = model.pricing.price(name)
-        if price is None:
-            used[name] = (None, "unknown")
-            return None
-        used[name] = (price.usd, price.source)
-        return price.usd
+    def __init__(self, request: CustomizationRequest, model: BaseModelSpec) -> None:
+        self.overrides: dict[str, float] = dict(request.budget.prices)
+        self.model = model
+        self.used: dict[str, tuple[float | None, str]] = {}
+        self.lines: list[CostLine] = []
 
-    lines: list[CostLine] = []
+    def rate(self, name: PriceName) -> float | None:
+        if name in self.overrides:
+            self.used[name] = (self.overrides[name], "request")
+            return self.overrides[name]
+        price = self.model.pricing.price(name)
+        self.used[name] = (None, "unknown") if price is None else (price.usd, price.source)
+        return None if price is None else price.usd
 
-    def line(item: str, quantity: float, unit: str, name: PriceName | None, per: float = 1.0, note: str = "") -> None:
-        unit_usd = rate(name) if name else 0.0
+    def add(self, item: str, quantity: float, unit: str, name: PriceName | None, per: float = 1.0, note: str = "") -> None:
+        unit_usd = self.rate(name) if name else 0.0
         usd = None if unit_usd is None else quantity / per * unit_usd
-        lines.append(CostLine(item=item, quantity=quantity, unit=unit, price=name, unit_usd=unit_usd, usd=usd, note=note))
+        self.lines.append(CostLine(item=item, quantity=quantity, unit=unit, price=name, unit_usd=unit_usd, usd=usd, note=note))
 
-    billed_tokens = workload.training_tokens * epochs
-    line("training", billed_tokens, "tokens (tokens x epochs)", "training_per_1k_tokens", per=1000,
-         note=f"{workload.training_tokens:,} tokens x {epochs} epochs")
 
-    settings, mode = request.evaluation, request.deployment.mode
-    samples = workload.test_samples if mode != "none" else 0
+def deployment_hours(request: CustomizationRequest, samples: int) -> float:
+    """How long the deployment is expected to exist: ready, then both models answer each sample
+    (and Bedrock's own evaluation job runs, when asked)."""
+    settings = request.evaluation
     calls_hours = samples * 2 * SECONDS_PER_CALL / settings.concurrency / 3600
-    eval_hours = calls_hours + (BEDROCK_EVALUATION_JOB_HOURS if settings.bedrock_evaluation_job else 0.0)
-    expected_hours = DEPLOYMENT_READY_HOURS + eval_hours
-    worst_case_deployment: float | None = 0.0
+    return DEPLOYMENT_READY_HOURS + calls_hours + (BEDROCK_EVALUATION_JOB_HOURS if settings.bedrock_evaluation_job else 0.0)
+
+
+def add_deployment(priced: PricedLines, request: CustomizationRequest, expected_hours: float) -> float | None:
+    """The deployment's line; returns what it would cost if it lived to deployment.max_hours."""
+    mode = request.deployment.mode
     if mode == "provisioned":
         units = request.deployment.model_units
         hours = hours_billed(expected_hours)
-        line("provisioned throughput", units * hours, "model-unit hours", "provisioned_per_model_unit_hour",
-             note=f"{units} model unit(s) x {hours} h (ready in about {DEPLOYMENT_READY_HOURS:g} h, then the evaluation)")
-        hourly = rate("provisioned_per_model_unit_hour")
-        worst_case_deployment = None if hourly is None else units * hours_billed(request.deployment.max_hours) * hourly
-    elif mode == "on_demand":
-        line("on-demand deployment", 0, "hours", None, note="no hourly charge; billed per token below")
+        priced.add("provisioned throughput", units * hours, "model-unit hours", "provisioned_per_model_unit_hour",
+                   note=f"{units} model unit(s) x {hours} h (ready in about {DEPLOYMENT_READY_HOURS:g} h, then the evaluation)")
+        hourly = priced.rate("provisioned_per_model_unit_hour")
+        return None if hourly is None else units * hours_billed(request.deployment.max_hours) * hourly
+    if mode == "on_demand":
+        priced.add("on-demand deployment", 0, "hours", None, note="no hourly charge; billed per token below")
+    return 0.0
 
-    input_tokens = math.ceil(samples * workload.test_tokens_per_sample)
-    output_tokens = samples * settings.max_tokens
-    if samples:
-        note = f"{samples} samples; output counted at max_tokens={settings.max_tokens} (an upper bound)"
-        line("base model input", input_tokens, "tokens", "base_input_per_1k_tokens", per=1000, note=note)
-        line("base model output", output_tokens, "tokens", "base_output_per_1k_tokens", per=1000, note=note)
-        if mode == "on_demand":
-            line("custom model input", input_tokens, "tokens", "custom_input_per_1k_tokens", per=1000, note=note)
-            line("custom model output", output_tokens, "tokens", "custom_output_per_1k_tokens", per=1000, note=note)
 
+def add_evaluation(priced: PricedLines, request: CustomizationRequest, workload: Workload, samples: int) -> None:
+    if not samples:
+        return
+    max_tokens = request.evaluation.max_tokens
+    input_tokens, output_tokens = math.ceil(samples * workload.test_tokens_per_sample), samples * max_tokens
+    note = f"{samples} samples; output counted at max_tokens={max_tokens} (an upper bound)"
+    roles = ("base", "custom") if request.deployment.mode == "on_demand" else ("base",)  # else: billed by the hour
+    for role in roles:
+        priced.add(f"{role} model input", input_tokens, "tokens", f"{role}_input_per_1k_tokens", per=1000, note=note)  # type: ignore[arg-type]
+        priced.add(f"{role} model output", output_tokens, "tokens", f"{role}_output_per_1k_tokens", per=1000, note=note)  # type: ignore[arg-type]
+
+
+def add_storage(priced: PricedLines, request: CustomizationRequest, expected_hours: float) -> None:
     if request.teardown.delete_custom_model:
-        months = expected_hours / HOURS_PER_MONTH
-        line("custom model storage", round(months, 4), "months", "storage_per_month",
-             note="deleted at the end of the run (teardown.delete_custom_model)")
+        priced.add("custom model storage", round(expected_hours / HOURS_PER_MONTH, 4), "months", "storage_per_month",
+                   note="deleted at the end of the run (teardown.delete_custom_model)")
     else:
-        line("custom model storage", 1, "months", "storage_per_month",
-             note="the first month; the model is kept and bills every month until deleted")
+        priced.add("custom model storage", 1, "months", "storage_per_month",
+                   note="the first month; the model is kept and bills every month until deleted")
 
+
+def estimate_cost(
+    request: CustomizationRequest, model: BaseModelSpec, registry: Registry, workload: Workload, *, epochs: int
+) -> CostEstimate:
+    priced = PricedLines(request, model)
+    billed_tokens = workload.training_tokens * epochs
+    priced.add("training", billed_tokens, "tokens (tokens x epochs)", "training_per_1k_tokens", per=1000,
+               note=f"{workload.training_tokens:,} tokens x {epochs} epochs")
+    samples = workload.test_samples if request.deployment.mode != "none" else 0
+    expected_hours = deployment_hours(request, samples)
+    worst_case_deployment = add_deployment(priced, request, expected_hours)
+    add_evaluation(priced, request, workload, samples)
+    add_storage(priced, request, expected_hours)
+
+    lines, used = priced.lines, priced.used
     unknown = sorted({name for name, (usd, _) in used.items() if usd is None})
     known = sum(item.usd or 0.0 for item in lines)
     total = None if unknown else known
@@ -104,26 +124,30 @@ def estimate_cost(
     worst = None if total is None or worst_case_deployment is None else total - expected_deployment + worst_case_deployment
     unconfirmed = sorted(
         name for name, (usd, source) in used.items()
-        if usd is not None and source != "request" and not model.pricing.price(name).confirmed  # type: ignore[union-attr]
+        if usd is not None and source != "request" and not model.pricing.price(name).confirmed  # type: ignore[arg-type,union-attr]
     )
     sources = {
         key: f"{registry.price_sources[key].description} (as of {registry.price_sources[key].as_of})"
         for key in sorted({source for _, source in used.values() if source in registry.price_sources})
     }
-    assumptions = [
+    return CostEstimate(
+        base_model=model.model_id, region=model.pricing.region, training_tokens_per_epoch=workload.training_tokens,
+        epochs=epochs, billed_training_tokens=billed_tokens, lines=lines,
+        total_usd=None if total is None else round(total, 4), known_usd=round(known, 4),
+        worst_case_usd=None if worst is None else round(worst, 4), unknown_prices=unknown,
+        unconfirmed_prices=unconfirmed, overridden_prices=sorted(priced.overrides), sources=sources,
+        assumptions=assumptions(model),
+    )
+
+
+def assumptions(model: BaseModelSpec) -> list[str]:
+    return [
         f"prices are {model.pricing.region} list prices in USD; taxes, discounts and other regions are not applied",
         "training tokens are estimated from characters (the validator's rule), not counted by a tokenizer",
         f"a deployment takes about {DEPLOYMENT_READY_HOURS:g} h to become ready; each model answer about "
         f"{SECONDS_PER_CALL:g} s at the request's concurrency",
         "S3, Lambda, Step Functions and DynamoDB charges are not included (cents for a run)",
     ]
-    return CostEstimate(
-        base_model=model.model_id, region=model.pricing.region, training_tokens_per_epoch=workload.training_tokens,
-        epochs=epochs, billed_training_tokens=billed_tokens, lines=lines,
-        total_usd=None if total is None else round(total, 4), known_usd=round(known, 4),
-        worst_case_usd=None if worst is None else round(worst, 4), unknown_prices=unknown,
-        unconfirmed_prices=unconfirmed, overridden_prices=sorted(overrides), sources=sources, assumptions=assumptions,
-    )
 
 
 def money(usd: float) -> str:
