@@ -14,6 +14,8 @@ from typing import Any
 
 from customization.vocabulary import EVALUATION_DIR, run_prefix
 from infra import constants as c
+from infra.steps import PHASES as STEP_PHASES
+from infra.steps import STEPS
 
 DEFAULT_STACK = "BedrockCustomization-dev"
 FINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
@@ -138,16 +140,19 @@ def report(stack: str, execution: str, out: Path) -> list[Path]:
     return saved
 
 
+# The states between the Tasks (waits, choices, the Map, the failure paths), by phase; each
+# Task's phase is on its Step.
+CONTROL_STATES = {
+    "train": (c.WAIT_FOR_JOB, c.JOB_COMPLETE),
+    "deploy": (c.DEPLOYMENT_REQUESTED, c.WAIT_FOR_DEPLOYMENT, c.DEPLOYMENT_READY),
+    "evaluate": (c.SHARD_EVALUATION, c.SCORE_SHARDS, c.SCORE_SHARD, c.EVALUATION_JOB_DONE, c.WAIT_FOR_EVALUATION_JOB),
+    "tear down": (c.RUN_FAILED_CHOICE, c.TEAR_DOWN_FAILED, c.VALIDATION_FAILED),
+    "done": (c.RUN_SUCCEEDED, c.RUN_FAILED, c.CLEANUP_PENDING, c.RUN_NOT_STARTED),
+}
 # The run's phases in order, and the states that belong to each (the rest keep the phase).
-PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("validate", (c.VALIDATE_REQUEST,)),
-    ("train", (c.SUBMIT_JOB, c.WAIT_FOR_JOB, c.CHECK_JOB, c.JOB_COMPLETE)),
-    ("deploy", (c.DEPLOY_MODEL, c.DEPLOYMENT_REQUESTED, c.WAIT_FOR_DEPLOYMENT, c.CHECK_DEPLOYMENT, c.DEPLOYMENT_READY)),
-    ("evaluate", (c.PLAN_EVALUATION, c.SHARD_EVALUATION, c.SCORE_SAMPLES, c.SCORE_SHARDS, c.SCORE_SHARD,
-                  c.START_EVALUATION_JOB, c.EVALUATION_JOB_DONE, c.WAIT_FOR_EVALUATION_JOB, c.CHECK_EVALUATION_JOB,
-                  c.REPORT_EVALUATION)),
-    ("tear down", (c.TEAR_DOWN, c.RUN_FAILED_CHOICE, c.TEAR_DOWN_FAILED, c.VALIDATION_FAILED)),
-    ("done", (c.RUN_SUCCEEDED, c.RUN_FAILED, c.CLEANUP_PENDING, c.RUN_NOT_STARTED)),
+PHASES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (phase, (*(step.state for step in STEPS if step.phase == phase), *CONTROL_STATES.get(phase, ())))
+    for phase in (*STEP_PHASES, "done")
 )
 
 

@@ -35,6 +35,8 @@ RESOURCE_NAMES = {
     "topic": "the notification topic (CDK's grant, which covers its key)",
 }
 LATE_RESOURCES = ("executions", "state_machine", "topic")
+# The phases of a run, in order, as `bedrock-customize watch` shows them; every Task has one.
+PHASES = ("validate", "train", "deploy", "evaluate", "tear down")
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,16 @@ class Step:
     handler: str
     timeout_seconds: int
     memory_mb: int = 512
-    # Where a Task writes its output in the state document (None: not a Task of the machine).
+    # Where a Task writes its output in the state document, and its phase (None: not a Task of the machine).
     result_path: str | None = None
+    phase: str | None = None
     access: tuple[Access, ...] = ()
     # Functions outside the machine that start or read its executions and publish notices.
     knows_state_machine: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.result_path is None) != (self.phase is None) or self.phase not in (*PHASES, None):
+            raise ValueError(f"{self.state}: a Task has a result_path and one of the phases {PHASES}; an event handler neither")
 
 
 def _handler(module: str) -> str:
@@ -84,7 +91,7 @@ CLEAN_UP = (
 
 # One Lambda function per Task state; all of them share the one asset in lambdas/.
 STEPS = (
-    Step(c.VALIDATE_REQUEST, _handler("validate_request"), 300, 1024, result_path="$", access=(
+    Step(c.VALIDATE_REQUEST, _handler("validate_request"), 300, 1024, result_path="$", phase="validate", access=(
         READ_DATA, LIST_DATA, WRITE_REPORTS, LEDGER_WRITE,
         Access(("bedrock:GetFoundationModel",), ("customizable_models",)),
         Access(("s3:GetBucketLocation",), ("bucket",)),
@@ -93,44 +100,44 @@ STEPS = (
         Access(("servicequotas:ListServiceQuotas", "bedrock:ListModelCustomizationJobs", "bedrock:ListCustomModels",
                 "bedrock:ListProvisionedModelThroughputs", "bedrock:GetFoundationModelAvailability"), ("any",)),
     )),
-    Step(c.SUBMIT_JOB, _handler("submit_job"), 60, result_path="$.job", access=(
+    Step(c.SUBMIT_JOB, _handler("submit_job"), 60, result_path="$.job", phase="train", access=(
         Access(("bedrock:CreateModelCustomizationJob",), ("customizable_models", "customization_jobs", "custom_models")),
         Access(("bedrock:TagResource",), ("customization_jobs", "custom_models")),
         Access(("iam:PassRole",), ("bedrock_role",)),
         LEDGER_WRITE,
     )),
-    Step(c.CHECK_JOB, _handler("check_job"), 60, result_path="$.job", access=(
+    Step(c.CHECK_JOB, _handler("check_job"), 60, result_path="$.job", phase="train", access=(
         Access(("bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"), ("customization_jobs",)),
         LEDGER_WRITE,
     )),
-    Step(c.DEPLOY_MODEL, _handler("deploy_model"), 60, result_path="$.deployment", access=(
+    Step(c.DEPLOY_MODEL, _handler("deploy_model"), 60, result_path="$.deployment", phase="deploy", access=(
         Access(("bedrock:CreateProvisionedModelThroughput",), ("custom_models", "provisioned_throughputs")),
         Access(("bedrock:CreateCustomModelDeployment",), ("custom_models", "deployments")),
         Access(("bedrock:TagResource",), ("provisioned_throughputs", "deployments")),
         LEDGER_WRITE,
     )),
-    Step(c.CHECK_DEPLOYMENT, _handler("check_deployment"), 60, result_path="$.deployment", access=(
+    Step(c.CHECK_DEPLOYMENT, _handler("check_deployment"), 60, result_path="$.deployment", phase="deploy", access=(
         Access(("bedrock:GetProvisionedModelThroughput",), ("provisioned_throughputs",)),
         Access(("bedrock:GetCustomModelDeployment",), ("deployments",)),
     )),
-    Step(c.PLAN_EVALUATION, _handler("plan_evaluation"), 300, 1024, result_path="$.plan", access=(READ_DATA, WRITE_REPORTS)),
+    Step(c.PLAN_EVALUATION, _handler("plan_evaluation"), 300, 1024, result_path="$.plan", phase="evaluate", access=(READ_DATA, WRITE_REPORTS)),
     # Also the function of each Map iteration (state "Score Shard").
-    Step(c.SCORE_SAMPLES, _handler("score_samples"), 900, 1024, result_path="$.scored", access=(
+    Step(c.SCORE_SAMPLES, _handler("score_samples"), 900, 1024, result_path="$.scored", phase="evaluate", access=(
         Access(("bedrock:InvokeModel",), ("invocable_models",)),
         READ_DATA, WRITE_REPORTS,
     )),
-    Step(c.START_EVALUATION_JOB, _handler("start_evaluation_job"), 120, result_path="$.evaluation_job", access=(
+    Step(c.START_EVALUATION_JOB, _handler("start_evaluation_job"), 120, result_path="$.evaluation_job", phase="evaluate", access=(
         Access(("bedrock:CreateEvaluationJob", "bedrock:TagResource"), ("evaluation_jobs",)),
         Access(("iam:PassRole",), ("bedrock_role",)),
         READ_DATA, LIST_DATA, WRITE_REPORTS, LEDGER_WRITE,
     )),
-    Step(c.CHECK_EVALUATION_JOB, _handler("check_evaluation_job"), 60, result_path="$.evaluation_job", access=(
+    Step(c.CHECK_EVALUATION_JOB, _handler("check_evaluation_job"), 60, result_path="$.evaluation_job", phase="evaluate", access=(
         Access(("bedrock:GetEvaluationJob",), ("evaluation_jobs",)),
         LEDGER_WRITE,
     )),
-    Step(c.REPORT_EVALUATION, _handler("report_evaluation"), 300, 1024, result_path="$.evaluation",
+    Step(c.REPORT_EVALUATION, _handler("report_evaluation"), 300, 1024, result_path="$.evaluation", phase="evaluate",
          access=(READ_DATA, LIST_DATA, WRITE_REPORTS)),
-    Step(c.TEAR_DOWN, _handler("tear_down"), 300, result_path="$.teardown", access=CLEAN_UP),
+    Step(c.TEAR_DOWN, _handler("tear_down"), 300, result_path="$.teardown", phase="tear down", access=CLEAN_UP),
 )
 
 # Functions outside the state machine, started by EventBridge.

@@ -11,11 +11,8 @@ from infra import constants as c
 from infra.config import StageConfig
 from infra.steps import STEPS
 
-# Every Task after Validate Request: an error in any of them goes through Tear Down.
-AFTER_VALIDATION = (
-    c.SUBMIT_JOB, c.CHECK_JOB, c.DEPLOY_MODEL, c.CHECK_DEPLOYMENT, c.PLAN_EVALUATION, c.SCORE_SAMPLES,
-    c.START_EVALUATION_JOB, c.CHECK_EVALUATION_JOB, c.REPORT_EVALUATION,
-)
+# Every Task between Validate Request and Tear Down: an error in any of them goes through Tear Down.
+AFTER_VALIDATION = tuple(step.state for step in STEPS if step.state not in (c.VALIDATE_REQUEST, c.TEAR_DOWN))
 
 
 class LifecycleWorkflow(Construct):
@@ -77,7 +74,8 @@ class LifecycleWorkflow(Construct):
 
     def _validate_request(self) -> tasks.LambdaInvoke:
         """The first state gets the execution input as the request, with the execution's name and id."""
-        return self._task(c.VALIDATE_REQUEST, "$", sfn.TaskInput.from_object({
+        (step,) = (step for step in STEPS if step.state == c.VALIDATE_REQUEST)
+        return self._task(c.VALIDATE_REQUEST, step.result_path, sfn.TaskInput.from_object({
             "request": sfn.JsonPath.entire_payload,
             "execution_name": sfn.JsonPath.string_at("$$.Execution.Name"),
             "execution_arn": sfn.JsonPath.string_at("$$.Execution.Id"),
