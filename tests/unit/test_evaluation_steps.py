@@ -62,7 +62,7 @@ def test_plan_refuses_a_test_set_with_no_usable_record():
 def evaluate(run, store: FakeStore, runtime: FakeRuntime) -> tuple[object, EvaluationReport]:
     plan = plan_evaluation(run, store=store)
     scored = score_shards(run, deployment(), plan.shards, runtime=runtime, store=store)
-    assert scored["samples"] == plan.samples
+    assert scored.samples == plan.samples
     summary = report_evaluation(run, deployment(), None, store=store, now=NOW, simulated=False)
     return summary, EvaluationReport.model_validate(store.json(run.uri(REPORT_JSON)))
 

@@ -6,12 +6,12 @@ Evaluation reads them the same way on either path, so both give one answer."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from customization.evaluation.contracts import ROLES, AnsweredSample, Role
 from customization.evaluation.inference import InferenceSettings, answer_samples
 from customization.evaluation.plan import read_shard
-from customization.models.steps import DeploymentState, RunContext, Shard
+from customization.models.steps import DeploymentState, RunContext, ScoringOutcome, Shard
 from customization.vocabulary import EVALUATION_DIR
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def _add_similarity(rows: list[AnsweredSample], model_id: str, runtime: BedrockR
 
 def score_shards(
     run: RunContext, deployment: DeploymentState, shards: list[Shard], *, runtime: BedrockRuntime, store: ObjectStore
-) -> dict[str, Any]:
+) -> ScoringOutcome:
     settings = InferenceSettings(max_tokens=run.evaluation.max_tokens, temperature=run.evaluation.temperature)
     models: dict[Role, str] = {"base": run.base_model_invocation_id, "custom": deployment.arn or ""}
     answered = failed = 0
@@ -51,7 +51,7 @@ def score_shards(
         store.put_bytes(run.uri(f"{RESULTS}shard-{shard.index:04d}.jsonl"), body.encode(), "application/jsonl")
         failed += sum(1 for row in rows if row.base.error is not None or row.custom.error is not None)
         answered += len(rows)
-    return {"shards": [shard.index for shard in shards], "samples": answered, "failed": failed}
+    return ScoringOutcome(shards=[shard.index for shard in shards], samples=answered, failed=failed)
 
 
 def read_results(run: RunContext, store: ObjectStore) -> list[AnsweredSample]:

@@ -19,5 +19,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         state.run, state.require_deployment(), shards,
         runtime=get_evaluation_runtime(state.run.evaluation.sample_timeout_seconds), store=get_store(),
     )
-    logger.info("samples scored", **result)
-    return result
+    logger.info("samples scored", samples=result.samples, failed=result.failed, shards=result.shards)
+    return result.model_dump(mode="json")

@@ -117,6 +117,14 @@ class EvaluationPlan(_Contract):
     note: str | None = None
 
 
+class ScoringOutcome(_Contract):
+    """What Score Samples (or one Map iteration) answered: the shards, the samples, how many failed."""
+
+    shards: list[int]
+    samples: int
+    failed: int
+
+
 class EvaluationJobState(_Contract):
     requested: bool
     done: bool
