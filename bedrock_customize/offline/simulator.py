@@ -45,6 +45,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from bedrock_customize.offline.service_model import RequestRejected, check
 from customization.registry import BaseModelSpec, HyperparameterSpec, Registry
+from customization.vocabulary import ResourceKind
 
 SERVICES = ("bedrock", "bedrock-runtime", "service-quotas")
 # Applied quota values the simulated account starts with (the names are what pre-flight looks for).
@@ -210,11 +211,11 @@ class SimulatedBedrock:
             self._require_object(uri)
 
         def create() -> str:
-            if any(r.kind == "customization_job" and r.name == p["jobName"] for r in self.resources.values()):
+            if any(r.kind == ResourceKind.CUSTOMIZATION_JOB and r.name == p["jobName"] for r in self.resources.values()):
                 raise ServiceError("ConflictException", f"a job named {p['jobName']} already exists")
             job = self._add(
                 _Resource(
-                    kind="customization_job",
+                    kind=ResourceKind.CUSTOMIZATION_JOB,
                     name=p["jobName"],
                     arn=self._arn(f"model-customization-job/{model.model_id}/{_new_id()}"),
                     status="InProgress",
@@ -255,7 +256,7 @@ class SimulatedBedrock:
         profile = self._learn(request, model)
         custom = self._add(
             _Resource(
-                kind="custom_model",
+                kind=ResourceKind.CUSTOM_MODEL,
                 name=request["customModelName"],
                 arn=self._arn(f"custom-model/{model.model_id}/{_new_id()}"),
                 status="Active",
@@ -304,7 +305,7 @@ class SimulatedBedrock:
             )
 
     def _op_get_model_customization_job(self, p: dict[str, Any]) -> dict[str, Any]:
-        job = self._find("customization_job", p["jobIdentifier"])
+        job = self._find(ResourceKind.CUSTOMIZATION_JOB, p["jobIdentifier"])
         self._advance_job(job)
         request = job.attributes["request"]
         body = {
@@ -328,7 +329,7 @@ class SimulatedBedrock:
         return body
 
     def _op_stop_model_customization_job(self, p: dict[str, Any]) -> dict[str, Any]:
-        job = self._find("customization_job", p["jobIdentifier"])
+        job = self._find(ResourceKind.CUSTOMIZATION_JOB, p["jobIdentifier"])
         if job.status != "InProgress":
             raise ServiceError("ValidationException", f"job {job.name} is {job.status}; only InProgress jobs can be stopped")
         job.status = "Stopped"
@@ -338,13 +339,13 @@ class SimulatedBedrock:
         return {}
 
     def _op_get_custom_model(self, p: dict[str, Any]) -> dict[str, Any]:
-        model = self._find("custom_model", p["modelIdentifier"])
+        model = self._find(ResourceKind.CUSTOM_MODEL, p["modelIdentifier"])
         return {"modelArn": model.arn, "modelName": model.name, "creationTime": model.created,
                 "jobArn": model.attributes["job_arn"], "modelStatus": "Active",
                 "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{model.attributes['model'].model_id}"}
 
     def _op_delete_custom_model(self, p: dict[str, Any]) -> dict[str, Any]:
-        model = self._find("custom_model", p["modelIdentifier"])
+        model = self._find(ResourceKind.CUSTOM_MODEL, p["modelIdentifier"])
         self._remove(model)
         self.log(f"{PREFIX} custom model {model.name} deleted")
         return {}
@@ -354,14 +355,14 @@ class SimulatedBedrock:
     def _create_serving(
         self, kind: str, name: str, model_identifier: str, token: str | None, tags: Any, units: int = 0
     ) -> str:
-        model = self._find("custom_model", model_identifier)
-        if kind == "custom_model_deployment" and not model.attributes["model"].on_demand_deployment:
+        model = self._find(ResourceKind.CUSTOM_MODEL, model_identifier)
+        if kind == ResourceKind.CUSTOM_MODEL_DEPLOYMENT and not model.attributes["model"].on_demand_deployment:
             raise ServiceError("ValidationException", f"{model.attributes['model'].model_id} does not support on-demand deployment")
 
         def create() -> str:
             if any(r.kind == kind and r.name == name for r in self.resources.values()):
                 raise ServiceError("ConflictException", f"a {kind} named {name} already exists")
-            resource_type = "provisioned-model" if kind == "provisioned_throughput" else "custom-model-deployment"
+            resource_type = "provisioned-model" if kind == ResourceKind.PROVISIONED_THROUGHPUT else "custom-model-deployment"
             resource = self._add(
                 _Resource(kind=kind, name=name, arn=self._arn(f"{resource_type}/{_new_id()}"), status="Creating",
                           attributes={"model": model, "units": units, "tags": _tags(tags)})
@@ -388,12 +389,12 @@ class SimulatedBedrock:
     def _op_create_provisioned_model_throughput(self, p: dict[str, Any]) -> dict[str, Any]:
         if "commitmentDuration" in p:
             raise ServiceError("ValidationException", "the offline simulation refuses committed throughput: it cannot be deleted early")
-        arn = self._create_serving("provisioned_throughput", p["provisionedModelName"], p["modelId"],
+        arn = self._create_serving(ResourceKind.PROVISIONED_THROUGHPUT, p["provisionedModelName"], p["modelId"],
                                    p.get("clientRequestToken"), p.get("tags"), units=p["modelUnits"])
         return {"provisionedModelArn": arn}
 
     def _op_get_provisioned_model_throughput(self, p: dict[str, Any]) -> dict[str, Any]:
-        pt = self._find("provisioned_throughput", p["provisionedModelId"])
+        pt = self._find(ResourceKind.PROVISIONED_THROUGHPUT, p["provisionedModelId"])
         self._advance_serving(pt, "InService")
         body = {"modelUnits": pt.attributes["units"], "desiredModelUnits": pt.attributes["units"],
                 "provisionedModelName": pt.name, "provisionedModelArn": pt.arn, "modelArn": pt.attributes["model"].arn,
@@ -405,19 +406,19 @@ class SimulatedBedrock:
         return body
 
     def _op_delete_provisioned_model_throughput(self, p: dict[str, Any]) -> dict[str, Any]:
-        pt = self._find("provisioned_throughput", p["provisionedModelId"])
+        pt = self._find(ResourceKind.PROVISIONED_THROUGHPUT, p["provisionedModelId"])
         self._remove(pt)
         self.log(f"{PREFIX} provisioned throughput {pt.name} deleted")
         return {}
 
     def _op_create_custom_model_deployment(self, p: dict[str, Any]) -> dict[str, Any]:
         arn = self._create_serving(
-            "custom_model_deployment", p["modelDeploymentName"], p["modelArn"], p.get("clientRequestToken"), p.get("tags")
+            ResourceKind.CUSTOM_MODEL_DEPLOYMENT, p["modelDeploymentName"], p["modelArn"], p.get("clientRequestToken"), p.get("tags")
         )
         return {"customModelDeploymentArn": arn}
 
     def _op_get_custom_model_deployment(self, p: dict[str, Any]) -> dict[str, Any]:
-        deployment = self._find("custom_model_deployment", p["customModelDeploymentIdentifier"])
+        deployment = self._find(ResourceKind.CUSTOM_MODEL_DEPLOYMENT, p["customModelDeploymentIdentifier"])
         self._advance_serving(deployment, "Active")
         body = {"customModelDeploymentArn": deployment.arn, "modelDeploymentName": deployment.name,
                 "modelArn": deployment.attributes["model"].arn, "createdAt": deployment.created, "status": deployment.status}
@@ -426,7 +427,7 @@ class SimulatedBedrock:
         return body
 
     def _op_delete_custom_model_deployment(self, p: dict[str, Any]) -> dict[str, Any]:
-        deployment = self._find("custom_model_deployment", p["customModelDeploymentIdentifier"])
+        deployment = self._find(ResourceKind.CUSTOM_MODEL_DEPLOYMENT, p["customModelDeploymentIdentifier"])
         self._remove(deployment)
         self.log(f"{PREFIX} custom model deployment {deployment.name} deleted")
         return {}
@@ -437,14 +438,14 @@ class SimulatedBedrock:
              "desiredModelArn": r.attributes["model"].arn, "foundationModelArn": "arn:aws:bedrock:::foundation-model/x",
              "modelUnits": r.attributes["units"], "desiredModelUnits": r.attributes["units"], "status": r.status,
              "creationTime": r.created, "lastModifiedTime": r.created}
-            for r in self.existing("provisioned_throughput")
+            for r in self.existing(ResourceKind.PROVISIONED_THROUGHPUT)
         ]}
 
     def _op_list_custom_model_deployments(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"modelDeploymentSummaries": [
             {"customModelDeploymentArn": r.arn, "customModelDeploymentName": r.name, "modelArn": r.attributes["model"].arn,
              "createdAt": r.created, "status": r.status}
-            for r in self.existing("custom_model_deployment")
+            for r in self.existing(ResourceKind.CUSTOM_MODEL_DEPLOYMENT)
         ]}
 
     def _op_list_tags_for_resource(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -456,8 +457,8 @@ class SimulatedBedrock:
     def add_untracked(self, kind: str, name: str, tags: dict[str, str]) -> str:
         """A deployment created outside any run (janitor tests): no ledger entry, given tags."""
         with self._lock:
-            resource_type = "provisioned-model" if kind == "provisioned_throughput" else "custom-model-deployment"
-            model = _Resource(kind="custom_model", name=f"{name}-model", arn=self._arn(f"custom-model/x/{_new_id()}"),
+            resource_type = "provisioned-model" if kind == ResourceKind.PROVISIONED_THROUGHPUT else "custom-model-deployment"
+            model = _Resource(kind=ResourceKind.CUSTOM_MODEL, name=f"{name}-model", arn=self._arn(f"custom-model/x/{_new_id()}"),
                               status="Active", attributes={"model": self.registry.models[0]})
             resource = self._add(_Resource(kind=kind, name=name, arn=self._arn(f"{resource_type}/{_new_id()}"),
                                            status="InService", attributes={"model": model, "units": 1, "tags": tags}))
@@ -471,20 +472,20 @@ class SimulatedBedrock:
         for model in p["inferenceConfig"]["models"]:
             identifier = model["bedrockModel"]["modelIdentifier"]
             if ":provisioned-model/" in identifier:
-                self._find("provisioned_throughput", identifier)
+                self._find(ResourceKind.PROVISIONED_THROUGHPUT, identifier)
             else:
                 self._base_model(identifier, customization=False)
 
         def create() -> str:
-            job = self._add(_Resource(kind="evaluation_job", name=p["jobName"], arn=self._arn(f"evaluation-job/{_new_id()}"),
+            job = self._add(_Resource(kind=ResourceKind.EVALUATION_JOB, name=p["jobName"], arn=self._arn(f"evaluation-job/{_new_id()}"),
                                       status="InProgress", attributes={"request": copy.deepcopy(p), "tags": _tags(p.get("jobTags"))}))
             self.log(f"{PREFIX} evaluation job {job.name} started ({config['taskType']}, {len(p['inferenceConfig']['models'])} models)")
             return job.arn
 
-        return {"jobArn": self._idempotent("evaluation_job", p.get("clientRequestToken"), create)}
+        return {"jobArn": self._idempotent(ResourceKind.EVALUATION_JOB, p.get("clientRequestToken"), create)}
 
     def _op_get_evaluation_job(self, p: dict[str, Any]) -> dict[str, Any]:
-        job = self._find("evaluation_job", p["jobIdentifier"])
+        job = self._find(ResourceKind.EVALUATION_JOB, p["jobIdentifier"])
         if job.status == "InProgress":
             job.polls += 1
             if job.polls > self.job_polls:
@@ -503,7 +504,7 @@ class SimulatedBedrock:
                 "outputDataConfig": request["outputDataConfig"], "creationTime": job.created, "lastModifiedTime": _now()}
 
     def _op_stop_evaluation_job(self, p: dict[str, Any]) -> dict[str, Any]:
-        job = self._find("evaluation_job", p["jobIdentifier"])
+        job = self._find(ResourceKind.EVALUATION_JOB, p["jobIdentifier"])
         job.status = "Stopped"
         self._record("stopped", job)
         self.log(f"{PREFIX} evaluation job {job.name} stopped")
@@ -525,7 +526,7 @@ class SimulatedBedrock:
         ]}
 
     def _op_list_model_customization_jobs(self, p: dict[str, Any]) -> dict[str, Any]:
-        jobs = [r for r in self.existing("customization_job") if p.get("statusEquals") in (None, r.status)]
+        jobs = [r for r in self.existing(ResourceKind.CUSTOMIZATION_JOB) if p.get("statusEquals") in (None, r.status)]
         return {"modelCustomizationJobSummaries": [
             {"jobArn": r.arn, "jobName": r.name, "status": r.status, "creationTime": r.created,
              "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/x"}
@@ -536,7 +537,7 @@ class SimulatedBedrock:
         return {"modelSummaries": [
             {"modelArn": r.arn, "modelName": r.name, "creationTime": r.created,
              "baseModelArn": f"arn:aws:bedrock:{self.region}::foundation-model/x", "baseModelName": "x"}
-            for r in self.existing("custom_model")
+            for r in self.existing(ResourceKind.CUSTOM_MODEL)
         ]}
 
     # -- foundation models ---------------------------------------------------------------
@@ -570,7 +571,7 @@ class SimulatedBedrock:
     def _op_converse(self, p: dict[str, Any]) -> dict[str, Any]:
         model_id = p["modelId"]
         if ":provisioned-model/" in model_id or ":custom-model-deployment/" in model_id:
-            kind = "provisioned_throughput" if ":provisioned-model/" in model_id else "custom_model_deployment"
+            kind = ResourceKind.PROVISIONED_THROUGHPUT if ":provisioned-model/" in model_id else ResourceKind.CUSTOM_MODEL_DEPLOYMENT
             serving = self._find(kind, model_id)
             if serving.status not in ("InService", "Active"):
                 raise ServiceError("ValidationException", f"{serving.name} is {serving.status}, not ready for inference")
@@ -607,10 +608,10 @@ class SimulatedBedrock:
         billable_running = [
             {"type": r.kind, "id": r.name}
             for r in self.resources.values()
-            if r.kind in ("provisioned_throughput", "custom_model_deployment")
-            or (r.kind in ("customization_job", "evaluation_job") and r.status == "InProgress")
+            if r.kind in (ResourceKind.PROVISIONED_THROUGHPUT, ResourceKind.CUSTOM_MODEL_DEPLOYMENT)
+            or (r.kind in (ResourceKind.CUSTOMIZATION_JOB, ResourceKind.EVALUATION_JOB) and r.status == "InProgress")
         ]
-        retained = [{"type": r.kind, "id": r.name} for r in self.resources.values() if r.kind == "custom_model"]
+        retained = [{"type": r.kind, "id": r.name} for r in self.resources.values() if r.kind == ResourceKind.CUSTOM_MODEL]
         return {"created": created, "deleted": deleted, "leaked": billable_running, "retained": retained}
 
 

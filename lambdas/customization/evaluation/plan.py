@@ -16,6 +16,7 @@ from customization.vocabulary import EVALUATION_DIR
 if TYPE_CHECKING:
     from customization.adapters.storage import ObjectStore
 
+SHARDS = f"{EVALUATION_DIR}shards/"
 _UNFIT = (ValueError, KeyError, TypeError, IndexError, AttributeError)
 
 
@@ -56,7 +57,7 @@ def plan_evaluation(run: RunContext, *, store: ObjectStore) -> EvaluationPlan:
     shards = []
     for number, start in enumerate(range(0, len(samples), size)):
         chunk = samples[start : start + size]
-        uri = run.uri(f"{EVALUATION_DIR}shards/shard-{number:04d}.jsonl")
+        uri = run.uri(f"{SHARDS}shard-{number:04d}.jsonl")
         store.put_bytes(uri, "".join(sample.model_dump_json() + "\n" for sample in chunk).encode(), "application/jsonl")
         shards.append(Shard(index=number, uri=uri, count=len(chunk)))
     return EvaluationPlan(sharded=sharded, shards=shards, samples=len(samples))

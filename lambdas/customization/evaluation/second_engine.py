@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from customization.evaluation.plan import read_shard
+from customization.evaluation.plan import SHARDS, read_shard
 from customization.models.steps import DeploymentState, EvaluationJobState, RunContext
 from customization.vocabulary import EVALUATION_DIR, ResourceKind
 
@@ -25,7 +25,7 @@ MAX_PROMPTS = 1000  # Bedrock's limit for a custom prompt dataset
 def prompt_dataset(run: RunContext, store: ObjectStore) -> bytes:
     """The shards' samples as Bedrock's prompt dataset: one {prompt, referenceResponse} per line."""
     lines: list[str] = []
-    for uri in store.list_keys(run.uri(f"{EVALUATION_DIR}shards/")):
+    for uri in store.list_keys(run.uri(SHARDS)):
         for sample in read_shard(store.read_text(uri)):
             if len(lines) < MAX_PROMPTS:
                 prompt = "\n\n".join(b["text"] for m in sample.messages for b in m["content"] if "text" in b)
