@@ -50,6 +50,8 @@ class Access:
         unknown = [name for name in self.resources if name not in RESOURCE_NAMES]
         if unknown:
             raise ValueError(f"unknown resource name(s) {unknown}; known: {', '.join(RESOURCE_NAMES)}")
+        if "topic" in self.resources and (self.resources, self.actions) != (("topic",), ("sns:Publish",)):
+            raise ValueError("the topic takes sns:Publish on its own: CDK's grant, which also covers its key")
 
 
 @dataclass(frozen=True)
