@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -203,6 +204,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         document = {
             "valid": valid,
+            "legacy": model.legacy,
             "records": training.records,
             "estimated_tokens": training.estimated_tokens,
             "token_estimate": f"characters / {customization.limits.chars_per_token:g}",
@@ -226,6 +228,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         f"{errors:,} error(s), {warnings:,} warning(s); about {training.estimated_tokens:,} training tokens "
         f"(estimated at {customization.limits.chars_per_token:g} characters per token)"
     )
+    if model.legacy_warning():
+        print(model.legacy_warning())
     for report in reports:
         prefix = f"{report.role} " if len(reports) > 1 else ""
         for finding in report.errors:
@@ -285,6 +289,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         cheaper = request.model_copy(update={"deployment": request.deployment.model_copy(update={"mode": "on_demand"})})
         on_demand = estimate_run(cheaper, model, plan.reports, plan.counts)[0].total_usd
     max_usd = request.budget.max_usd
+    if model.legacy_warning() and not args.json:
+        print(model.legacy_warning(), file=sys.stderr)
     if args.json:
         print(json.dumps({**estimate.model_dump(mode="json"), "budget_usd": max_usd, "on_demand_total_usd": on_demand}, indent=2))
     else:
@@ -384,7 +390,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed reader shows here, not in the interpreter's own flush at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`validate ... | head`): end quietly, as a Unix filter does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

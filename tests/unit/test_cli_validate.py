@@ -113,3 +113,21 @@ def test_the_command_starts_quickly_and_never_prints_a_traceback(tmp_path):
         capture_output=True, text=True, check=False,
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(monkeypatch, capsys):
+    # Given standard output is a pipe whose reader has already closed (`... | head`)
+    import os
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stream = open(write_end, "w")  # noqa: SIM115 - replaced and closed below
+    with capsys.disabled():
+        monkeypatch.setattr(sys, "stdout", stream)
+        # When a command writes more than the reader took
+        code = main(["schema"])
+        monkeypatch.undo()
+    stream.close()
+    # Then it ends with exit 0 and no traceback
+    assert code == 0

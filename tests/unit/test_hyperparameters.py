@@ -47,9 +47,9 @@ def test_nova_warmup_defaults_follow_the_dataset_size():
     assert plan.values["learningRateWarmupSteps"] == "5"
     assert plan.adjustments == [
         "learningRateWarmupSteps: 5 instead of the default 10 (800 training records / 160, "
-        "the rule of the Nova user guide, within [0, 20])"
+        "the rule of the Nova user guide, within [0, 100])"
     ]
-    assert plan_hyperparameters({}, spec, training_records=20000, has_validation=True).values["learningRateWarmupSteps"] == "20"
+    assert plan_hyperparameters({}, spec, training_records=20000, has_validation=True).values["learningRateWarmupSteps"] == "100"
     micro = load_registry().resolve("nova-micro").customization("FINE_TUNING")
     assert plan_hyperparameters({}, micro, training_records=1280, has_validation=False).values["learningRateWarmupSteps"] == "2"
 

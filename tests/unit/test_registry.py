@@ -90,9 +90,12 @@ def test_on_demand_deployment_is_flagged_where_documented():
     }
 
 
-def test_where_sources_disagree_the_stricter_figure_is_used():
-    nova = load_registry().resolve("nova-lite").customization("FINE_TUNING")
-    assert nova.hyperparameters["learningRateWarmupSteps"].max == 20  # 0-20 (Nova guide) over 0-100 (Bedrock guide)
+def test_where_sources_disagree_the_current_guide_or_the_observed_figure_is_used():
+    registry = load_registry()
+    for model in ("nova-micro", "nova-lite", "nova-pro"):
+        warmup = registry.resolve(model).customization("FINE_TUNING").hyperparameters["learningRateWarmupSteps"]
+        assert (warmup.min, warmup.max, warmup.default) == (0, 100, 10)  # the current Bedrock page, not an older 0-20
+        assert "0-20" in registry.resolve(model).sources["hyperparameters"]  # the disagreement is recorded
     titan = load_registry().resolve("titan-text-express").customization("CONTINUED_PRE_TRAINING")
     assert titan.limits.chars_per_token == 4  # observed ~4.07 over the guide's 6
     assert [limit.tokens for limit in titan.limits.tokens_per_record] == [4096, 2048]
@@ -128,3 +131,10 @@ def test_a_model_invoked_through_an_unknown_geography_fails_the_registry():
     data["models"][0]["invocation_id"] = "ca.amazon.nova-micro-v1:0"
     with pytest.raises(ValueError, match="geography 'ca', which the registry does not list"):
         Registry.model_validate(data)
+
+
+def test_titan_text_is_legacy_with_its_source_and_still_usable():
+    titan = load_registry().resolve("titan-text-express")
+    assert "custom-model-fine-tuning.html" in titan.legacy
+    assert titan.legacy_warning().startswith("warning: Amazon Titan Text")
+    assert load_registry().resolve("nova-lite").legacy_warning() is None

@@ -126,7 +126,7 @@ ANSWER = {"text": "A cat."}
         ("a string", "json-object"),
         (conversation(extra=1), "unknown-field"),
         (conversation(schemaVersion=2024), "schema-version"),
-        ({"messages": [user(TEXT), assistant(ANSWER)]}, "schema-version"),
+        (conversation(schemaVersion=None), "schema-version"),
         (conversation(system="be brief"), "system"),
         (conversation(system=[{"text": 1}]), "system"),
         (conversation(messages="hi"), "messages"),
@@ -348,3 +348,48 @@ def test_arbitrary_json_never_crashes_the_validator(documents, model, probe):
     report = run(model[0], documents, customization_type=model[1], bucket="data" if probe else None,
                  probe={}.get if probe else None)
     assert_well_formed(report, len(documents))
+
+
+# -- rules that follow Bedrock, not a stricter sample validator ----------------------------------
+
+
+def test_a_nova_record_without_schema_version_is_valid():
+    # The Nova guide: schemaVersion "can be any string value", and it may be left out.
+    without = {key: value for key, value in conversation().items() if key != "schemaVersion"}
+    report = run("nova-lite", nova_with(without))
+    assert report.valid and report.warning_count == 0
+    assert run("nova-lite", nova_with(conversation(schemaVersion="my-own-version"))).valid
+
+
+def test_llama_schema_versions_other_than_the_sample_validators_are_warned_not_rejected():
+    without = {key: value for key, value in record("conversation", 3).items() if key != "schemaVersion"}
+    items = [*many("conversation", 110), without, conversation(schemaVersion="v2")]
+    report = run("llama3.2-1b", items)
+    assert report.valid
+    assert {(111, "schema-version"), (112, "schema-version")} <= warned(report)
+    assert any("meta-llama/dataset_validation" in w.message and "missing" in w.message for w in report.warnings)
+
+
+def test_a_small_claude_validation_set_is_warned_naming_the_sample_validator():
+    report = run("haiku", many("claude_messages", 10), role="validation")
+    assert report.valid
+    (warning,) = report.warnings
+    assert warning.rule == "validation-record-count" and "data_validation.py" in warning.message
+    assert run("haiku", many("claude_messages", 32), role="validation").warning_count == 0
+
+
+@pytest.mark.parametrize(("key", "valid"), [("data/train set.jsonl", False), ("data/train(1).jsonl", False), ("data/train_1.jsonl", True)])
+def test_nova_dataset_object_keys_follow_the_documented_character_set(key, valid):
+    spec = REGISTRY.resolve("nova-micro")
+    lines = encode(*many("conversation", 10))
+    source = DatasetSource(role="training", name=f"s3://data/{key}", lines=lambda: lines, bucket="data")
+    (report,) = validate_sources(spec, spec.customization("FINE_TUNING"), [source], batch_size=None)
+    assert report.valid is valid
+    if not valid:
+        assert found(report) == {(1, "object-key")}
+    # A model without that rule takes any key.
+    llama = REGISTRY.resolve("llama3.2-1b")
+    (other,) = validate_sources(llama, llama.customization("FINE_TUNING"), [
+        DatasetSource(role="training", name=f"s3://data/{key}", lines=lambda: encode(*many("conversation", 110)), bucket="data")
+    ], batch_size=None)
+    assert other.valid

@@ -44,8 +44,9 @@ def preflight(
         raise RequestInvalidError(f"base_model: {model.model_id} is {lifecycle} in Bedrock")
     access_id = model.model_id.rsplit(":", 1)[0]  # access is granted on the base id, without :NNk
     access = foundation_models.availability(access_id)
+    legacy = [warning] if (warning := model.legacy_warning()) else []
     if access is None:
-        return [f"access to {access_id} not checked: the role may not call GetFoundationModelAvailability"]
+        return [f"access to {access_id} not checked: the role may not call GetFoundationModelAvailability", *legacy]
     problems = []
     if access.get("authorizationStatus") == "NOT_AUTHORIZED":
         problems.append("this account is not authorized to use it (IAM or an SCP)")
@@ -58,7 +59,7 @@ def preflight(
         problems.append(f"it is not available in {region or 'this region'}")
     if problems:
         raise RequestInvalidError(f"base_model: {access_id} cannot be used here: " + "; ".join(problems))
-    return [f"{model.model_id} supports {customization_type}, is ACTIVE, and this account has access to {access_id}"]
+    return [f"{model.model_id} supports {customization_type}, is ACTIVE, and this account has access to {access_id}", *legacy]
 
 
 def trusts_bedrock(policy: dict[str, Any]) -> bool:

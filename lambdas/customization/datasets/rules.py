@@ -58,6 +58,8 @@ class RecordRules:
         self.media_probe = media_probe
         self.reserved = ReservedScanner(customization.reserved_strings) if customization.reserved_strings else None
         self.key_pattern = re.compile(self.media.key_pattern) if self.media and self.media.key_pattern else None
+        advice = customization.advice
+        self.advised_schema_version = advice.schema_version if advice else None
 
     def tokens(self, chars: int) -> int:
         return math.ceil(chars / self.chars_per_token)

@@ -12,12 +12,14 @@ duplicates and the token limit.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from customization.datasets.formats import format_for
 from customization.datasets.report import DatasetReport
 from customization.datasets.rules import MediaProbe, RecordRules
+from customization.models.s3 import S3_URI
 from customization.registry import BaseModelSpec, CustomizationSpec, HyperparameterSpec
 from customization.vocabulary import DataRole
 
@@ -96,6 +98,9 @@ def validate_dataset(
             number, "record-count",
             f"{_plural(report.records, role + ' record')}; {rules.model.display_name} needs at least {record_range.min:,}",
         )
+    advice = rules.spec.advice
+    if role == DataRole.VALIDATION and advice and advice.min_validation_records and 0 < report.records < advice.min_validation_records:
+        report.warn(number, "validation-record-count", f"{_plural(report.records, 'validation record')}; {advice.source}")
     file_limit = {DataRole.TRAINING: limits.training_file_bytes, DataRole.VALIDATION: limits.validation_file_bytes}.get(role)
     if size_bytes is not None and file_limit is not None and size_bytes > file_limit:
         report.error(number, "file-size", f"{size_bytes:,} bytes; the {role} file may be at most {file_limit:,} bytes")
@@ -113,6 +118,14 @@ def check_totals(training: DatasetReport, validation: DatasetReport | None, rule
         target.error(target.lines, "total-record-count", f"{count:,} training and validation records; at most {total.max:,} together")
     if total.min is not None and count < total.min:
         target.error(target.lines, "total-record-count", f"{count:,} training and validation records; at least {total.min:,} together")
+
+
+def check_object_key(source: DatasetSource, customization: CustomizationSpec, model: BaseModelSpec, report: DatasetReport) -> None:
+    """The dataset's own S3 key follows the model's character set, as its media keys do."""
+    pattern = customization.dataset_key_pattern
+    match = S3_URI.match(source.name) if source.bucket else None
+    if pattern and match and not re.match(pattern, match["key"]):
+        report.error(1, "object-key", f"the object key {match['key']!r} may use only letters, digits and _ - / . for {model.display_name}")
 
 
 @dataclass(frozen=True)
@@ -143,6 +156,7 @@ def validate_sources(
             report.error(1, "validation-set", f"{model.display_name} takes no validation set for this customization")
         else:
             report = validate_dataset(source.lines(), rules, role=source.role, source=source.name, size_bytes=source.size_bytes)
+        check_object_key(source, customization, model, report)
         reports.append(report)
     by_role = {r.role: r for r in reports}
     if DataRole.TRAINING in by_role:

@@ -88,6 +88,14 @@ class MediaRules(_Strict):
     mixed_media: bool = Field(description="whether one dataset may hold both images and video")
 
 
+class SampleValidatorAdvice(_Strict):
+    """Where AWS's sample validators are stricter than the user guide: warnings, not rejections."""
+
+    schema_version: str | None = Field(None, description="the exact schemaVersion the sample validator expects")
+    min_validation_records: int | None = Field(None, ge=1, description="the validation-set size it expects at least")
+    source: str = Field(min_length=1)
+
+
 class CustomizationSpec(_Strict):
     data_format: DataFormatName
     hyperparameters: dict[str, HyperparameterSpec] = Field(min_length=1)
@@ -97,6 +105,8 @@ class CustomizationSpec(_Strict):
     reserved_strings_scope: Literal["prompt", "all"] = "prompt"
     warmup_divisor: int | None = Field(None, ge=1, description="warm-up steps = training records / this")
     assistant_reasoning: bool = Field(False, description="assistant turns may carry reasoningContent blocks")
+    dataset_key_pattern: str | None = Field(None, description="characters allowed in the datasets' object keys")
+    advice: SampleValidatorAdvice | None = None
 
 
 PriceName = Literal[
@@ -147,12 +157,18 @@ class BaseModelSpec(_Strict):
     customizations: dict[CustomizationType, CustomizationSpec] = Field(min_length=1)
     pricing: Pricing
     sources: dict[str, str] = Field(min_length=1, description="where each group of figures comes from")
+    legacy: str | None = Field(
+        None, description="why the model is treated as legacy, with the source; it stays usable behind a warning"
+    )
 
     @model_validator(mode="after")
     def _on_demand_prices_when_on_demand(self) -> BaseModelSpec:
         if self.on_demand_deployment and self.pricing.custom_input_per_1k_tokens is None:
             raise ValueError(f"{self.model_id}: an on-demand model needs custom_input/output_per_1k_tokens prices")
         return self
+
+    def legacy_warning(self) -> str | None:
+        return f"warning: {self.display_name} is treated as legacy: {self.legacy}" if self.legacy else None
 
     def customization(self, customization_type: str) -> CustomizationSpec:
         try:

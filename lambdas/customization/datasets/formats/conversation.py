@@ -9,6 +9,7 @@ from customization.datasets.formats.base import DataFormat, Exchange, check_fiel
 from customization.datasets.report import DatasetReport
 
 FIELDS = frozenset({"schemaVersion", "system", "messages"})
+_ABSENT = object()
 
 
 def _text_blocks(content: Any) -> list[dict[str, str]]:
@@ -23,9 +24,14 @@ class Conversation(DataFormat):
         if not check_object(record, line, report):
             return 0
         check_fields(record, FIELDS, "schemaVersion, system, messages", line, report)
-        if type(record.get("schemaVersion")) is not str:
-            report.error(line, "schema-version", '"schemaVersion" must be a string, e.g. "bedrock-conversation-2024"')
         rules = self.rules
+        version = record.get("schemaVersion", _ABSENT)
+        if version is not _ABSENT and type(version) is not str:  # optional, but a string when given
+            report.error(line, "schema-version", '"schemaVersion" must be a string, e.g. "bedrock-conversation-2024"')
+        expected = rules.advised_schema_version
+        if expected is not None and version != expected:
+            got = "missing" if version is _ABSENT else repr(version)
+            report.warn(line, "schema-version", f"schemaVersion is {got}; {rules.spec.advice.source}")  # type: ignore[union-attr]
         chars = 0
         prompts: list[str] = []  # user and system texts, searched once for reserved keywords
         system = record.get("system", [])
