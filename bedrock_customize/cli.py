@@ -150,28 +150,24 @@ def _lazy_s3_client() -> Callable[[], Any]:
     @lru_cache(maxsize=1)
     def client() -> Any:
         import boto3
+        from botocore.config import Config
 
-        return boto3.client("s3")
+        # The media lookups read image headers on as many threads as there are connections.
+        return boto3.client("s3", config=Config(max_pool_connections=32))
 
     return client
 
 
-def _media_probe(sources: list[Any], s3_client: Callable[[], Any]) -> Callable[[str], int | None] | None:
-    """Sizes of media objects, cached; None when no dataset is in S3 (media are then not probed)."""
-    from customization.models.s3 import S3_URI
-
+def _media_lookups(sources: list[Any], s3_client: Callable[[], Any]) -> Any:
+    """The pipeline's own media lookups over S3; None when no dataset is in S3 (media are then
+    not looked up)."""
     if not any(source.bucket for source in sources):
         return None
+    from customization.adapters.storage import ObjectStore
+    from customization.datasets.media import MediaLookups
 
-    @lru_cache(maxsize=4096)
-    def probe(uri: str) -> int | None:
-        bucket, key = S3_URI.match(uri).groups()  # type: ignore[union-attr]
-        try:
-            return int(s3_client().head_object(Bucket=bucket, Key=key)["ContentLength"])
-        except Exception:  # noqa: BLE001 - missing or unreadable: reported as such
-            return None
-
-    return probe
+    store = ObjectStore(s3_client())
+    return MediaLookups(store, concurrency=store.max_concurrency)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -194,7 +190,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
     batch_size = batch_size_for({}, customization.hyperparameters)  # no request: the model's default
-    reports = validate_sources(model, customization, sources, batch_size=batch_size, media_probe=_media_probe(sources, s3_client))
+    media = _media_lookups(sources, s3_client)
+    try:
+        reports = validate_sources(model, customization, sources, batch_size=batch_size, media=media)
+    finally:
+        if media is not None:
+            media.close()
     valid = all(report.valid for report in reports)
     training = reports[0]
 
@@ -275,7 +276,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
     # The same two steps as Validate Request: the datasets at the job's batch size, then the plan.
-    reports = check_datasets(request, model, sources, media_probe=_media_probe(sources, s3_client))
+    reports = check_datasets(request, model, sources, media=_media_lookups(sources, s3_client))
     invalid = [r.describe() for r in reports if not r.valid]
     if invalid:
         print("bedrock-customize: the datasets are invalid, so the run would be rejected before any cost:\n"

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from customization.datasets.media import MediaLookups, SizesFrom
 from customization.datasets.report import MAX_LISTED, DatasetReport
 from customization.datasets.rules import RecordRules
 from customization.datasets.validator import DatasetSource, validate_dataset, validate_sources
@@ -45,7 +46,8 @@ def run(
     customization = spec.customization(customization_type)
     if limits:
         customization = customization.model_copy(update={"limits": customization.limits.model_copy(update=limits)})
-    rules = RecordRules(spec, customization, batch_size=batch_size, dataset_bucket=bucket, media_probe=probe)
+    media = MediaLookups(SizesFrom(probe)) if probe is not None else None
+    rules = RecordRules(spec, customization, batch_size=batch_size, dataset_bucket=bucket, media=media)
     return validate_dataset(encode(*items), rules, role=role, source="test.jsonl", size_bytes=size)
 
 
@@ -182,9 +184,9 @@ def test_media_rules_that_need_s3_are_skipped_for_local_files_and_run_for_s3():
     assert {s["rule"] for s in local.skipped} == {"media-bucket", "media-size"} and local.valid
 
     sizes = {"s3://other/cat.png": 20 * 1024 * 1024}
-    in_s3 = run("nova-lite", nova_with(with_image), bucket="data", probe=sizes.get)
+    in_s3 = run("nova-lite", nova_with(with_image), bucket="data", probe=sizes)
     assert {(3, "media-bucket"), (3, "media-size")} <= found(in_s3)
-    missing = run("nova-lite", nova_with(conversation(messages=[user(TEXT, image()), assistant(ANSWER)])), bucket="data", probe={}.get)
+    missing = run("nova-lite", nova_with(conversation(messages=[user(TEXT, image()), assistant(ANSWER)])), bucket="data", probe={})
     assert (3, "media-missing") in found(missing)
 
 
@@ -346,7 +348,7 @@ def test_arbitrary_bytes_never_crash_the_validator(lines, model):
 @given(documents=st.lists(JSON | SHAPED, min_size=1, max_size=5), model=MODELS, probe=st.booleans())
 def test_arbitrary_json_never_crashes_the_validator(documents, model, probe):
     report = run(model[0], documents, customization_type=model[1], bucket="data" if probe else None,
-                 probe={}.get if probe else None)
+                 probe={} if probe else None)
     assert_well_formed(report, len(documents))
 
 

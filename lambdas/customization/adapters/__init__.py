@@ -57,7 +57,9 @@ def get_evaluation_runtime(timeout_seconds: int) -> BedrockRuntime:
 
 @lru_cache(maxsize=1)
 def get_store() -> ObjectStore:
-    return ObjectStore(_client("s3"))
+    # Validate Request reads image headers on as many threads as the client has connections.
+    config = SDK_CONFIG.merge(Config(max_pool_connections=32))
+    return ObjectStore(boto3.client("s3", config=config))
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ _BY_CODE: dict[str, type[errors.CustomizationError]] = {
     "ModelNotReadyException": errors.ServiceUnavailableError,
     "ResourceNotFoundException": errors.ResourceNotFoundError,
     "NoSuchKey": errors.ResourceNotFoundError,
+    "NoSuchBucket": errors.ResourceNotFoundError,
     "NoSuchResourceException": errors.ResourceNotFoundError,
     "NoSuchEntity": errors.ResourceNotFoundError,
     "404": errors.ResourceNotFoundError,

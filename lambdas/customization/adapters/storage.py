@@ -8,13 +8,18 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from customization.adapters.errors import aws_errors
-from customization.errors import ResourceNotFoundError
+from customization.errors import AwsAccessDeniedError, ResourceNotFoundError
 from customization.models.s3 import split_s3_uri
 
 
 class ObjectStore:
     def __init__(self, client: Any) -> None:
         self._client = client
+
+    @property
+    def max_concurrency(self) -> int:
+        """Calls that may be in flight at once: the client's connection pool."""
+        return int(self._client.meta.config.max_pool_connections)
 
     def iter_lines(self, uri: str) -> Iterator[bytes]:
         """The object's lines, streamed: memory stays constant whatever the object's size."""
@@ -30,6 +35,25 @@ class ObjectStore:
             with aws_errors(f"read {uri}"):
                 return int(self._client.head_object(Bucket=bucket, Key=key)["ContentLength"])
         except ResourceNotFoundError:
+            return None
+
+    def list_window(self, bucket: str, prefix: str, start_after: str) -> tuple[dict[str, int], bool]:
+        """Up to 1,000 keys directly under `prefix` after `start_after`, with sizes; True when more
+        follow. A bucket that does not exist, or that this role may not list, holds nothing it can read."""
+        try:
+            with aws_errors(f"list s3://{bucket}/{prefix}"):
+                page = self._client.list_objects_v2(Bucket=bucket, Prefix=prefix, StartAfter=start_after, Delimiter="/")
+        except (ResourceNotFoundError, AwsAccessDeniedError):
+            return {}, False
+        return {item["Key"]: int(item["Size"]) for item in page.get("Contents", [])}, bool(page.get("IsTruncated"))
+
+    def read_range(self, uri: str, length: int) -> bytes | None:
+        """The object's first `length` bytes; None when it cannot be read."""
+        bucket, key = split_s3_uri(uri)
+        try:
+            with aws_errors(f"read {uri}"):
+                return bytes(self._client.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{length - 1}")["Body"].read())
+        except (ResourceNotFoundError, AwsAccessDeniedError):
             return None
 
     def bucket_region(self, bucket: str) -> str:

@@ -9,15 +9,14 @@ prices a run exactly as this state does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from customization.core.costs import CostEstimate, Workload, enforce_budget, estimate_cost
 from customization.core.hyperparameters import HyperparameterPlan, plan_hyperparameters
 from customization.core.preflight import account_preflight, preflight
 from customization.core.request_rules import parse_request
+from customization.datasets.media import MediaLookups
 from customization.datasets.report import DatasetReport
-from customization.datasets.rules import MediaProbe
 from customization.datasets.validator import DatasetSource, batch_size_for, validate_sources
 from customization.errors import DatasetInvalidError
 from customization.evaluation.test_set import choose_test_set, hold_out_test_set, split_counts
@@ -37,12 +36,16 @@ if TYPE_CHECKING:
 
 
 def check_datasets(
-    request: CustomizationRequest, model: BaseModelSpec, sources: list[DatasetSource], *, media_probe: MediaProbe | None
+    request: CustomizationRequest, model: BaseModelSpec, sources: list[DatasetSource], *, media: MediaLookups | None
 ) -> list[DatasetReport]:
     """Every dataset against its model's rules, at the batch size the job will train with."""
     customization = model.customization(request.customization_type)
     batch_size = batch_size_for(request.hyperparameters, customization.hyperparameters)
-    return validate_sources(model, customization, sources, batch_size=batch_size, media_probe=media_probe)
+    try:
+        return validate_sources(model, customization, sources, batch_size=batch_size, media=media)
+    finally:
+        if media is not None:
+            media.close()
 
 
 def workload(reports: dict[str, DatasetReport], split: dict[str, int], max_samples: int) -> Workload:
@@ -161,7 +164,7 @@ def validate_request(
 
     report_uri = f"s3://{settings.BUCKET_NAME}/{run_prefix(event.execution_name)}{VALIDATION_REPORT}"
     sources = [s3_source(role, uri, store) for field, role in DATA_FIELDS.items() if (uri := getattr(request, field)) is not None]
-    reports = check_datasets(request, model, sources, media_probe=lru_cache(maxsize=4096)(store.size))
+    reports = check_datasets(request, model, sources, media=MediaLookups(store, concurrency=store.max_concurrency))
     invalid = [r.describe() for r in reports if not r.valid]
     if invalid:
         store.put_json(report_uri, {"valid": False, "base_model": model.model_id, "datasets": [r.as_dict() for r in reports]})

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
-from typing import Any
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
 
 from customization.datasets.report import DatasetReport
 from customization.models.s3 import S3_URI
 from customization.registry import BaseModelSpec, CustomizationSpec, MediaRules
 
-# (uri) -> object size in bytes, or None when the object does not exist
-MediaProbe = Callable[[str], "int | None"]
+if TYPE_CHECKING:
+    from customization.datasets.media import MediaLookups
 
 
 class ReservedScanner:
@@ -45,7 +45,7 @@ class RecordRules:
         *,
         batch_size: int | None,
         dataset_bucket: str | None,
-        media_probe: MediaProbe | None,
+        media: MediaLookups | None,
     ) -> None:
         self.model = model
         self.spec = customization
@@ -55,7 +55,9 @@ class RecordRules:
         self.batch_size = batch_size
         self.media: MediaRules | None = customization.media
         self.dataset_bucket = dataset_bucket
-        self.media_probe = media_probe
+        self.lookups = media
+        # Image dimensions being read in the background: (line, where, uri, answer), reported at the end.
+        self.pending: list[tuple[int, str, str, Future[tuple[int, int] | None]]] = []
         self.reserved = ReservedScanner(customization.reserved_strings) if customization.reserved_strings else None
         self.key_pattern = re.compile(self.media.key_pattern) if self.media and self.media.key_pattern else None
         advice = customization.advice
@@ -115,13 +117,27 @@ class RecordRules:
                 report.skip("media-bucket", "the dataset is a local file, so its bucket is not known")
             elif bucket != self.dataset_bucket:
                 report.error(line, "media-bucket", f"{where}: {uri} must sit in the dataset's bucket {self.dataset_bucket}")
-        if self.media_probe is None:
+        if self.lookups is None:
             report.skip("media-size", "media objects can only be checked when the dataset is in S3")
-        else:
-            size = self.media_probe(uri)
-            limit = media.max_image_bytes if kind == "image" else media.max_video_bytes
-            if size is None:
-                report.error(line, "media-missing", f"{where}: {uri} does not exist or cannot be read")
-            elif size > limit:
-                report.error(line, "media-size", f"{where}: {uri} is {size:,} bytes; the limit is {limit:,}")
+            return True
+        size = self.lookups.size(uri)
+        limit = media.max_image_bytes if kind == "image" else media.max_video_bytes
+        if size is None:
+            report.error(line, "media-missing", f"{where}: {uri} does not exist or cannot be read")
+        elif size > limit:
+            report.error(line, "media-size", f"{where}: {uri} is {size:,} bytes; the limit is {limit:,}")
+        elif kind == "image" and (media.min_image_side or media.max_image_side):
+            self.pending.append((line, where, uri, self.lookups.dimensions(uri)))
         return True
+
+    def finish(self, report: DatasetReport) -> None:
+        """Report what the background reads found: images outside the model's pixel limits."""
+        media, pending, self.pending = self.media, self.pending, []
+        low, high = (media.min_image_side or 1, media.max_image_side or 10**9) if media else (1, 10**9)
+        for line, where, uri, answer in pending:
+            dimensions = answer.result()
+            if dimensions is None:
+                report.skip("image-dimensions", "some image headers could not be read, so their dimensions are not checked")
+            elif not all(low <= side <= high for side in dimensions):
+                width, height = dimensions
+                report.error(line, "image-dimensions", f"{where}: {uri} is {width}x{height} pixels; each side must be {low} to {high}")

@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from customization.datasets.formats import format_for
+from customization.datasets.media import MediaLookups
 from customization.datasets.report import DatasetReport
-from customization.datasets.rules import MediaProbe, RecordRules
+from customization.datasets.rules import RecordRules
 from customization.models.s3 import S3_URI
 from customization.registry import BaseModelSpec, CustomizationSpec, HyperparameterSpec
 from customization.vocabulary import DataRole
@@ -89,6 +90,7 @@ def validate_dataset(
                 f"{token_limit:,}-token limit per record{batch}",
             )
     report.lines = number
+    rules.finish(report)
     if len(seen) >= MAX_DUPLICATE_INDEX:
         report.skip("duplicate", f"duplicates are looked for in the first {MAX_DUPLICATE_INDEX:,} records only")
     if report.records == 0:
@@ -146,11 +148,11 @@ def validate_sources(
     sources: list[DatasetSource],
     *,
     batch_size: int | None,
-    media_probe: MediaProbe | None = None,
+    media: MediaLookups | None = None,
 ) -> list[DatasetReport]:
     reports = []
     for source in sources:
-        rules = RecordRules(model, customization, batch_size=batch_size, dataset_bucket=source.bucket, media_probe=media_probe)
+        rules = RecordRules(model, customization, batch_size=batch_size, dataset_bucket=source.bucket, media=media)
         if source.role == DataRole.VALIDATION and customization.limits.validation_records is None:
             report = DatasetReport(role=DataRole.VALIDATION, source=source.name)
             report.error(1, "validation-set", f"{model.display_name} takes no validation set for this customization")
@@ -160,6 +162,6 @@ def validate_sources(
         reports.append(report)
     by_role = {r.role: r for r in reports}
     if DataRole.TRAINING in by_role:
-        rules = RecordRules(model, customization, batch_size=batch_size, dataset_bucket=None, media_probe=None)
+        rules = RecordRules(model, customization, batch_size=batch_size, dataset_bucket=None, media=None)
         check_totals(by_role[DataRole.TRAINING], by_role.get(DataRole.VALIDATION), rules)
     return reports

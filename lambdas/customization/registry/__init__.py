@@ -86,6 +86,8 @@ class MediaRules(_Strict):
     same_bucket: bool = Field(description="media must sit in the dataset's bucket")
     key_pattern: str | None = Field(None, description="characters allowed in media object keys")
     mixed_media: bool = Field(description="whether one dataset may hold both images and video")
+    min_image_side: int | None = Field(None, ge=1, description="pixels, each side; None: not limited")
+    max_image_side: int | None = Field(None, ge=1, description="pixels, each side; None: not limited")
 
 
 class SampleValidatorAdvice(_Strict):
