@@ -381,6 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
     deployed_command("stop", "stop a run (its cleanup follows)")
     deployed_command("report", "download a run's report").add_argument("--out", default=".", help="folder for the files")
 
+    from bedrock_customize import prepare
+
+    prepare.add_parser(commands)
+
     schema = commands.add_parser("schema", help="print the request's JSON Schema")
     schema.add_argument(
         "--write", action="store_true", help=f"write it to schemas/{SCHEMA_PATH.name} and the README's request reference"

@@ -7,9 +7,9 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
-from customization.datasets.formats.base import DataFormat, Exchange
+from customization.datasets.formats.base import DataFormat, Dialogue, Exchange, Turn
 
-__all__ = ["DataFormat", "Exchange", "UnknownFormatError", "format_for", "known_formats"]
+__all__ = ["DataFormat", "Dialogue", "Exchange", "Turn", "UnknownFormatError", "format_for", "known_formats"]
 
 
 class UnknownFormatError(ValueError):

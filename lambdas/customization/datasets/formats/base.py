@@ -1,5 +1,7 @@
-"""What a data format is: the rules its records follow, checked line by line, and how an
-evaluation exchange (a prompt and its reference answer) is taken from a record.
+"""What a data format is: the rules its records follow, checked line by line; how an
+evaluation exchange (a prompt and its reference answer) is taken from a record; and how a
+record is read into, and written from, the canonical Dialogue that `prepare` converts
+through (so data in any format can become data in any other).
 
 Each format is one module in this package with one DataFormat subclass; the registry names
 the format of each model and customization type (`data_format`).
@@ -8,8 +10,8 @@ the format of each model and customization type (`data_format`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 from customization.datasets.report import DatasetReport
 from customization.datasets.rules import RecordRules
@@ -23,6 +25,27 @@ class Exchange:
     system: list[dict[str, str]]
     messages: list[dict[str, Any]]
     reference: str
+
+
+@dataclass
+class Turn:
+    role: Literal["user", "assistant"]
+    text: str
+    images: list[str] = field(default_factory=list)  # S3 URIs, in order, before the text
+
+
+@dataclass
+class Dialogue:
+    """A record in no particular format: an optional system prompt and alternating turns, or,
+    for unlabelled text (continued pre-training), just `text`."""
+
+    system: str | None = None
+    turns: list[Turn] = field(default_factory=list)
+    text: str | None = None
+
+
+class UnfitRecord(ValueError):
+    """A conversation this format cannot express (a multi-turn chat as one prompt/completion)."""
 
 
 class DataFormat(ABC):
@@ -43,6 +66,17 @@ class DataFormat(ABC):
     def exchange(record: dict[str, Any]) -> Exchange:
         """The evaluation exchange of a valid record; KeyError, TypeError or ValueError when
         the record does not fit the format."""
+
+    @staticmethod
+    @abstractmethod
+    def parse(record: dict[str, Any]) -> Dialogue:
+        """The record as a Dialogue; KeyError, TypeError or ValueError when it is not of
+        this format."""
+
+    @staticmethod
+    @abstractmethod
+    def render(conversation: Dialogue) -> dict[str, Any]:
+        """The Dialogue as a record of this format; UnfitRecord when it cannot be one."""
 
 
 def user_turn(text: str) -> dict[str, Any]:

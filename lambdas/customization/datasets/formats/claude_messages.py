@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from customization.datasets.formats.base import DataFormat, Exchange, check_fields, check_object, check_turns
+from customization.datasets.formats.base import (
+    DataFormat,
+    Dialogue,
+    Exchange,
+    Turn,
+    UnfitRecord,
+    check_fields,
+    check_object,
+    check_turns,
+)
 from customization.datasets.report import DatasetReport
 
 FIELDS = frozenset({"system", "messages"})
@@ -46,3 +55,19 @@ class ClaudeMessages(DataFormat):
         messages = [{"role": t["role"], "content": [{"text": t["content"]}]} for t in turns]
         system = [{"text": record["system"]}] if record.get("system") else []
         return Exchange(system=system, messages=messages, reference=str(last["content"]))
+
+    @staticmethod
+    def parse(record: dict[str, Any]) -> Dialogue:
+        turns = [Turn(m["role"], m["content"]) for m in record["messages"]]
+        if any(not isinstance(t.text, str) or t.role not in ("user", "assistant") for t in turns):
+            raise TypeError("messages of user and assistant turns with string contents")
+        system = record.get("system")
+        return Dialogue(system=system if isinstance(system, str) and system else None, turns=turns)
+
+    @staticmethod
+    def render(conversation: Dialogue) -> dict[str, Any]:
+        if any(turn.images for turn in conversation.turns):
+            raise UnfitRecord("images; Claude 3 Haiku fine-tuning takes text only")
+        record: dict[str, Any] = {"system": conversation.system} if conversation.system else {}
+        record["messages"] = [{"role": turn.role, "content": turn.text} for turn in conversation.turns]
+        return record

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from customization.datasets.formats.base import DataFormat, Exchange, check_fields, check_object, user_turn
+from customization.datasets.formats.base import (
+    DataFormat,
+    Dialogue,
+    Exchange,
+    UnfitRecord,
+    check_fields,
+    check_object,
+    user_turn,
+)
 from customization.datasets.report import DatasetReport
 
 FIELDS = frozenset({"input"})
@@ -37,3 +45,15 @@ class ContinuedPretraining(DataFormat):
             system=[{"text": "Continue the text."}], messages=[user_turn(" ".join(words[:half]))],
             reference=" ".join(words[half:]),
         )
+
+    @staticmethod
+    def parse(record: dict[str, Any]) -> Dialogue:
+        if not isinstance(record["input"], str):
+            raise TypeError("input must be a string")
+        return Dialogue(text=record["input"])
+
+    @staticmethod
+    def render(conversation: Dialogue) -> dict[str, Any]:
+        if conversation.text is None:
+            raise UnfitRecord("a conversation; continued pre-training takes unlabelled text")
+        return {"input": conversation.text}

@@ -5,11 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from customization.datasets.formats.base import DataFormat, Exchange, check_fields, check_object, check_turns
+from customization.datasets.formats.base import (
+    DataFormat,
+    Dialogue,
+    Exchange,
+    Turn,
+    check_fields,
+    check_object,
+    check_turns,
+)
 from customization.datasets.report import DatasetReport
 
 FIELDS = frozenset({"schemaVersion", "system", "messages"})
+SCHEMA_VERSION = "bedrock-conversation-2024"
+IMAGE_FORMATS = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "gif": "gif", "webp": "webp"}
 _ABSENT = object()
+
+
+def _image_block(uri: str) -> dict[str, Any]:
+    extension = uri.rsplit(".", 1)[-1].lower()
+    return {"image": {"format": IMAGE_FORMATS.get(extension, extension), "source": {"s3Location": {"uri": uri}}}}
 
 
 def _text_blocks(content: Any) -> list[dict[str, str]]:
@@ -107,3 +122,26 @@ class Conversation(DataFormat):
         messages = [{"role": t["role"], "content": _text_blocks(t["content"])} for t in turns]
         reference = " ".join(block["text"] for block in _text_blocks(last["content"]))
         return Exchange(system=_text_blocks(record.get("system", [])), messages=messages, reference=reference)
+
+    @staticmethod
+    def parse(record: dict[str, Any]) -> Dialogue:
+        turns = []
+        for message in record["messages"]:
+            content = message["content"]
+            if message["role"] not in ("user", "assistant") or not isinstance(content, list):
+                raise TypeError("messages of user and assistant turns with lists of content blocks")
+            images = [b["image"]["source"]["s3Location"]["uri"] for b in content if isinstance(b, dict) and "image" in b]
+            turns.append(Turn(message["role"], " ".join(b["text"] for b in _text_blocks(content)), images))
+        system = " ".join(block["text"] for block in _text_blocks(record.get("system", []))) or None
+        return Dialogue(system=system, turns=turns)
+
+    @staticmethod
+    def render(conversation: Dialogue) -> dict[str, Any]:
+        record: dict[str, Any] = {"schemaVersion": SCHEMA_VERSION}
+        if conversation.system:
+            record["system"] = [{"text": conversation.system}]
+        record["messages"] = [
+            {"role": turn.role, "content": [*(_image_block(uri) for uri in turn.images), {"text": turn.text}]}
+            for turn in conversation.turns
+        ]
+        return record

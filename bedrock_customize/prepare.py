@@ -1,0 +1,132 @@
+"""`bedrock-customize prepare`: raw data in, a dataset the model accepts out.
+
+Writes train.jsonl (and validation.jsonl, test.jsonl when asked) and prepare-report.json into
+the output folder, then checks the written files with the pipeline's own validator.
+Exit 0: the files are valid; 1: the input cannot become a valid dataset; 2: bad invocation.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+REPORT = "prepare-report.json"
+FILES = {"training": "train.jsonl", "validation": "validation.jsonl", "test": "test.jsonl"}
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        role, sep, name = pair.partition("=")
+        if not sep or not role or not name:
+            raise ValueError(f"--map {pair}: expected ROLE=FIELD")
+        mapping[role] = name
+    return mapping
+
+
+def run(args: Any) -> int:
+    from customization.datasets.conversion import ConversionError, ConversionOptions, Converter, check_mapping
+    from customization.datasets.readers import detect, fields, read
+    from customization.datasets.validator import DatasetSource, batch_size_for, validate_sources
+    from customization.registry import UnknownBaseModelError, UnsupportedCustomizationError, load_registry
+
+    source, out = Path(args.input), Path(args.out)
+    try:
+        model = load_registry().resolve(args.base_model)
+        spec = model.customization(args.customization_type)
+        mapping = parse_mapping(args.map or [])
+        if not source.exists():
+            raise ValueError(f"input not found: {source}")
+        for name, value in (("--validation-fraction", args.validation_fraction), ("--test-fraction", args.test_fraction)):
+            if not 0 <= value < 1:
+                raise ValueError(f"{name} {value}: expected a fraction from 0 to below 1")
+        if args.validation_fraction + args.test_fraction >= 1:
+            raise ValueError("--validation-fraction and --test-fraction leave no training records")
+    except (UnknownBaseModelError, UnsupportedCustomizationError, ValueError) as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        kind = detect(source, args.source_kind)
+        if mapping:  # a mapping that names a missing field fails before anything is written
+            check_mapping(mapping, fields(source, kind))
+    except ConversionError as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for stale in (*FILES.values(), REPORT):  # files of an earlier run would be mistaken for this one's
+        (out / stale).unlink(missing_ok=True)
+    try:
+        options = ConversionOptions(
+            mapping=mapping, system=args.system, validation_fraction=args.validation_fraction,
+            test_fraction=args.test_fraction, seed=args.seed,
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        with ExitStack() as files:
+            handles: dict[str, IO[str]] = {}
+
+            def write(role: str, record: dict[str, Any]) -> None:
+                if role not in handles:
+                    handles[role] = files.enter_context((out / FILES[role]).open("w", encoding="utf-8"))
+                handles[role].write(json.dumps(record, ensure_ascii=False) + "\n")
+
+            report = Converter(model, args.customization_type, options, write).convert(read(source, kind))
+    except ConversionError as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    document = report.as_dict()
+    written = [role for role in FILES if (out / FILES[role]).exists() and role in report.written]
+    sources = [
+        DatasetSource(role=role, name=str(out / FILES[role]), lines=lambda p=out / FILES[role]: p.open("rb"),
+                      size_bytes=(out / FILES[role]).stat().st_size)
+        for role in written if role != "test"
+    ]
+    reports = validate_sources(model, spec, sources, batch_size=batch_size_for({}, spec.hyperparameters)) if sources else []
+    valid = bool(sources) and all(r.valid for r in reports)
+    document["valid"] = valid
+    document["validation"] = [r.as_dict() for r in reports]
+    (out / REPORT).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    counts = ", ".join(f"{report.written[role]:,} {FILES[role]}" for role in written) or "nothing"
+    dropped = document["records_dropped"]
+    print(f"{'VALID' if valid else 'INVALID'}: {report.read:,} records read ({_shapes(report.shapes)}); wrote {counts} "
+          f"for {model.model_id} {args.customization_type}; {dropped:,} dropped, "
+          f"{len(report.changes) - dropped:,} changed (see {out / REPORT})")
+    for note in report.notes:
+        print(f"note: {note}")
+    for change in report.changes[:20]:
+        print(f"{change.where}: {change.action}: {change.rule}: {change.reason}")
+    if len(report.changes) > 20:
+        print(f"... and {len(report.changes) - 20:,} more in {REPORT}")
+    for dataset in reports:
+        for finding in dataset.errors:
+            print(f"{dataset.role} {finding}")
+    if not sources:
+        print("bedrock-customize: no record could be converted", file=sys.stderr)
+    return EXIT_OK if valid else EXIT_FAILED
+
+
+def _shapes(shapes: dict[str, int]) -> str:
+    return ", ".join(f"{count:,} {shape}" for shape, count in sorted(shapes.items())) or "none recognised"
+
+
+def add_parser(commands: Any) -> None:
+    prepare = commands.add_parser(
+        "prepare",
+        help="convert raw data (CSV, JSONL, JSON, text) into a dataset the base model accepts",
+        description=__doc__.split("\n\n")[1] if __doc__ else None,
+    )
+    prepare.add_argument("input", metavar="INPUT", help="a file (CSV, TSV, JSONL, JSON array, text, Markdown) or a folder of text files")
+    prepare.add_argument("--out", required=True, help="output folder")
+    prepare.add_argument("--base-model", required=True, help="registry id or alias, e.g. nova-lite")
+    prepare.add_argument("--customization-type", default="FINE_TUNING", choices=["FINE_TUNING", "CONTINUED_PRE_TRAINING"])
+    prepare.add_argument("--from", dest="source_kind", default="auto",
+                         help="auto (default), csv, tsv, jsonl, json or text")
+    prepare.add_argument("--map", action="append", metavar="ROLE=FIELD",
+                         help="read ROLE (prompt, completion, system, text) from FIELD; repeatable")
+    prepare.add_argument("--system", help="a system prompt for records that have none")
+    prepare.add_argument("--validation-fraction", type=float, default=0.0, help="share of records for validation.jsonl")
+    prepare.add_argument("--test-fraction", type=float, default=0.0, help="share of records for test.jsonl")
+    prepare.add_argument("--seed", type=int, default=42, help="seed of the split (the same input and seed, the same files)")
+    prepare.set_defaults(func=run)

@@ -1,0 +1,158 @@
+"""`prepare`: every shape people start from is recognised, each refusal and each dropped or
+changed record is reported with its line or row and rule, and what is written passes the
+validator for the target model."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from bedrock_customize.cli import main
+from customization.datasets.conversion import chunks
+from customization.registry import load_registry
+from tests.datasets import record
+
+ARTICLE = "The council approved the library {n}. Building starts in spring. Residents asked about parking."
+
+
+def write_jsonl(path: Path, items: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    return path
+
+
+def prepared(tmp_path: Path, source: Path, *args: str) -> tuple[int, dict, dict[str, list[dict]]]:
+    out = tmp_path / "out"
+    code = main(["prepare", str(source), "--out", str(out), *args])
+    report = json.loads((out / "prepare-report.json").read_text()) if (out / "prepare-report.json").exists() else {}
+    files = {name: [json.loads(line) for line in (out / name).read_text().splitlines()]
+             for name in ("train.jsonl", "validation.jsonl", "test.jsonl") if (out / name).exists()}
+    return code, report, files
+
+
+SHAPES = {
+    "openai-chat": lambda n: {"messages": [{"role": "system", "content": "Be brief."},
+                                           {"role": "user", "content": ARTICLE.format(n=n)},
+                                           {"role": "assistant", "content": f"Library {n} approved."}]},
+    "sharegpt": lambda n: {"conversations": [{"from": "human", "value": ARTICLE.format(n=n)},
+                                             {"from": "gpt", "value": f"Library {n} approved."}]},
+    "alpaca": lambda n: {"instruction": "Summarize.", "input": ARTICLE.format(n=n), "output": f"Library {n} approved."},
+    "dolly": lambda n: {"instruction": "Summarize.", "context": ARTICLE.format(n=n), "response": f"Library {n} approved.",
+                        "category": "summarization"},
+    "prompt-completion": lambda n: {"prompt": ARTICLE.format(n=n), "completion": f"Library {n} approved."},
+    "bedrock-conversation": lambda n: record("conversation", n),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("model", ["nova-lite", "haiku", "llama3.1-8b", "llama3.2-1b"])
+def test_each_shape_becomes_a_valid_dataset_for_each_format(tmp_path, shape, model):
+    source = write_jsonl(tmp_path / "raw.jsonl", [SHAPES[shape](n) for n in range(120)])
+    code, report, files = prepared(tmp_path, source, "--base-model", model)
+    assert code == 0, report
+    assert report["shapes"] == {shape: 120} and report["records_written"] == {"training": 120}
+    data_format = load_registry().resolve(model).customization("FINE_TUNING").data_format
+    assert report["data_format"] == data_format and len(files["train.jsonl"]) == 120
+
+
+def test_a_csv_is_read_through_a_mapping_and_a_missing_field_fails_before_anything_is_written(tmp_path, capsys):
+    source = tmp_path / "dialogues.csv"
+    with source.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "dialogue", "summary"])
+        writer.writerows([[n, ARTICLE.format(n=n), f"Library {n} approved."] for n in range(40)])
+    code, report, files = prepared(tmp_path, source, "--base-model", "haiku", "--map", "prompt=dialogue",
+                                   "--map", "completion=summary", "--system", "Summarize.")
+    assert code == 0 and report["shapes"] == {"mapped": 40}
+    assert files["train.jsonl"][0]["system"] == "Summarize."
+    capsys.readouterr()
+    code = main(["prepare", str(source), "--out", str(tmp_path / "other"), "--base-model", "haiku",
+                 "--map", "prompt=dialog", "--map", "completion=summary"])
+    assert code == 2 and not (tmp_path / "other").exists()
+    assert "no field prompt=dialog in the input; its fields are id, dialogue, summary" in capsys.readouterr().err
+
+
+def test_every_dropped_record_is_reported_with_its_line_and_rule(tmp_path):
+    good = [SHAPES["prompt-completion"](n) for n in range(110)]
+    bad = [
+        good[0],  # line 111: a duplicate
+        {"prompt": "Summarize this.", "completion": ""},  # 112: an empty answer
+        {"prompt": "Summarize.\n\nHuman: what now?", "completion": "x"},  # 113: reserved for Claude
+        {"prompt": "word " * 40_000, "completion": "long"},  # 114: over the token limit
+        {"question": "?", "answer": "!"},  # 115: no known shape
+        {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"},
+                      {"role": "user", "content": "c"}, {"role": "assistant", "content": "d"}]},  # 116: multi-turn
+    ]
+    source = write_jsonl(tmp_path / "raw.jsonl", good + bad)
+    code, claude, _ = prepared(tmp_path, source, "--base-model", "haiku")
+    assert code == 0
+    dropped = {(c["where"], c["rule"]) for c in claude["changes"]}
+    assert {("line 111", "duplicate"), ("line 112", "empty-answer"), ("line 113", "reserved-keyword"),
+            ("line 114", "tokens"), ("line 115", "shape")} <= dropped
+    assert claude["records_read"] == 116 and claude["records_written"] == {"training": 111}  # 110 + the multi-turn chat
+    code, llama, _ = prepared(tmp_path, source, "--base-model", "llama3.1-8b")
+    assert ("line 116", "format") in {(c["where"], c["rule"]) for c in llama["changes"]}  # one exchange per record
+
+
+def test_nova_data_converts_to_claude_and_llama(tmp_path):
+    source = write_jsonl(tmp_path / "nova.jsonl", [record("conversation", n) for n in range(120)])
+    _, _, claude = prepared(tmp_path, source, "--base-model", "haiku")
+    first = claude["train.jsonl"][0]
+    assert first["system"] == "Summarize local news in one sentence." and first["messages"][1]["content"].startswith("The Riverton")
+    _, _, llama = prepared(tmp_path, source, "--base-model", "llama3.1-8b")
+    assert set(llama["train.jsonl"][0]) == {"prompt", "completion"}
+
+
+def test_the_split_is_seeded_and_a_model_without_validation_gets_none(tmp_path):
+    source = write_jsonl(tmp_path / "raw.jsonl", [SHAPES["alpaca"](n) for n in range(300)])
+    args = ("--base-model", "nova-lite", "--validation-fraction", "0.1", "--test-fraction", "0.2", "--seed", "7")
+    _, first, files = prepared(tmp_path, source, *args)
+    _, again, same = prepared(tmp_path, source, *args)
+    assert files == same and first["records_written"] == again["records_written"]
+    written = first["records_written"]
+    assert sum(written.values()) == 300 and 10 < written["validation"] < 60 and 30 < written["test"] < 90
+    _, nova2, files = prepared(tmp_path, source, "--base-model", "nova-2-lite", "--validation-fraction", "0.1")
+    assert "validation.jsonl" not in files and "takes no validation set" in nova2["notes"][0]
+
+
+def test_continued_pretraining_text_is_chunked_under_the_limit_with_no_text_lost(tmp_path):
+    paragraph = " ".join(f"Sentence {n} of the handbook explains one more rule of the service." for n in range(60))
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a.md").write_text("\n\n".join([paragraph] * 6))
+    (pages / "b.txt").write_text("A short page.")
+    code, report, files = prepared(tmp_path, pages, "--base-model", "titan-text-express", "--customization-type",
+                                   "CONTINUED_PRE_TRAINING")
+    assert code == 0 and report["shapes"] == {"text": 2}
+    records = files["train.jsonl"]
+    limit = 4096 * 4  # tokens at the default batch size x characters per token
+    assert len(records) > 2 and all(len(r["input"]) <= limit for r in records)
+    assert ("a.md", "changed", "tokens") in {(c["where"], c["action"], c["rule"]) for c in report["changes"]}
+    words = [w for r in records for w in r["input"].split()]
+    assert words == ("\n\n".join([paragraph] * 6) + " A short page.").split()
+
+
+def test_chunks_split_an_overlong_sentence_without_losing_a_character():
+    text = "x" * 25 + " " + "y" * 30
+    parts = chunks(text, 20)
+    assert all(len(p) <= 20 for p in parts) and "".join(parts).replace(" ", "") == text.replace(" ", "")
+
+
+def test_bad_invocations_exit_2(tmp_path, capsys):
+    source = write_jsonl(tmp_path / "raw.jsonl", [SHAPES["alpaca"](0)])
+    assert main(["prepare", str(source), "--out", str(tmp_path / "o"), "--base-model", "gpt-4"]) == 2
+    assert main(["prepare", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o"), "--base-model", "haiku"]) == 2
+    assert main(["prepare", str(source), "--out", str(tmp_path / "o"), "--base-model", "haiku", "--test-fraction", "1.5"]) == 2
+    parquet = tmp_path / "raw.parquet"
+    parquet.write_bytes(b"PAR1")
+    assert main(["prepare", str(parquet), "--out", str(tmp_path / "o"), "--base-model", "haiku"]) == 2
+    assert "Parquet is not read here" in capsys.readouterr().err
+
+
+def test_input_that_cannot_become_a_valid_dataset_exits_1(tmp_path):
+    source = write_jsonl(tmp_path / "raw.jsonl", [SHAPES["alpaca"](n) for n in range(5)])  # Claude needs 32
+    code, report, _ = prepared(tmp_path, source, "--base-model", "haiku")
+    assert code == 1 and report["valid"] is False
+    assert report["validation"][0]["errors"][0]["rule"] == "record-count"
