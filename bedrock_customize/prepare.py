@@ -7,11 +7,16 @@ Exit 0: the files are valid; 1: the input cannot become a valid dataset; 2: bad 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+import shutil
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
+
+from customization.models.s3 import S3_URI, split_s3_uri
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 REPORT = "prepare-report.json"
@@ -28,8 +33,62 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9_./-]+")
+
+
+class MediaCopies:
+    """Images copied under DIR/media/ with keys every model allows, named as they will be in S3."""
+
+    def __init__(self, root: Path, out: Path, media_uri: str) -> None:
+        self.root, self.out, self.media_uri = root, out, media_uri.rstrip("/") + "/"
+        self.keys: dict[Path, str] = {}
+
+    def __call__(self, where: str, reference: str) -> str:
+        if reference.startswith("s3://"):
+            return reference  # already in S3
+        path = (self.root / reference).resolve()
+        if not path.is_file():
+            raise FileNotFoundError(f"image {reference} not found under {self.root}")
+        if path not in self.keys:
+            key = "media/" + KEY_CHARACTERS.sub("-", path.name)
+            if key in self.keys.values():  # two images of one name from different folders
+                key = f"media/{hashlib.sha256(str(path).encode()).hexdigest()[:8]}-{KEY_CHARACTERS.sub('-', path.name)}"
+            (self.out / "media").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, self.out / key)
+            self.keys[path] = key
+        return self.media_uri + self.keys[path]
+
+
+class LocalMedia:
+    """The copies as the validator's media source: sizes and headers read from DIR/media/."""
+
+    def __init__(self, out: Path, media_uri: str) -> None:
+        self.out, self.bucket, self.prefix = out, *split_s3_uri(media_uri.rstrip("/") + "/x")
+        self.prefix = self.prefix[:-1]
+
+    def _path(self, bucket: str, key: str) -> Path | None:
+        if bucket != self.bucket or not key.startswith(self.prefix):
+            return None
+        return self.out / key[len(self.prefix):]
+
+    def list_window(self, bucket: str, prefix: str, start_after: str) -> tuple[dict[str, int], bool]:
+        folder = self._path(bucket, prefix)
+        if folder is None or not folder.is_dir():
+            return {}, False
+        keys = sorted(prefix + p.name for p in folder.iterdir() if p.is_file())
+        return {k: (folder / k[len(prefix):]).stat().st_size for k in keys if k > start_after}, False
+
+    def read_range(self, uri: str, length: int) -> bytes | None:
+        path = self._path(*split_s3_uri(uri))
+        if path is None or not path.is_file():
+            return None
+        with path.open("rb") as handle:
+            return handle.read(length)
+
+
 def run(args: Any) -> int:
     from customization.datasets.conversion import ConversionError, ConversionOptions, Converter, check_mapping
+    from customization.datasets.media import MediaLookups
     from customization.datasets.readers import detect, fields, read
     from customization.datasets.validator import DatasetSource, batch_size_for, validate_sources
     from customization.registry import UnknownBaseModelError, UnsupportedCustomizationError, load_registry
@@ -46,6 +105,8 @@ def run(args: Any) -> int:
                 raise ValueError(f"{name} {value}: expected a fraction from 0 to below 1")
         if args.validation_fraction + args.test_fraction >= 1:
             raise ValueError("--validation-fraction and --test-fraction leave no training records")
+        if args.media_uri and not S3_URI.match(args.media_uri.rstrip("/") + "/x"):
+            raise ValueError(f"--media-uri {args.media_uri}: expected s3://BUCKET/PREFIX/")
     except (UnknownBaseModelError, UnsupportedCustomizationError, ValueError) as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -59,8 +120,10 @@ def run(args: Any) -> int:
     for stale in (*FILES.values(), REPORT):  # files of an earlier run would be mistaken for this one's
         (out / stale).unlink(missing_ok=True)
     try:
+        media_root = Path(args.media_root) if args.media_root else (source if source.is_dir() else source.parent)
+        copies = MediaCopies(media_root, out, args.media_uri) if args.media_uri else None
         options = ConversionOptions(
-            mapping=mapping, system=args.system, validation_fraction=args.validation_fraction,
+            resolve_image=copies, mapping=mapping, system=args.system, validation_fraction=args.validation_fraction,
             test_fraction=args.test_fraction, seed=args.seed,
         )
         out.mkdir(parents=True, exist_ok=True)
@@ -78,12 +141,18 @@ def run(args: Any) -> int:
         return EXIT_FAILED
     document = report.as_dict()
     written = [role for role in FILES if (out / FILES[role]).exists() and role in report.written]
+    # With images, the files are checked as they will be in S3: beside the copies, which are read here.
+    bucket = split_s3_uri(args.media_uri.rstrip("/") + "/x")[0] if copies and copies.keys else None
+    media = MediaLookups(LocalMedia(out, args.media_uri)) if bucket else None
     sources = [
         DatasetSource(role=role, name=str(out / FILES[role]), lines=lambda p=out / FILES[role]: p.open("rb"),
-                      size_bytes=(out / FILES[role]).stat().st_size)
+                      size_bytes=(out / FILES[role]).stat().st_size, bucket=bucket)
         for role in written if role != "test"
     ]
-    reports = validate_sources(model, spec, sources, batch_size=batch_size_for({}, spec.hyperparameters)) if sources else []
+    batch_size = batch_size_for({}, spec.hyperparameters)
+    reports = validate_sources(model, spec, sources, batch_size=batch_size, media=media) if sources else []
+    if media is not None:
+        media.close()
     valid = bool(sources) and all(r.valid for r in reports)
     document["valid"] = valid
     document["validation"] = [r.as_dict() for r in reports]
@@ -129,4 +198,6 @@ def add_parser(commands: Any) -> None:
     prepare.add_argument("--validation-fraction", type=float, default=0.0, help="share of records for validation.jsonl")
     prepare.add_argument("--test-fraction", type=float, default=0.0, help="share of records for test.jsonl")
     prepare.add_argument("--seed", type=int, default=42, help="seed of the split (the same input and seed, the same files)")
+    prepare.add_argument("--media-root", help="where image paths in the input are resolved (default: the input's folder)")
+    prepare.add_argument("--media-uri", help="s3://BUCKET/PREFIX/ where DIR/media/ will be uploaded; records name images there")
     prepare.set_defaults(func=run)

@@ -156,3 +156,67 @@ def test_input_that_cannot_become_a_valid_dataset_exits_1(tmp_path):
     code, report, _ = prepared(tmp_path, source, "--base-model", "haiku")
     assert code == 1 and report["valid"] is False
     assert report["validation"][0]["errors"][0]["rule"] == "record-count"
+
+
+# -- images --------------------------------------------------------------------------------------
+
+
+def llava(tmp_path: Path, count: int, *, size: tuple[int, int] = (64, 48), placeholder: str = "<image>\n") -> Path:
+    from tests.images import png
+
+    (tmp_path / "pictures").mkdir(exist_ok=True)
+    items = []
+    for n in range(count):
+        name = f"pictures/shot {n}.png"  # a space: not a key Nova allows, so the copy is renamed
+        (tmp_path / name).write_bytes(png(*size))
+        items.append({"image": name, "conversations": [
+            {"from": "human", "value": f"{placeholder}What is in picture {n}?"},
+            {"from": "gpt", "value": f"A grey square, number {n}."},
+        ]})
+    return write_jsonl(tmp_path / "llava.jsonl", items)
+
+
+@pytest.mark.parametrize("model", ["nova-lite", "llama3.2-11b"])
+def test_llava_records_become_image_blocks_copied_under_media_with_allowed_keys(tmp_path, model):
+    source = llava(tmp_path, 110)
+    code, report, files = prepared(tmp_path, source, "--base-model", model, "--media-uri", "s3://data-bucket/sets/one/")
+    assert code == 0, report
+    content = files["train.jsonl"][0]["messages"][0]["content"]
+    assert content[0] == {"image": {"format": "png", "source": {"s3Location": {"uri": "s3://data-bucket/sets/one/media/shot-0.png"}}}}
+    assert content[1] == {"text": "What is in picture 0?"}
+    assert (tmp_path / "out" / "media" / "shot-0.png").is_file()
+    assert report["validation"][0]["skipped"] == []  # sizes (and pixel limits) checked on the copies
+
+
+def test_an_image_in_the_middle_of_the_text_stays_in_its_place(tmp_path):
+    source = llava(tmp_path, 110, placeholder="Look: <image> and tell me. ")
+    _, _, files = prepared(tmp_path, source, "--base-model", "nova-lite", "--media-uri", "s3://data-bucket/x/")
+    kinds = [next(iter(block)) for block in files["train.jsonl"][0]["messages"][0]["content"]]
+    assert kinds == ["text", "image", "text"]
+
+
+def test_image_records_are_refused_by_a_text_only_model_and_without_a_media_uri(tmp_path, capsys):
+    source = llava(tmp_path, 3)
+    assert main(["prepare", str(source), "--out", str(tmp_path / "a"), "--base-model", "haiku"]) == 1
+    assert "line 1: the record has images; Anthropic Claude 3 Haiku takes no images" in capsys.readouterr().err
+    assert main(["prepare", str(source), "--out", str(tmp_path / "b"), "--base-model", "nova-lite"]) == 1
+    assert "give --media-uri s3://BUCKET/PREFIX/" in capsys.readouterr().err
+
+
+def test_images_over_the_pixel_limit_fail_and_missing_ones_are_dropped(tmp_path):
+    source = llava(tmp_path, 101, size=(9000, 20))
+    code, report, _ = prepared(tmp_path, source, "--base-model", "llama3.2-11b", "--media-uri", "s3://data-bucket/x/")
+    assert code == 1 and report["validation"][0]["errors"][0]["rule"] == "image-dimensions"
+    (tmp_path / "pictures" / "shot 3.png").unlink()
+    code, report, _ = prepared(tmp_path, source, "--base-model", "nova-lite", "--media-uri", "s3://data-bucket/x/")
+    assert ("line 4", "image-missing") in {(c["where"], c["rule"]) for c in report["changes"]}
+
+
+def test_a_placeholder_without_an_image_is_removed_and_reported(tmp_path):
+    items = [{"conversations": [{"from": "human", "value": f"<image>\nDescribe scene {n}."},
+                                {"from": "gpt", "value": f"Scene {n}."}]} for n in range(20)]
+    source = write_jsonl(tmp_path / "raw.jsonl", items)
+    code, report, files = prepared(tmp_path, source, "--base-model", "nova-micro")
+    assert code == 0
+    assert files["train.jsonl"][0]["messages"][0]["content"] == [{"text": "Describe scene 0."}]
+    assert ("line 1", "changed", "image-placeholder") in {(c["where"], c["action"], c["rule"]) for c in report["changes"]}

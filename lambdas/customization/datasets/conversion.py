@@ -101,6 +101,23 @@ def _chat(messages: Any, system: str | None = None) -> Dialogue | None:
 
 
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
+PLACEHOLDER = "<image>"
+
+
+def _image_refs(value: Any) -> list[str]:
+    if isinstance(value, str) and value:
+        return [value]
+    return [v for v in value if isinstance(v, str) and v] if isinstance(value, list) else []
+
+
+def _with_images(turn: Turn, images: list[str]) -> Turn:
+    """The record's images on its first user turn, at its `<image>` placeholders if it has them."""
+    pieces = turn.text.split(PLACEHOLDER)
+    if len(pieces) == 1:
+        return Turn(turn.role, turn.text, images)
+    if len(pieces) - 1 != len(images):
+        raise ConversionError(f"{len(pieces) - 1} {PLACEHOLDER} placeholder(s) for {len(images)} image(s)")
+    return Turn(turn.role, " ".join(p.strip() for p in pieces if p.strip()), images, [p.strip() for p in pieces])
 
 
 def _sharegpt(record: dict[str, Any]) -> Dialogue | None:
@@ -114,6 +131,9 @@ def _sharegpt(record: dict[str, Any]) -> Dialogue | None:
             systems.append(value)
         else:
             turns.append(Turn(role, value))  # type: ignore[arg-type]
+    images = _image_refs(record.get("image") or record.get("images"))
+    if images and turns and turns[0].role == "user":
+        turns[0] = _with_images(turns[0], images)
     return Dialogue(system="\n\n".join(systems) or _text(record.get("system")), turns=turns)
 
 
@@ -160,7 +180,11 @@ def mapped(record: Any, mapping: dict[str, str]) -> Dialogue:
     if "text" in mapping:
         return Dialogue(text=str(record[mapping["text"]]))
     system = str(record[mapping["system"]]) if "system" in mapping and record.get(mapping["system"]) else None
-    return _exchange(str(record[mapping["prompt"]]), str(record[mapping["completion"]]), system)
+    dialogue = _exchange(str(record[mapping["prompt"]]), str(record[mapping["completion"]]), system)
+    images = _image_refs(record.get(mapping["image"])) if "image" in mapping else []
+    if images:
+        dialogue.turns[0] = _with_images(dialogue.turns[0], images)
+    return dialogue
 
 
 def check_mapping(mapping: dict[str, str], fields: Iterable[str]) -> None:
@@ -209,6 +233,9 @@ def chunks(text: str, max_chars: int) -> list[str]:
 
 @dataclass(frozen=True)
 class ConversionOptions:
+    # (where, image reference as the input gives it) -> the S3 URI the record will name; None: no
+    # images can be resolved (the caller has no media root or URI)
+    resolve_image: Callable[[str, str], str] | None = None
     mapping: dict[str, str] = field(default_factory=dict)
     system: str | None = None
     validation_fraction: float = 0.0
@@ -245,14 +272,23 @@ class Converter:
         return self.report
 
     def _dialogues(self, raw: RawRecord) -> Iterator[tuple[str, Dialogue]]:
-        if self.options.mapping:
-            dialogue, shape = mapped(raw.value, self.options.mapping), "mapped"
-        else:
-            found = recognise(raw.value)
-            if found is None:
-                self.report.change(raw.where, "dropped", "shape", "no known shape; name the fields with --map ROLE=FIELD")
+        try:
+            found = ("mapped", mapped(raw.value, self.options.mapping)) if self.options.mapping else recognise(raw.value)
+        except ConversionError as exc:
+            self.report.change(raw.where, "dropped", "image-placeholder", str(exc))
+            return
+        if found is None:
+            self.report.change(raw.where, "dropped", "shape", "no known shape; name the fields with --map ROLE=FIELD")
+            return
+        shape, dialogue = found
+        if any(turn.images for turn in dialogue.turns):
+            try:
+                self._resolve_images(raw.where, dialogue)
+            except FileNotFoundError as exc:
+                self.report.change(raw.where, "dropped", "image-missing", str(exc))
                 return
-            shape, dialogue = found
+        else:
+            self._repair_placeholders(raw.where, dialogue)
         self.report.shapes[shape] = self.report.shapes.get(shape, 0) + 1
         if self.options.system and dialogue.text is None and not dialogue.system:
             dialogue.system = self.options.system
@@ -266,6 +302,23 @@ class Converter:
                 yield (f"{raw.where} part {number}" if len(parts) > 1 else raw.where), Dialogue(text=part)
             return
         yield raw.where, dialogue
+
+    def _resolve_images(self, where: str, dialogue: Dialogue) -> None:
+        media = self.spec.media
+        if media is None or not media.images:
+            raise ConversionError(f"{where}: the record has images; {self.model.display_name} takes no images "
+                                  f"({self.spec.data_format} is text only here)")
+        if self.options.resolve_image is None:
+            raise ConversionError(f"{where}: the record has images; give --media-uri s3://BUCKET/PREFIX/ for them")
+        for turn in dialogue.turns:
+            turn.images = [self.options.resolve_image(where, image) for image in turn.images]
+
+    def _repair_placeholders(self, where: str, dialogue: Dialogue) -> None:
+        """An `<image>` placeholder with no image is a reserved string to some models: removed, and said."""
+        for turn in dialogue.turns:
+            if PLACEHOLDER in turn.text:
+                turn.text = turn.text.replace(PLACEHOLDER, "").strip()
+                self.report.change(where, "changed", "image-placeholder", f"{PLACEHOLDER} without an image removed")
 
     def _emit(self, where: str, dialogue: Dialogue) -> None:
         if dialogue.turns and not dialogue.turns[-1].text.strip():

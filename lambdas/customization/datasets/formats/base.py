@@ -31,7 +31,9 @@ class Exchange:
 class Turn:
     role: Literal["user", "assistant"]
     text: str
-    images: list[str] = field(default_factory=list)  # S3 URIs, in order, before the text
+    images: list[str] = field(default_factory=list)  # S3 URIs (or, before `prepare` resolves them, local paths)
+    # Where the images stand in the text: len(images) + 1 pieces of text around them; None: images first.
+    segments: list[str] | None = None
 
 
 @dataclass

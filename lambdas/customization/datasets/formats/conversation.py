@@ -22,6 +22,19 @@ IMAGE_FORMATS = {"jpg": "jpeg", "jpeg": "jpeg", "png": "png", "gif": "gif", "web
 _ABSENT = object()
 
 
+def _content(turn: Turn) -> list[dict[str, Any]]:
+    """Text and image blocks in their order: the images where the text placed them, else first."""
+    if not turn.segments:
+        return [*(_image_block(uri) for uri in turn.images), {"text": turn.text}]
+    blocks: list[dict[str, Any]] = []
+    for index, piece in enumerate(turn.segments):
+        if piece.strip():
+            blocks.append({"text": piece.strip()})
+        if index < len(turn.images):
+            blocks.append(_image_block(turn.images[index]))
+    return blocks if any("text" in block for block in blocks) else [*blocks, {"text": turn.text}]
+
+
 def _image_block(uri: str) -> dict[str, Any]:
     extension = uri.rsplit(".", 1)[-1].lower()
     return {"image": {"format": IMAGE_FORMATS.get(extension, extension), "source": {"s3Location": {"uri": uri}}}}
@@ -140,8 +153,5 @@ class Conversation(DataFormat):
         record: dict[str, Any] = {"schemaVersion": SCHEMA_VERSION}
         if conversation.system:
             record["system"] = [{"text": conversation.system}]
-        record["messages"] = [
-            {"role": turn.role, "content": [*(_image_block(uri) for uri in turn.images), {"text": turn.text}]}
-            for turn in conversation.turns
-        ]
+        record["messages"] = [{"role": turn.role, "content": _content(turn)} for turn in conversation.turns]
         return record
