@@ -1,0 +1,78 @@
+"""Writes the raw example data beside this file: synthetic, small, and made here (no real
+dialogues, articles or documents). Run it again to get the same files.
+
+- dialogues.csv: short two-person dialogues and their one-line summaries (the shape of a
+  dialogue-summary set: id, dialogue, summary, topic);
+- news.jsonl: local news items and their highlights (article, highlights);
+- docs/: the documentation pages of a fictional service, for continued pre-training.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PEOPLE = ["Ana", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hugo", "Iris", "Jonas"]
+PLACES = ["the library", "the station", "the clinic", "the market", "the pool", "the museum"]
+THINGS = ["a table for two", "a train ticket", "an appointment", "a bike", "a room", "two seats"]
+TOWNS = ["Riverton", "Eastbrook", "Northgate", "Oakridge", "Ashford", "Clearwater"]
+PROJECTS = ["a new library", "a bike lane", "a footbridge", "a sports hall", "a bus depot", "a park"]
+
+
+def dialogues(rng: random.Random, count: int) -> list[dict[str, str]]:
+    rows = []
+    for index in range(count):
+        a, b = rng.sample(PEOPLE, 2)
+        thing, place, day = rng.choice(THINGS), rng.choice(PLACES), rng.choice(["Monday", "Friday", "Sunday"])
+        dialogue = (f"#Person1#: Hello, this is {a}. I would like to book {thing} near {place} for {day}. "
+                    f"#Person2#: Of course, {a}. Morning or afternoon? #Person1#: Afternoon, please, around {2 + index % 5} pm. "
+                    f"#Person2#: Done. I have put it under your name, and {b} will confirm by message.")
+        summary = f"{a} books {thing} near {place} for {day} afternoon at {2 + index % 5} pm; {b} will confirm."
+        rows.append({"id": f"dlg-{index:03d}", "dialogue": dialogue, "summary": summary, "topic": "booking"})
+    return rows
+
+
+def news(rng: random.Random, count: int) -> list[dict[str, str]]:
+    items = []
+    for index in range(count):
+        town, project = TOWNS[index % len(TOWNS)], rng.choice(PROJECTS)
+        votes, cost, months = rng.randint(4, 7), round(rng.uniform(1, 30), 1), rng.randint(6, 24)
+        article = (f"The {town} council voted {votes} to 1 on Tuesday to approve {project}, expected to cost "
+                   f"{cost} million dollars. Work starts next spring and should take about {months} months. "
+                   f"Residents asked how the works would affect parking, and the council promised a plan by summer. "
+                   f"Item {index} of the synthetic news set.")
+        highlights = f"{town} approves {project} costing {cost} million dollars; work takes about {months} months."
+        items.append({"article": article, "highlights": highlights})
+    return items
+
+
+def pages(rng: random.Random) -> dict[str, str]:
+    topics = ["accounts", "billing", "exports", "limits", "regions", "retention", "alerts", "access"]
+    docs = {}
+    for index, topic in enumerate(topics):
+        paragraphs = []
+        for part in range(6):
+            sentences = [f"In Quillstone, {topic} rule {part}.{n} says that a workspace keeps its {topic} settings "
+                         f"for {rng.randint(2, 90)} days unless an owner changes them." for n in range(8)]
+            paragraphs.append(" ".join(sentences))
+        docs[f"{index:02d}-{topic}.md"] = f"# Quillstone {topic}\n\n" + "\n\n".join(paragraphs) + "\n"
+    return docs
+
+
+def main() -> None:
+    rng = random.Random(2026)
+    with (HERE / "dialogues.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "dialogue", "summary", "topic"])
+        writer.writeheader()
+        writer.writerows(dialogues(rng, 60))
+    (HERE / "news.jsonl").write_text("".join(json.dumps(item) + "\n" for item in news(rng, 60)), encoding="utf-8")
+    (HERE / "docs").mkdir(exist_ok=True)
+    for name, text in pages(rng).items():
+        (HERE / "docs" / name).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""The examples: each seed model's request runs offline to SUCCEEDED with nothing left
+running, and its dataset is what `prepare` makes of the raw data today."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+
+from bedrock_customize.cli import EXIT_OK, main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# Each example: its request, and the `prepare` arguments that made its data from examples/raw/.
+PREPARED = {
+    "claude-3-haiku-dialogue-summary": (
+        "claude-3-haiku", "raw/dialogues.csv --base-model haiku --map prompt=dialogue --map completion=summary "
+        "--system 'Summarize the dialogue in one sentence.' --validation-fraction 0.1 --test-fraction 0.15",
+    ),
+    "nova-lite-news-summary": (
+        "nova-lite", "raw/news.jsonl --base-model nova-lite --map prompt=article --map completion=highlights "
+        "--system 'Summarize the news item in one sentence.' --validation-fraction 0.1 --test-fraction 0.15",
+    ),
+    "titan-text-express-continued-pretraining": (
+        "titan-text-express-cpt", "raw/docs --base-model titan-text-express --customization-type CONTINUED_PRE_TRAINING "
+        "--test-fraction 0.15",
+    ),
+}
+
+
+@pytest.mark.parametrize("request_name", PREPARED)
+def test_each_example_runs_offline_to_success(request_name, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["run-local", "--request", str(EXAMPLES / "requests" / f"{request_name}.json"), "--out", str(out)])
+    summary = json.loads((out / "summary.json").read_text())
+    assert code == EXIT_OK and summary["status"] == "SUCCEEDED", summary["error"]
+    assert summary["resources"]["leaked"] == []
+
+
+@pytest.mark.parametrize("request_name", PREPARED)
+def test_each_example_dataset_is_what_prepare_makes_of_the_raw_data(request_name, tmp_path, monkeypatch, capsys):
+    folder, arguments = PREPARED[request_name]
+    monkeypatch.chdir(EXAMPLES)
+    assert main(["prepare", *shlex.split(arguments), "--out", str(tmp_path)]) == EXIT_OK
+    committed = EXAMPLES / "prepared" / folder
+    for name in ("train.jsonl", "validation.jsonl", "test.jsonl"):
+        assert (tmp_path / name).exists() == (committed / name).exists(), name
+        if (committed / name).exists():
+            assert (tmp_path / name).read_text() == (committed / name).read_text(), f"{folder}/{name}: run the prepare step again"
