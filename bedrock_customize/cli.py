@@ -266,6 +266,10 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     except (RequestFileError, RequestInvalidError) as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if request.prepare is not None:
+        print("bedrock-customize: this request prepares raw data in the bucket first; run `bedrock-customize prepare` "
+              "on a copy of that data and estimate a request naming the prepared files", file=sys.stderr)
+        return EXIT_USAGE
     model = load_registry().resolve(request.base_model)
     try:
         sources = [

@@ -143,6 +143,7 @@ def report(stack: str, execution: str, out: Path) -> list[Path]:
 # The states between the Tasks (waits, choices, the Map, the failure paths), by phase; each
 # Task's phase is on its Step.
 CONTROL_STATES = {
+    "validate": (c.RAW_DATA,),
     "train": (c.WAIT_FOR_JOB, c.JOB_COMPLETE),
     "deploy": (c.DEPLOYMENT_REQUESTED, c.WAIT_FOR_DEPLOYMENT, c.DEPLOYMENT_READY),
     "evaluate": (c.SHARD_EVALUATION, c.SCORE_SHARDS, c.SCORE_SHARD, c.EVALUATION_JOB_DONE, c.WAIT_FOR_EVALUATION_JOB),

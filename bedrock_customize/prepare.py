@@ -89,7 +89,7 @@ class LocalMedia:
 def run(args: Any) -> int:
     from customization.datasets.conversion import ConversionError, ConversionOptions, Converter, check_mapping
     from customization.datasets.media import MediaLookups
-    from customization.datasets.readers import detect, fields, read
+    from customization.datasets.readers import LocalInput, detect, fields, read
     from customization.datasets.validator import DatasetSource, batch_size_for, validate_sources
     from customization.registry import UnknownBaseModelError, UnsupportedCustomizationError, load_registry
 
@@ -111,9 +111,10 @@ def run(args: Any) -> int:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        kind = detect(source, args.source_kind)
+        raw = LocalInput(source)
+        kind = detect(raw, args.source_kind)
         if mapping:  # a mapping that names a missing field fails before anything is written
-            check_mapping(mapping, fields(source, kind))
+            check_mapping(mapping, fields(raw, kind))
     except ConversionError as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -135,7 +136,7 @@ def run(args: Any) -> int:
                     handles[role] = files.enter_context((out / FILES[role]).open("w", encoding="utf-8"))
                 handles[role].write(json.dumps(record, ensure_ascii=False) + "\n")
 
-            report = Converter(model, args.customization_type, options, write).convert(read(source, kind))
+            report = Converter(model, args.customization_type, options, write).convert(read(raw, kind))
     except ConversionError as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -25,7 +25,8 @@ class StaleReadmeError(ValueError):
 
 
 def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    ref = node.get("$ref")
+    options = [o for o in node.get("anyOf", []) if o.get("type") != "null"]
+    ref = node.get("$ref") or (options[0].get("$ref") if len(options) == 1 else None)
     return schema["$defs"][ref.rsplit("/", 1)[-1]] if ref else node
 
 

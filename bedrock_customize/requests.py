@@ -11,6 +11,8 @@ from typing import Any
 from customization.models.s3 import S3_URI
 from customization.vocabulary import DATA_FIELDS
 
+PREPARE_SOURCE = "prepare.source"
+
 
 class RequestFileError(ValueError):
     """The request file, or a local dataset it names, cannot be read."""
@@ -38,6 +40,12 @@ def local_datasets(request: dict[str, Any], base_dir: Path) -> dict[str, Path]:
             if not path.is_file():
                 raise RequestFileError(f"{name}: local file {path} does not exist")
             found[name] = path
+    source = (request.get("prepare") or {}).get("source") if isinstance(request.get("prepare"), dict) else None
+    if isinstance(source, str) and not S3_URI.match(source):
+        path = (base_dir / source).resolve()
+        if not path.exists():
+            raise RequestFileError(f"prepare.source: local file or folder {path} does not exist")
+        found[PREPARE_SOURCE] = path  # raw data the run prepares first
     return found
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 # State names read as a log of the run.
+RAW_DATA = "Raw Data?"
+PREPARE_DATASET = "Prepare Dataset"
 VALIDATE_REQUEST = "Validate Request"
 VALIDATION_FAILED = "Validation Failed"
 RUN_NOT_STARTED = "Run Not Started"

@@ -93,6 +93,8 @@ CLEAN_UP = (
 
 # One Lambda function per Task state; all of them share the one asset in lambdas/.
 STEPS = (
+    Step(c.PREPARE_DATASET, _handler("prepare_dataset"), 900, 1024, result_path="$", phase="validate",
+         access=(READ_DATA, LIST_DATA, WRITE_REPORTS)),
     Step(c.VALIDATE_REQUEST, _handler("validate_request"), 300, 1024, result_path="$", phase="validate", access=(
         READ_DATA, LIST_DATA, WRITE_REPORTS, LEDGER_WRITE,
         Access(("bedrock:GetFoundationModel",), ("customizable_models",)),

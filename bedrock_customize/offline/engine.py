@@ -38,6 +38,7 @@ from bedrock_customize.offline import simulator as sim
 from bedrock_customize.offline.template import Template
 from bedrock_customize.requests import (  # noqa: F401 - the engine's callers use these from here
     DATA_FIELDS,
+    PREPARE_SOURCE,
     RequestFileError,
     execution_name_for,
     load_request,
@@ -311,9 +312,15 @@ class OfflineEngine:
         request = dict(request)
         for name, path in datasets.items():
             key = f"datasets/{execution_name}/{name}/{path.name}"
-            s3.upload_file(str(path), bucket, key)
-            request[name] = f"s3://{bucket}/{key}"
-            self.log(f"uploaded {path} to s3://{bucket}/{key} (emulated S3)")
+            files = [(p, f"{key}/{p.relative_to(path)}") for p in sorted(path.rglob("*")) if p.is_file()] if path.is_dir() else [(path, key)]
+            for file, file_key in files:
+                s3.upload_file(str(file), bucket, file_key)
+            uri = f"s3://{bucket}/{key}" + ("/" if path.is_dir() else "")
+            if name == PREPARE_SOURCE:
+                request["prepare"] = {**request["prepare"], "source": uri}
+            else:
+                request[name] = uri
+            self.log(f"uploaded {path} to {uri} (emulated S3)")
         return request
 
     def _follow(

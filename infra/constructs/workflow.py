@@ -11,14 +11,16 @@ from infra import constants as c
 from infra.config import StageConfig
 from infra.steps import STEPS
 
-# Every Task between Validate Request and Tear Down: an error in any of them goes through Tear Down.
-AFTER_VALIDATION = tuple(step.state for step in STEPS if step.state not in (c.VALIDATE_REQUEST, c.TEAR_DOWN))
+# The Tasks before anything is created take the execution input as the request, and a failure
+# there ends the run at once; an error in any later Task, but Tear Down, goes through Tear Down.
+FIRST_TASKS = tuple(step.state for step in STEPS if step.phase == "validate")
+AFTER_VALIDATION = tuple(step.state for step in STEPS if step.state not in (*FIRST_TASKS, c.TEAR_DOWN))
 
 
 class LifecycleWorkflow(Construct):
     """The Standard state machine of one customization run.
 
-    Validate Request -> Submit Job -> [Wait -> Check Job -> Choice] -> Deploy Model ->
+    [Raw Data? -> Prepare Dataset] -> Validate Request -> Submit Job -> [Wait -> Check Job -> Choice] -> Deploy Model ->
     [Wait -> Check Deployment -> Choice] -> Plan Evaluation -> (Score Samples, or a Map of
     Score Shard over the shards) -> [Start / Wait / Check Evaluation Job] -> Report
     Evaluation -> Tear Down -> success.
@@ -35,9 +37,10 @@ class LifecycleWorkflow(Construct):
         self._config = config
         self._functions = functions
         self.tasks = {
-            step.state: self._task(step.state, step.result_path) for step in STEPS if step.state != c.VALIDATE_REQUEST
+            step.state: self._first_task(step.state, step.result_path) if step.state in FIRST_TASKS
+            else self._task(step.state, step.result_path)
+            for step in STEPS
         }
-        self.tasks[c.VALIDATE_REQUEST] = self._validate_request()
         score_shards = self._score_shards()
 
         tear_down = self.tasks[c.TEAR_DOWN]
@@ -46,13 +49,18 @@ class LifecycleWorkflow(Construct):
         score_shards.add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
         self._failure_paths()
 
+        raw_data = sfn.Choice(self, c.RAW_DATA)
+        raw_data.when(sfn.Condition.is_present("$.prepare"), self.tasks[c.PREPARE_DATASET]).otherwise(
+            self.tasks[c.VALIDATE_REQUEST]
+        )
+        self.tasks[c.PREPARE_DATASET].next(self.tasks[c.VALIDATE_REQUEST])
         self.tasks[c.VALIDATE_REQUEST].next(self.tasks[c.SUBMIT_JOB])
         self._job_loop(then=self.tasks[c.DEPLOY_MODEL])
         self._deployment_loop(then=self.tasks[c.PLAN_EVALUATION], skip_to=tear_down)
         self._scoring(score_shards, then=self.tasks[c.START_EVALUATION_JOB])
         self._evaluation_job_loop(then=self.tasks[c.REPORT_EVALUATION])
         self.tasks[c.REPORT_EVALUATION].next(tear_down)
-        self.state_machine = self._state_machine(start=self.tasks[c.VALIDATE_REQUEST])
+        self.state_machine = self._state_machine(start=raw_data)
 
     # -- the Tasks ---------------------------------------------------------------------------
 
@@ -72,10 +80,10 @@ class LifecycleWorkflow(Construct):
             result_path=result_path,
         ))
 
-    def _validate_request(self) -> tasks.LambdaInvoke:
-        """The first state gets the execution input as the request, with the execution's name and id."""
-        (step,) = (step for step in STEPS if step.state == c.VALIDATE_REQUEST)
-        return self._task(c.VALIDATE_REQUEST, step.result_path, sfn.TaskInput.from_object({
+    def _first_task(self, state: str, result_path: str | None) -> tasks.LambdaInvoke:
+        """A first Task gets the state (the execution input, or the prepared request) as the
+        request, with the execution's name and id."""
+        return self._task(state, result_path, sfn.TaskInput.from_object({
             "request": sfn.JsonPath.entire_payload,
             "execution_name": sfn.JsonPath.string_at("$$.Execution.Name"),
             "execution_arn": sfn.JsonPath.string_at("$$.Execution.Id"),
@@ -106,11 +114,11 @@ class LifecycleWorkflow(Construct):
         return read
 
     def _failure_paths(self) -> None:
-        # Nothing exists before Submit Job: a failed validation (a rejected request or dataset,
-        # or a step that kept failing) ends the run there.
-        self.tasks[c.VALIDATE_REQUEST].add_catch(
-            self._fail_with_message(c.VALIDATION_FAILED, c.RUN_NOT_STARTED), errors=[sfn.Errors.ALL], result_path="$.error"
-        )
+        # Nothing exists before Submit Job: a failed preparation or validation (a rejected request
+        # or dataset, or a step that kept failing) ends the run there.
+        not_started = self._fail_with_message(c.VALIDATION_FAILED, c.RUN_NOT_STARTED)
+        for state in FIRST_TASKS:
+            self.tasks[state].add_catch(not_started, errors=[sfn.Errors.ALL], result_path="$.error")
         # A failed Tear Down ends the run FAILED; the execution-status rule then runs the same
         # cleanup again from the ledger.
         tear_down = self.tasks[c.TEAR_DOWN]

@@ -11,8 +11,12 @@ TASKS = [step.state for step in STEPS]
 
 def test_the_lifecycle_order(definition):
     states = definition["States"]
-    assert definition["StartAt"] == c.VALIDATE_REQUEST
+    assert definition["StartAt"] == c.RAW_DATA
+    raw_data = states[c.RAW_DATA]
+    assert raw_data["Choices"] == [{"Variable": "$.prepare", "IsPresent": True, "Next": c.PREPARE_DATASET}]
+    assert raw_data["Default"] == c.VALIDATE_REQUEST
     follows = {
+        c.PREPARE_DATASET: c.VALIDATE_REQUEST,
         c.VALIDATE_REQUEST: c.SUBMIT_JOB,
         c.SUBMIT_JOB: c.WAIT_FOR_JOB,
         c.WAIT_FOR_JOB: c.CHECK_JOB,
@@ -63,10 +67,14 @@ def test_a_failed_tear_down_ends_the_run_with_a_readable_message(definition):
 
 
 def test_a_rejected_request_ends_before_anything_is_created(definition):
-    (catch,) = definition["States"][c.VALIDATE_REQUEST]["Catch"]
-    assert catch["ErrorEquals"] == ["States.ALL"]
-    assert catch["Next"] == c.VALIDATION_FAILED
+    for state in (c.PREPARE_DATASET, c.VALIDATE_REQUEST):
+        (catch,) = definition["States"][state]["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"]
+        assert catch["Next"] == c.VALIDATION_FAILED
     assert definition["States"][c.VALIDATION_FAILED]["Next"] == c.RUN_NOT_STARTED
+    # Both take the execution input (or the prepared request) as the request.
+    for state in (c.PREPARE_DATASET, c.VALIDATE_REQUEST):
+        assert definition["States"][state]["Parameters"]["request.$"] == "$"
 
 
 def test_large_test_sets_are_scored_shard_by_shard_in_a_map(definition):

@@ -89,7 +89,8 @@ def test_the_readme_request_reference_is_generated_from_the_schema():
     # Every leaf of the request appears, nested settings by their dotted path.
     for path in ("`base_model`", "`budget.max_usd`", "`budget.prices`", "`evaluation.primary_metric`", "`timeouts.job_hours`"):
         assert f"| {path} |" in reference
-    assert "| `training_data` | string | required |" in reference
+    assert "| `training_data` | string | none | s3://bucket/key of the training JSONL" in reference
+    assert "required unless prepare is given" in reference and "| `prepare.source` | string | required |" in reference
     with pytest.raises(StaleReadmeError):
         updated_readme("no markers", request_schema(), load_registry())
 

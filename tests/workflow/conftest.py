@@ -49,7 +49,7 @@ class Runner:
                 "test_data": write_dataset(self.tmp_path / "test.jsonl", data_format, 5, start=104),
             }
         request = {"base_model": base_model, "customization_type": customization_type, **kwargs.pop("request", {})}
-        request.update({name: path.name for name, path in datasets.items()})
+        request.update({name: path.name for name, path in datasets.items() if "." not in name})  # prepare.source: set by the engine
         name = f"test-{next(_counter)}-{re.sub(r'[^A-Za-z0-9-]+', '-', base_model)}"
         return self.engine.run(request, execution_name=name, datasets=datasets, **kwargs)
 

@@ -15,7 +15,7 @@ def test_run_local_runs_the_bundled_example_and_writes_the_summary(tmp_path, cap
     summary = json.loads((out / "summary.json").read_text())
     assert code == EXIT_OK and summary["status"] == "SUCCEEDED"
     assert set(summary) >= {"status", "execution_name", "base_model", "states", "error", "resources", "report"}
-    assert summary["states"][0] == "Validate Request" and summary["states"][-1] == "Run Succeeded"
+    assert summary["states"][:2] == ["Raw Data?", "Validate Request"] and summary["states"][-1] == "Run Succeeded"
     assert "-> Validate Request" in printed and "SIMULATED bedrock:" in printed
     assert printed.rstrip().endswith(f"summary: {(out / 'summary.json').resolve()}")
     created = [r for r in summary["resources"]["created"] if r["type"] == "provisioned_throughput"]

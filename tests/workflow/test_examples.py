@@ -29,13 +29,15 @@ PREPARED = {
 }
 
 
-@pytest.mark.parametrize("request_name", PREPARED)
+@pytest.mark.parametrize("request_name", [*PREPARED, "nova-micro-prepared-in-the-pipeline"])
 def test_each_example_runs_offline_to_success(request_name, tmp_path, capsys):
     out = tmp_path / "run"
     code = main(["run-local", "--request", str(EXAMPLES / "requests" / f"{request_name}.json"), "--out", str(out)])
     summary = json.loads((out / "summary.json").read_text())
     assert code == EXIT_OK and summary["status"] == "SUCCEEDED", summary["error"]
     assert summary["resources"]["leaked"] == []
+    if request_name.endswith("in-the-pipeline"):  # its raw CSV was uploaded and prepared by the state machine
+        assert summary["states"][:3] == ["Raw Data?", "Prepare Dataset", "Validate Request"]
 
 
 @pytest.mark.parametrize("request_name", PREPARED)

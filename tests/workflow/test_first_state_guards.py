@@ -16,7 +16,7 @@ def test_a_run_over_budget_fails_in_its_first_state_naming_budget_and_estimate(r
     assert result.status == "FAILED" and result.error["error"] == "BudgetExceededError"
     cause = result.error["cause"]
     assert "budget of $5.00" in cause and "estimated cost $1" in cause and "provisioned throughput" in cause
-    assert result.states == [c.VALIDATE_REQUEST, c.VALIDATION_FAILED, c.RUN_NOT_STARTED]
+    assert result.states == [c.RAW_DATA, c.VALIDATE_REQUEST, c.VALIDATION_FAILED, c.RUN_NOT_STARTED]
     assert result.resources["created"] == [] and result.simulator.calls == PREFLIGHT_READS
     report = json.loads(result.objects["validation-report.json"])
     assert report["budget_usd"] == 5 and report["cost_estimate"]["total_usd"] > 5

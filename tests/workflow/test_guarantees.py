@@ -9,6 +9,7 @@ from bedrock_customize.offline.scenarios import SCENARIOS
 from customization.errors import ThrottlingError
 from infra import constants as c
 from infra.steps import STEPS
+from tests.datasets import write_dataset
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
@@ -59,9 +60,14 @@ def test_failure_injection_matrix(runner, state, failure):
     injected = RuntimeError(f"injected failure in {state}") if failure == "exception" else ThrottlingError(
         f"Rate exceeded in {state} (injected, persistent)"
     )
-    # Check Evaluation Job only runs when Bedrock's evaluation job is asked for.
+    # Check Evaluation Job only runs when Bedrock's evaluation job is asked for, Prepare Dataset
+    # when the request names raw data.
     request = {"evaluation": {"bedrock_evaluation_job": True}} if state == c.CHECK_EVALUATION_JOB else {}
-    result = runner.run("nova-lite", crashes={state: injected}, request=request)
+    datasets = None
+    if state == c.PREPARE_DATASET:
+        request = {"prepare": {"source": "raw.jsonl", "test_fraction": 0.1}}
+        datasets = {"prepare.source": write_dataset(runner.tmp_path / "raw.jsonl", "conversation", 100)}
+    result = runner.run("nova-lite", crashes={state: injected}, request=request, datasets=datasets)
 
     assert result.status == "FAILED"
     assert result.resources["leaked"] == [], result.resources

@@ -12,7 +12,7 @@ from tests.datasets import write_dataset
 from tests.workflow.conftest import PREFLIGHT_READS
 
 HAPPY_PATH = [
-    c.VALIDATE_REQUEST, c.SUBMIT_JOB, c.WAIT_FOR_JOB, c.CHECK_JOB, c.JOB_COMPLETE, c.DEPLOY_MODEL,
+    c.RAW_DATA, c.VALIDATE_REQUEST, c.SUBMIT_JOB, c.WAIT_FOR_JOB, c.CHECK_JOB, c.JOB_COMPLETE, c.DEPLOY_MODEL,
     c.DEPLOYMENT_REQUESTED, c.WAIT_FOR_DEPLOYMENT, c.CHECK_DEPLOYMENT, c.DEPLOYMENT_READY, c.PLAN_EVALUATION,
     c.SHARD_EVALUATION, c.SCORE_SAMPLES, c.REPORT_EVALUATION, c.TEAR_DOWN, c.RUN_FAILED_CHOICE, c.RUN_SUCCEEDED,
 ]
@@ -130,7 +130,7 @@ def test_a_bad_request_is_rejected_before_anything_is_created(runner):
     assert result.status == "FAILED"
     assert result.error["error"] == "RequestInvalidError"
     assert "epochCount: 50 is outside the allowed range [1, 5]" in result.error["cause"]
-    assert result.states == [c.VALIDATE_REQUEST, c.VALIDATION_FAILED, c.RUN_NOT_STARTED]
+    assert result.states == [c.RAW_DATA, c.VALIDATE_REQUEST, c.VALIDATION_FAILED, c.RUN_NOT_STARTED]
     assert result.resources["created"] == [] and result.simulator.calls == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import IO, Any
 
 from customization.adapters.errors import aws_errors
 from customization.errors import AwsAccessDeniedError, ResourceNotFoundError
@@ -27,6 +27,13 @@ class ObjectStore:
         with aws_errors(f"read {uri}"):
             body = self._client.get_object(Bucket=bucket, Key=key)["Body"]
         yield from body.iter_lines(keepends=False)
+
+    def open_binary(self, uri: str) -> IO[bytes]:
+        """The object as a buffered binary file, streamed (lines, text wrappers and reads work)."""
+        bucket, key = split_s3_uri(uri)
+        with aws_errors(f"read {uri}"):
+            body = self._client.get_object(Bucket=bucket, Key=key)["Body"]
+        return io.BufferedReader(_BodyStream(body), buffer_size=1 << 20)
 
     def size(self, uri: str) -> int | None:
         """The object's size in bytes, or None when it does not exist."""
@@ -97,6 +104,25 @@ class ObjectStore:
             self._client.put_object(
                 Bucket=bucket, Key=key, Body=json.dumps(document, indent=2).encode(), ContentType="application/json"
             )
+
+
+class _BodyStream(io.RawIOBase):
+    """A raw file over botocore's StreamingBody, for io.BufferedReader."""
+
+    def __init__(self, body: Any) -> None:
+        self._body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: Any) -> int:
+        chunk = self._body.read(len(target))
+        target[: len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        self._body.close()
+        super().close()
 
 
 class _IteratorFile(io.RawIOBase):

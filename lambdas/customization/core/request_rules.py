@@ -12,10 +12,12 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from customization.core.hyperparameters import HyperparameterError, resolve_hyperparameters
+from customization.datasets.conversion import ConversionError, check_roles
 from customization.errors import RequestInvalidError
 from customization.evaluation.metrics import METRICS
 from customization.models.request import CustomizationRequest
 from customization.registry import Registry, UnknownBaseModelError, UnsupportedCustomizationError, load_registry
+from customization.vocabulary import DATA_FIELDS
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -47,6 +49,15 @@ def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[
     early = sorted(name for name in request.hyperparameters if name.startswith("earlyStopping"))
     if early and not request.validation_data:
         return "request", f"hyperparameters.{early[0]}: early stopping needs validation_data (it watches validation loss)"
+    if request.prepare is not None:
+        given = [name for name in DATA_FIELDS if getattr(request, name)]
+        if given:
+            return "request", f"prepare: {given[0]} is what prepare makes; give the raw data or the dataset, not both"
+        try:
+            if request.prepare.map:  # without one, the shapes are recognised
+                check_roles(dict(request.prepare.map))
+        except ConversionError as exc:
+            return "prepare.map", str(exc).removeprefix("--map: ")
     evaluation = request.evaluation
     if evaluation.bedrock_evaluation_job and request.deployment.mode != "provisioned":
         return "request", (

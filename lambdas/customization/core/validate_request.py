@@ -18,7 +18,7 @@ from customization.core.request_rules import parse_request
 from customization.datasets.media import MediaLookups
 from customization.datasets.report import DatasetReport
 from customization.datasets.validator import DatasetSource, batch_size_for, validate_sources
-from customization.errors import DatasetInvalidError
+from customization.errors import DatasetInvalidError, RequestInvalidError
 from customization.evaluation.test_set import choose_test_set, hold_out_test_set, split_counts
 from customization.models.s3 import split_s3_uri
 from customization.models.steps import RunContext, ValidateRequestInput, Waits
@@ -158,6 +158,8 @@ def validate_request(
     roles: ServiceRoles,
 ) -> tuple[RunContext, dict[str, Any]]:
     request = parse_request(event.request, bucket=settings.BUCKET_NAME)
+    if request.training_data is None:  # the state machine prepares raw data first
+        raise RequestInvalidError("training_data: none given, and the raw data was not prepared")
     model = load_registry().resolve(request.base_model)
     checked = preflight(model, request.customization_type, region=settings.AWS_REGION, foundation_models=foundation_models)
     checked += account_preflight(request, settings=settings, store=store, quotas=quotas, roles=roles)

@@ -187,13 +187,17 @@ def mapped(record: Any, mapping: dict[str, str]) -> Dialogue:
     return dialogue
 
 
-def check_mapping(mapping: dict[str, str], fields: Iterable[str]) -> None:
-    """Fail at once (before anything is written) for a role we do not know or a missing field."""
+def check_roles(mapping: dict[str, str]) -> None:
     unknown = sorted(set(mapping) - set(ROLES))
     if unknown:
         raise ConversionError(f"--map: unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
     if "text" not in mapping and not {"prompt", "completion"} <= set(mapping):
         raise ConversionError("--map: give prompt=FIELD and completion=FIELD (or text=FIELD for continued pre-training)")
+
+
+def check_mapping(mapping: dict[str, str], fields: Iterable[str]) -> None:
+    """Fail at once (before anything is written) for a role we do not know or a missing field."""
+    check_roles(mapping)
     known = list(fields)
     missing = [f"{role}={name}" for role, name in mapping.items() if name not in known]
     if missing:

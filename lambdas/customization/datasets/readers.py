@@ -1,7 +1,9 @@
 """Raw inputs, read as a stream of records: CSV and TSV rows, JSON Lines, a JSON array, plain
 text or Markdown (one document), or a folder of text and Markdown files (one document each).
-Parquet needs pyarrow, too heavy for the Lambda asset and not a dependency of this project: a
-Parquet file is refused with a message saying how to convert it."""
+The same readers serve a local file (`prepare`) and an S3 object (the Prepare Dataset state),
+through the small RawInput interface. Parquet needs pyarrow, too heavy for the Lambda asset and
+not a dependency of this project: a Parquet file is refused with a message saying how to
+convert it."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, Protocol
 
 from customization.datasets.conversion import ConversionError, RawRecord
 
@@ -18,22 +21,50 @@ TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".rst")
 BY_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", **dict.fromkeys(TEXT_SUFFIXES, "text")}
 
 
-def detect(path: Path, declared: str = "auto") -> str:
+class RawInput(Protocol):
+    name: str  # a file's name, or a folder's
+
+    def is_folder(self) -> bool: ...
+    def files(self) -> list[RawInput]: ...  # a folder's files, sorted, at any depth
+    def open_binary(self) -> IO[bytes]: ...
+
+
+class LocalInput:
+    def __init__(self, path: Path, root: Path | None = None) -> None:
+        self.path, self.root = path, root or path
+        self.name = str(path.relative_to(self.root)) if root else path.name
+
+    def is_folder(self) -> bool:
+        return self.path.is_dir()
+
+    def files(self) -> list[RawInput]:
+        return [LocalInput(p, self.path) for p in sorted(self.path.rglob("*")) if p.is_file()]
+
+    def open_binary(self) -> IO[bytes]:
+        return self.path.open("rb")
+
+
+def suffix(name: str) -> str:
+    return ("." + name.rsplit(".", 1)[-1].lower()) if "." in name.rsplit("/", 1)[-1] else ""
+
+
+def detect(source: RawInput, declared: str = "auto") -> str:
     """The kind of input: as declared, else by the file's suffix, else by its first bytes."""
     if declared != "auto":
         if declared == "parquet":
-            raise ConversionError("Parquet is not read here; convert it first, e.g. pandas.read_parquet(f).to_json(out, orient='records', lines=True)")
+            raise ConversionError("Parquet is not read here; convert it first, e.g. "
+                                  "pandas.read_parquet(f).to_json(out, orient='records', lines=True)")
         if declared not in KINDS:
             raise ConversionError(f"--from {declared}: expected auto, {', '.join(KINDS)} or parquet")
         return declared
-    if path.is_dir():
+    if source.is_folder():
         return "folder"
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        return detect(path, "parquet")
-    if suffix in BY_SUFFIX:
-        return BY_SUFFIX[suffix]
-    with path.open("rb") as handle:
+    ending = suffix(source.name)
+    if ending == ".parquet":
+        return detect(source, "parquet")
+    if ending in BY_SUFFIX:
+        return BY_SUFFIX[ending]
+    with source.open_binary() as handle:
         start = handle.read(4096).lstrip()
     if start.startswith(b"["):
         return "json"
@@ -42,32 +73,35 @@ def detect(path: Path, declared: str = "auto") -> str:
     return "text"
 
 
-def fields(path: Path, kind: str) -> list[str]:
-    """The field names of the first record (what --map may name)."""
-    for record in read(path, kind):
+def fields(source: RawInput, kind: str) -> list[str]:
+    """The field names of the first record (what a mapping may name)."""
+    for record in read(source, kind):
         return list(record.value) if isinstance(record.value, dict) else []
     return []
 
 
-def read(path: Path, kind: str) -> Iterator[RawRecord]:
+def read(source: RawInput, kind: str) -> Iterator[RawRecord]:
     if kind == "folder":
-        for file in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES):
-            yield RawRecord(str(file.relative_to(path)), file.read_text(encoding="utf-8"))
+        for file in source.files():
+            if suffix(file.name) in TEXT_SUFFIXES:
+                yield from read(file, "text")
     elif kind == "text":
-        yield RawRecord(path.name, path.read_text(encoding="utf-8"))
+        with source.open_binary() as handle:
+            yield RawRecord(source.name, handle.read().decode("utf-8"))
     elif kind in ("csv", "tsv"):
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            for number, row in enumerate(csv.DictReader(handle, delimiter="\t" if kind == "tsv" else ","), start=2):
+        with source.open_binary() as handle, io.TextIOWrapper(handle, encoding="utf-8-sig", newline="") as text:
+            for number, row in enumerate(csv.DictReader(text, delimiter="\t" if kind == "tsv" else ","), start=2):
                 yield RawRecord(f"row {number}", row)
     elif kind == "jsonl":
-        with path.open("rb") as handle:
+        with source.open_binary() as handle:
             for number, line in enumerate(handle, start=1):
                 if line.strip():
                     yield RawRecord(f"line {number}", _json(line, f"line {number}"))
     else:
-        document = _json(path.read_bytes(), path.name)
+        with source.open_binary() as handle:
+            document = _json(handle.read(), source.name)
         if not isinstance(document, list):
-            raise ConversionError(f"{path.name}: a JSON input must be an array of records")
+            raise ConversionError(f"{source.name}: a JSON input must be an array of records")
         for number, item in enumerate(document, start=1):
             yield RawRecord(f"item {number}", item)
 
@@ -77,7 +111,3 @@ def _json(text: bytes, where: str) -> object:
         return json.loads(text)
     except ValueError as exc:
         raise ConversionError(f"{where}: not valid JSON ({exc})") from None
-
-
-def open_text(path: Path) -> io.TextIOWrapper:
-    return path.open("w", encoding="utf-8")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from customization.models.s3 import S3_URI
 from customization.registry import CustomizationType, PriceName
@@ -96,6 +97,37 @@ class Timeouts(_Strict):
     )
 
 
+PrepareRole = Literal["prompt", "completion", "system", "image", "text"]
+
+
+class PrepareSettings(_Strict):
+    """Raw data in the bucket, converted by the Prepare Dataset state before Validate Request
+    (as `bedrock-customize prepare` converts it locally)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: str = Field(description="s3://bucket/key of the raw file, or s3://bucket/prefix/ of a folder of text files")
+    source_format: Literal["auto", "csv", "tsv", "jsonl", "json", "text"] = Field(
+        "auto", alias="from", description="the raw file's kind (auto: by its suffix and first bytes)"
+    )
+    map: dict[PrepareRole, str] = Field(default_factory=dict, description="role -> field, for shapes not recognised")
+    system: str | None = Field(None, description="a system prompt for records that have none")
+    validation_fraction: float = Field(0.0, ge=0, lt=1, description="share of records for the validation set")
+    test_fraction: float = Field(0.0, ge=0, lt=1, description="share of records for the test set")
+    seed: int = Field(42, description="seed of the split")
+
+    @field_validator("source")
+    @classmethod
+    def _s3_in_pipeline_bucket(cls, value: str, info: ValidationInfo) -> str:
+        match = S3_URI.match(value)
+        if not match:
+            raise ValueError(f"expected an s3://bucket/key URI, got {value!r}")
+        bucket = (info.context or {}).get("bucket")
+        if bucket and match["bucket"] != bucket:
+            raise ValueError(f"{value!r} is outside the pipeline bucket {bucket!r}, which is all the roles can read")
+        return value
+
+
 class CustomizationRequest(_Strict):
     """One customization run. Unknown fields are rejected."""
 
@@ -103,7 +135,13 @@ class CustomizationRequest(_Strict):
     customization_type: CustomizationType = Field(
         "FINE_TUNING", description="CONTINUED_PRE_TRAINING where the model supports it (Titan Text)"
     )
-    training_data: str = Field(description="s3://bucket/key of the training JSONL (CLI: also a local path, uploaded)")
+    prepare: PrepareSettings | None = Field(
+        None, description="raw data to convert first (then training_data, validation_data and test_data are its output)"
+    )
+    training_data: str | None = Field(
+        None, validate_default=True,
+        description="s3://bucket/key of the training JSONL (CLI: also a local path, uploaded); required unless prepare is given",
+    )
     validation_data: str | None = Field(
         None, description="s3://bucket/key of a validation JSONL (its loss is tracked; not every model takes one)"
     )
@@ -119,6 +157,14 @@ class CustomizationRequest(_Strict):
     budget: BudgetSettings = Field(default_factory=BudgetSettings)  # type: ignore[arg-type]
     wait_seconds: WaitSeconds = Field(default_factory=WaitSeconds)  # type: ignore[arg-type]
     timeouts: Timeouts = Field(default_factory=Timeouts)  # type: ignore[arg-type]
+
+    @field_validator("training_data")
+    @classmethod
+    def _training_data_or_prepare(cls, value: str | None, info: ValidationInfo) -> str | None:
+        prepare = info.data.get("prepare")
+        if value is None and prepare is None:
+            raise PydanticCustomError("missing", "Field required")
+        return value
 
     @field_validator("training_data", "validation_data", "test_data")
     @classmethod
