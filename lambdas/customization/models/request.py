@@ -97,6 +97,17 @@ class Timeouts(_Strict):
     )
 
 
+def in_pipeline_bucket(value: str, info: ValidationInfo) -> str:
+    """An s3:// URI, in the pipeline bucket when the context names it (all the roles can read)."""
+    match = S3_URI.match(value)
+    if not match:
+        raise ValueError(f"expected an s3://bucket/key URI, got {value!r}")
+    bucket = (info.context or {}).get("bucket")
+    if bucket and match["bucket"] != bucket:
+        raise ValueError(f"{value!r} is outside the pipeline bucket {bucket!r}, which is all the roles can read")
+    return value
+
+
 PrepareRole = Literal["prompt", "completion", "system", "image", "text"]
 
 
@@ -119,13 +130,7 @@ class PrepareSettings(_Strict):
     @field_validator("source")
     @classmethod
     def _s3_in_pipeline_bucket(cls, value: str, info: ValidationInfo) -> str:
-        match = S3_URI.match(value)
-        if not match:
-            raise ValueError(f"expected an s3://bucket/key URI, got {value!r}")
-        bucket = (info.context or {}).get("bucket")
-        if bucket and match["bucket"] != bucket:
-            raise ValueError(f"{value!r} is outside the pipeline bucket {bucket!r}, which is all the roles can read")
-        return value
+        return in_pipeline_bucket(value, info)
 
 
 class CustomizationRequest(_Strict):
@@ -169,12 +174,4 @@ class CustomizationRequest(_Strict):
     @field_validator("training_data", "validation_data", "test_data")
     @classmethod
     def _s3_uri_in_pipeline_bucket(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return value
-        match = S3_URI.match(value)
-        if not match:
-            raise ValueError(f"expected an s3://bucket/key URI, got {value!r}")
-        bucket = (info.context or {}).get("bucket")
-        if bucket and match["bucket"] != bucket:
-            raise ValueError(f"{value!r} is outside the pipeline bucket {bucket!r}, which is all the roles can read")
-        return value
+        return value if value is None else in_pipeline_bucket(value, info)
