@@ -86,63 +86,56 @@ class LocalMedia:
             return handle.read(length)
 
 
-def run(args: Any) -> int:
-    from customization.datasets.conversion import ConversionError, ConversionOptions, Converter, check_mapping
+def check_invocation(args: Any) -> tuple[Any, dict[str, str]]:
+    """The model and the mapping, or ValueError naming the bad option (exit 2)."""
+    from customization.registry import load_registry
+
+    model = load_registry().resolve(args.base_model)
+    model.customization(args.customization_type)
+    mapping = parse_mapping(args.map or [])
+    if not Path(args.input).exists():
+        raise ValueError(f"input not found: {args.input}")
+    for name, value in (("--validation-fraction", args.validation_fraction), ("--test-fraction", args.test_fraction)):
+        if not 0 <= value < 1:
+            raise ValueError(f"{name} {value}: expected a fraction from 0 to below 1")
+    if args.validation_fraction + args.test_fraction >= 1:
+        raise ValueError("--validation-fraction and --test-fraction leave no training records")
+    if args.media_uri and not S3_URI.match(args.media_uri.rstrip("/") + "/x"):
+        raise ValueError(f"--media-uri {args.media_uri}: expected s3://BUCKET/PREFIX/")
+    return model, mapping
+
+
+def convert(args: Any, model: Any, mapping: dict[str, str], raw: Any, kind: str, out: Path) -> tuple[Any, MediaCopies | None]:
+    """The conversion, written into `out` as it streams."""
+    from customization.datasets.conversion import ConversionOptions, Converter
+    from customization.datasets.readers import read
+
+    source = Path(args.input)
+    media_root = Path(args.media_root) if args.media_root else (source if source.is_dir() else source.parent)
+    copies = MediaCopies(media_root, out, args.media_uri) if args.media_uri else None
+    options = ConversionOptions(
+        resolve_image=copies, mapping=mapping, system=args.system, validation_fraction=args.validation_fraction,
+        test_fraction=args.test_fraction, seed=args.seed,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as files:
+        handles: dict[str, IO[str]] = {}
+
+        def write(role: str, record: dict[str, Any]) -> None:
+            if role not in handles:
+                handles[role] = files.enter_context((out / FILES[role]).open("w", encoding="utf-8"))
+            handles[role].write(json.dumps(record, ensure_ascii=False) + "\n")
+
+        return Converter(model, args.customization_type, options, write).convert(read(raw, kind)), copies
+
+
+def validate_written(args: Any, model: Any, out: Path, written: list[str], copies: MediaCopies | None) -> list[Any]:
+    """The written training and validation files, checked by the pipeline's validator; with
+    images, as they will be in S3, beside the copies (which are read here)."""
     from customization.datasets.media import MediaLookups
-    from customization.datasets.readers import LocalInput, detect, fields, read
     from customization.datasets.validator import DatasetSource, batch_size_for, validate_sources
-    from customization.registry import UnknownBaseModelError, UnsupportedCustomizationError, load_registry
 
-    source, out = Path(args.input), Path(args.out)
-    try:
-        model = load_registry().resolve(args.base_model)
-        spec = model.customization(args.customization_type)
-        mapping = parse_mapping(args.map or [])
-        if not source.exists():
-            raise ValueError(f"input not found: {source}")
-        for name, value in (("--validation-fraction", args.validation_fraction), ("--test-fraction", args.test_fraction)):
-            if not 0 <= value < 1:
-                raise ValueError(f"{name} {value}: expected a fraction from 0 to below 1")
-        if args.validation_fraction + args.test_fraction >= 1:
-            raise ValueError("--validation-fraction and --test-fraction leave no training records")
-        if args.media_uri and not S3_URI.match(args.media_uri.rstrip("/") + "/x"):
-            raise ValueError(f"--media-uri {args.media_uri}: expected s3://BUCKET/PREFIX/")
-    except (UnknownBaseModelError, UnsupportedCustomizationError, ValueError) as exc:
-        print(f"bedrock-customize: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        raw = LocalInput(source)
-        kind = detect(raw, args.source_kind)
-        if mapping:  # a mapping that names a missing field fails before anything is written
-            check_mapping(mapping, fields(raw, kind))
-    except ConversionError as exc:
-        print(f"bedrock-customize: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    for stale in (*FILES.values(), REPORT):  # files of an earlier run would be mistaken for this one's
-        (out / stale).unlink(missing_ok=True)
-    try:
-        media_root = Path(args.media_root) if args.media_root else (source if source.is_dir() else source.parent)
-        copies = MediaCopies(media_root, out, args.media_uri) if args.media_uri else None
-        options = ConversionOptions(
-            resolve_image=copies, mapping=mapping, system=args.system, validation_fraction=args.validation_fraction,
-            test_fraction=args.test_fraction, seed=args.seed,
-        )
-        out.mkdir(parents=True, exist_ok=True)
-        with ExitStack() as files:
-            handles: dict[str, IO[str]] = {}
-
-            def write(role: str, record: dict[str, Any]) -> None:
-                if role not in handles:
-                    handles[role] = files.enter_context((out / FILES[role]).open("w", encoding="utf-8"))
-                handles[role].write(json.dumps(record, ensure_ascii=False) + "\n")
-
-            report = Converter(model, args.customization_type, options, write).convert(read(raw, kind))
-    except ConversionError as exc:
-        print(f"bedrock-customize: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    document = report.as_dict()
-    written = [role for role in FILES if (out / FILES[role]).exists() and role in report.written]
-    # With images, the files are checked as they will be in S3: beside the copies, which are read here.
+    spec = model.customization(args.customization_type)
     bucket = split_s3_uri(args.media_uri.rstrip("/") + "/x")[0] if copies and copies.keys else None
     media = MediaLookups(LocalMedia(out, args.media_uri)) if bucket else None
     sources = [
@@ -150,18 +143,50 @@ def run(args: Any) -> int:
                       size_bytes=(out / FILES[role]).stat().st_size, bucket=bucket)
         for role in written if role != "test"
     ]
-    batch_size = batch_size_for({}, spec.hyperparameters)
-    reports = validate_sources(model, spec, sources, batch_size=batch_size, media=media) if sources else []
-    if media is not None:
-        media.close()
-    valid = bool(sources) and all(r.valid for r in reports)
-    document["valid"] = valid
-    document["validation"] = [r.as_dict() for r in reports]
+    try:
+        return validate_sources(model, spec, sources, batch_size=batch_size_for({}, spec.hyperparameters), media=media)
+    finally:
+        if media is not None:
+            media.close()
+
+
+def run(args: Any) -> int:
+    from customization.datasets.conversion import ConversionError, check_mapping
+    from customization.datasets.readers import LocalInput, detect, fields
+    from customization.registry import UnknownBaseModelError, UnsupportedCustomizationError
+
+    out = Path(args.out)
+    try:
+        model, mapping = check_invocation(args)
+        raw = LocalInput(Path(args.input))
+        kind = detect(raw, args.source_kind)
+        if mapping:  # a mapping that names a missing field fails before anything is written
+            check_mapping(mapping, fields(raw, kind))
+    except (UnknownBaseModelError, UnsupportedCustomizationError, ValueError) as exc:  # ConversionError included
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for stale in (*FILES.values(), REPORT):  # files of an earlier run would be mistaken for this one's
+        (out / stale).unlink(missing_ok=True)
+    try:
+        report, copies = convert(args, model, mapping, raw, kind, out)
+    except ConversionError as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    written = [role for role in FILES if (out / FILES[role]).exists() and role in report.written]
+    reports = validate_written(args, model, out, written, copies) if report.written.get("training") else []
+    valid = bool(reports) and all(r.valid for r in reports)
+    document = {**report.as_dict(), "valid": valid, "validation": [r.as_dict() for r in reports]}
     (out / REPORT).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print_outcome(report, document, reports, written, model.model_id, args.customization_type, out)
+    return EXIT_OK if valid else EXIT_FAILED
+
+
+def print_outcome(report: Any, document: dict[str, Any], reports: list[Any], written: list[str], model_id: str,
+                  customization_type: str, out: Path) -> None:
     counts = ", ".join(f"{report.written[role]:,} {FILES[role]}" for role in written) or "nothing"
     dropped = document["records_dropped"]
-    print(f"{'VALID' if valid else 'INVALID'}: {report.read:,} records read ({_shapes(report.shapes)}); wrote {counts} "
-          f"for {model.model_id} {args.customization_type}; {dropped:,} dropped, "
+    print(f"{'VALID' if document['valid'] else 'INVALID'}: {report.read:,} records read ({_shapes(report.shapes)}); "
+          f"wrote {counts} for {model_id} {customization_type}; {dropped:,} dropped, "
           f"{len(report.changes) - dropped:,} changed (see {out / REPORT})")
     for note in report.notes:
         print(f"note: {note}")
@@ -172,9 +197,8 @@ def run(args: Any) -> int:
     for dataset in reports:
         for finding in dataset.errors:
             print(f"{dataset.role} {finding}")
-    if not sources:
-        print("bedrock-customize: no record could be converted", file=sys.stderr)
-    return EXIT_OK if valid else EXIT_FAILED
+    if not reports:
+        print("bedrock-customize: no training record could be converted", file=sys.stderr)
 
 
 def _shapes(shapes: dict[str, int]) -> str:
