@@ -5,6 +5,7 @@ follow the adapters' method signatures (customization/adapters/*.py)."""
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from customization.models.resources import (
     ModelReply,
     ServingSummary,
 )
+from customization.models.s3 import split_s3_uri
 from customization.vocabulary import ResourceKind
 
 ARN = "arn:aws:bedrock:us-east-1:123456789012"
@@ -246,3 +248,22 @@ class FakeNotifier:
     def publish(self, subject: str, message: str) -> bool:
         self.sent.append((subject, message))
         return True
+
+
+class SizesFrom:
+    """The media lookups' source over a plain uri -> size map (and image headers): listings
+    return up to 1,000 keys after the one asked, as S3 does."""
+
+    def __init__(self, size_of: dict[str, int] | None = None, headers: dict[str, bytes] | None = None) -> None:
+        self._sizes = dict(size_of or {})
+        self._headers = dict(headers or {})
+        self._keys = sorted(split_s3_uri(uri)[1] for uri in self._sizes)
+
+    def list_window(self, bucket: str, prefix: str, start_after: str) -> tuple[dict[str, int], bool]:
+        keys = [k for k in self._keys[bisect.bisect_right(self._keys, start_after):] if k.startswith(prefix)][:1000]
+        more = len(keys) == 1000
+        return {k: self._sizes[f"s3://{bucket}/{k}"] for k in keys if f"s3://{bucket}/{k}" in self._sizes}, more
+
+    def read_range(self, uri: str, length: int) -> bytes | None:
+        header = self._headers.get(uri)
+        return header[:length] if header is not None else None

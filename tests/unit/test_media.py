@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import random
 
-from customization.datasets.media import MediaLookups, SizesFrom, image_dimensions
+from customization.datasets.media import MediaLookups, image_dimensions
 from customization.datasets.rules import RecordRules
 from customization.datasets.validator import validate_dataset
 from customization.registry import load_registry
 from tests.datasets import record
+from tests.fakes import SizesFrom
 from tests.images import png
 
 REGISTRY = load_registry()

@@ -220,3 +220,10 @@ def test_a_placeholder_without_an_image_is_removed_and_reported(tmp_path):
     assert code == 0
     assert files["train.jsonl"][0]["messages"][0]["content"] == [{"text": "Describe scene 0."}]
     assert ("line 1", "changed", "image-placeholder") in {(c["where"], c["action"], c["rule"]) for c in report["changes"]}
+
+
+def test_chunks_keep_a_paragraph_s_sentences_on_one_line_and_paragraphs_apart():
+    first, second = "One. Two. Three.", "Four. Five."
+    assert chunks(f"{first}\n\n{second}", 100) == [f"{first}\n\n{second}"]
+    assert chunks(f"{first}\n\n{second}", 10) == ["One. Two.", "Three.", "Four.", "Five."]
+    assert chunks(f"{first}\n\n{second}", 16) == [first, second]

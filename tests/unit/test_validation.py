@@ -10,12 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customization.datasets.media import MediaLookups, SizesFrom
+from customization.datasets.media import MediaLookups
 from customization.datasets.report import MAX_LISTED, DatasetReport
 from customization.datasets.rules import RecordRules
 from customization.datasets.validator import DatasetSource, validate_dataset, validate_sources
 from customization.registry import RecordRange, load_registry
 from tests.datasets import record
+from tests.fakes import SizesFrom
 
 REGISTRY = load_registry()
 FORMATS = {

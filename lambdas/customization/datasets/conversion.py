@@ -208,25 +208,27 @@ def check_mapping(mapping: dict[str, str], fields: Iterable[str]) -> None:
 
 
 def chunks(text: str, max_chars: int) -> list[str]:
-    """Paragraphs, then sentences, then words, packed into chunks of at most `max_chars`."""
-    pieces: list[str] = []
+    """Paragraphs, then sentences, then words, packed into chunks of at most `max_chars`; pieces
+    of one paragraph are joined by a space, paragraphs by a blank line, as in the text."""
+    pieces: list[tuple[str, str]] = []  # (piece, what joins it to the one before)
     for paragraph in (p.strip() for p in _PARAGRAPH.split(text) if p.strip()):
+        joiner = "\n\n"
         if len(paragraph) <= max_chars:
-            pieces.append(paragraph)
+            pieces.append((paragraph, joiner))
             continue
         for sentence in _SENTENCE.split(paragraph):
             while len(sentence) > max_chars:  # a sentence longer than the limit: at a space, else hard
                 cut = sentence.rfind(" ", 0, max_chars)
                 cut = cut if cut > 0 else max_chars
-                pieces.append(sentence[:cut])
-                sentence = sentence[cut:].lstrip()
+                pieces.append((sentence[:cut], joiner))
+                sentence, joiner = sentence[cut:].lstrip(), " "
             if sentence:
-                pieces.append(sentence)
+                pieces.append((sentence, joiner))
+                joiner = " "
     packed: list[str] = []
-    for piece in pieces:
-        separator = "\n\n" if packed and "\n" not in packed[-1][-1:] else ""
-        if packed and len(packed[-1]) + len(separator) + len(piece) <= max_chars:
-            packed[-1] += separator + piece
+    for piece, joiner in pieces:
+        if packed and len(packed[-1]) + len(joiner) + len(piece) <= max_chars:
+            packed[-1] += joiner + piece
         else:
             packed.append(piece)
     return packed

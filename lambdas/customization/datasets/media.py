@@ -10,7 +10,6 @@ limits them.
 
 from __future__ import annotations
 
-import bisect
 import io
 import threading
 from collections import Counter
@@ -98,22 +97,3 @@ class MediaLookups:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-
-
-class SizesFrom:
-    """A MediaSource over a plain uri -> size lookup (tests, and local checks): every listing
-    returns just the asked key's size, so each object costs one call."""
-
-    def __init__(self, size_of: dict[str, int] | None = None, headers: dict[str, bytes] | None = None) -> None:
-        self._sizes = dict(size_of or {})
-        self._headers = dict(headers or {})
-        self._keys = sorted(split_s3_uri(uri)[1] for uri in self._sizes)
-
-    def list_window(self, bucket: str, prefix: str, start_after: str) -> tuple[dict[str, int], bool]:
-        keys = [k for k in self._keys[bisect.bisect_right(self._keys, start_after):] if k.startswith(prefix)][:1000]
-        more = len(keys) == 1000
-        return {k: self._sizes[f"s3://{bucket}/{k}"] for k in keys if f"s3://{bucket}/{k}" in self._sizes}, more
-
-    def read_range(self, uri: str, length: int) -> bytes | None:
-        header = self._headers.get(uri)
-        return header[:length] if header is not None else None
