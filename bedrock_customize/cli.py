@@ -120,7 +120,7 @@ def _local_lines(path: Path) -> Iterator[bytes]:
         yield from handle
 
 
-def _dataset_source(role: str, location: str, s3_client: Callable[[], Any]) -> Any:
+def _dataset_source(role: str, location: str, s3_client: Callable[[], Any], folders: Any) -> Any:
     from customization.datasets.validator import DatasetSource
     from customization.models.s3 import S3_URI
 
@@ -141,7 +141,8 @@ def _dataset_source(role: str, location: str, s3_client: Callable[[], Any]) -> A
     path = Path(location)
     if not path.is_file():
         raise UsageError(f"{role} file not found: {location}")
-    return DatasetSource(role=role, name=location, lines=lambda: _local_lines(path), size_bytes=path.stat().st_size)
+    lines = folders.add(role, path) or (lambda: _local_lines(path))  # media named relative to the file: read beside it
+    return DatasetSource(role=role, name=location, lines=lines, size_bytes=path.stat().st_size)
 
 
 def _lazy_s3_client() -> Callable[[], Any]:
@@ -158,16 +159,18 @@ def _lazy_s3_client() -> Callable[[], Any]:
     return client
 
 
-def _media_lookups(sources: list[Any], s3_client: Callable[[], Any]) -> Any:
-    """The pipeline's own media lookups over S3; None when no dataset is in S3 (media are then
-    not looked up)."""
-    if not any(source.bucket for source in sources):
-        return None
-    from customization.adapters.storage import ObjectStore
+def _media_lookups(sources: list[Any], s3_client: Callable[[], Any], folders: Any) -> Any:
+    """The pipeline's own media lookups, over S3 and the folders of local datasets that name
+    media relative to themselves; None when neither applies (media are then not looked up)."""
     from customization.datasets.media import MediaLookups
 
-    store = ObjectStore(s3_client())
-    return MediaLookups(store, concurrency=store.max_concurrency)
+    store = None
+    if any(source.bucket for source in sources):
+        from customization.adapters.storage import ObjectStore
+
+        store = ObjectStore(s3_client())
+    source = folders.source(store)
+    return MediaLookups(source, concurrency=source.max_concurrency) if source is not None else None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -181,21 +184,24 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    s3_client = _lazy_s3_client()
+    from bedrock_customize.local_media import LocalFolders
+
+    s3_client, folders = _lazy_s3_client(), LocalFolders()
     try:
-        sources = [_dataset_source("training", args.file, s3_client)]
+        sources = [_dataset_source("training", args.file, s3_client, folders)]
         if args.validation:
-            sources.append(_dataset_source("validation", args.validation, s3_client))
+            sources.append(_dataset_source("validation", args.validation, s3_client, folders))
     except UsageError as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
     batch_size = batch_size_for({}, customization.hyperparameters)  # no request: the model's default
-    media = _media_lookups(sources, s3_client)
+    media = _media_lookups(sources, s3_client, folders)
     try:
         reports = validate_sources(model, customization, sources, batch_size=batch_size, media=media)
     finally:
         if media is not None:
             media.close()
+    folders.restore_names(reports)
     valid = all(report.valid for report in reports)
     training = reports[0]
 
@@ -248,6 +254,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Validate the request and its datasets as Validate Request does, then price the run."""
+    from bedrock_customize.local_media import LocalFolders
     from bedrock_customize.requests import RequestFileError, load_request, local_datasets
     from customization.core.costs import render_estimate
     from customization.core.request_rules import parse_request
@@ -256,7 +263,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     from customization.registry import load_registry
     from customization.vocabulary import DATA_FIELDS
 
-    s3_client = _lazy_s3_client()
+    s3_client, folders = _lazy_s3_client(), LocalFolders()
     path = Path(args.request)
     try:
         raw = load_request(path)
@@ -273,14 +280,20 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     model = load_registry().resolve(request.base_model)
     try:
         sources = [
-            _dataset_source(role, str(local[field]) if field in local else raw[field], s3_client)
+            _dataset_source(role, str(local[field]) if field in local else raw[field], s3_client, folders)
             for field, role in DATA_FIELDS.items() if raw.get(field)
         ]
     except UsageError as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
     # The same two steps as Validate Request: the datasets at the job's batch size, then the plan.
-    reports = check_datasets(request, model, sources, media=_media_lookups(sources, s3_client))
+    media = _media_lookups(sources, s3_client, folders)
+    try:
+        reports = check_datasets(request, model, sources, media=media)
+    finally:
+        if media is not None:
+            media.close()
+    folders.restore_names(reports)
     invalid = [r.describe() for r in reports if not r.valid]
     if invalid:
         print("bedrock-customize: the datasets are invalid, so the run would be rejected before any cost:\n"

@@ -67,7 +67,8 @@ def console_link(arn: str) -> str:
 
 
 def start(stack: str, request_path: Path, name: str | None) -> str:
-    from bedrock_customize.requests import execution_name_for, load_request, local_datasets
+    from bedrock_customize import local_media
+    from bedrock_customize.requests import PREPARE_SOURCE, execution_name_for, load_request, local_datasets
 
     request = load_request(request_path)
     datasets = local_datasets(request, request_path.parent)
@@ -75,10 +76,13 @@ def start(stack: str, request_path: Path, name: str | None) -> str:
     outputs = stack_outputs(cloudformation, stack)
     name = name or execution_name_for(request_path.stem)
     for field, path in datasets.items():
-        key = f"datasets/{name}/{field}/{path.name}"
-        aws_call(f"upload {path}", lambda path=path, key=key: s3.upload_file(str(path), outputs["BucketName"], key))
-        request[field] = f"s3://{outputs['BucketName']}/{key}"
-        print(f"uploaded {path} to s3://{outputs['BucketName']}/{key}")
+        key = f"datasets/{name}/{field}/{path.name}"  # with the media it names relative to itself
+        uri, media = aws_call(f"upload {path}", lambda path=path, key=key: local_media.upload(s3, path, outputs["BucketName"], key))
+        if field == PREPARE_SOURCE:
+            request["prepare"] = {**request["prepare"], "source": uri}
+        else:
+            request[field] = uri
+        print(f"uploaded {path} to {uri}" + (f" with the {media} media files it names" if media else ""))
     arn = aws_call("start the execution", lambda: sfn.start_execution(
         stateMachineArn=outputs["StateMachineArn"], name=name, input=json.dumps(request)))["executionArn"]
     print(f"started {arn}\n{console_link(arn)}")

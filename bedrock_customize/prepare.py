@@ -37,10 +37,18 @@ KEY_CHARACTERS = re.compile(r"[^A-Za-z0-9_./-]+")
 
 
 class MediaCopies:
-    """Images copied under DIR/media/ with keys every model allows, named as they will be in S3."""
+    """Images copied under DIR/media/ with keys every model allows. Records name them as they
+    will be in S3 (`--media-uri` + key) or, without it, relative to DIR (`media/<key>`), which
+    `run-local` and `start` upload beside the dataset."""
 
-    def __init__(self, root: Path, out: Path, media_uri: str) -> None:
-        self.root, self.out, self.media_uri = root, out, media_uri.rstrip("/") + "/"
+    def __init__(self, root: Path, out: Path, media_uri: str | None) -> None:
+        from bedrock_customize.local_media import PLACEHOLDER
+
+        self.root, self.out = root, out
+        # Without --media-uri, the converter's checks see the placeholder (an S3 URI), and the
+        # written records the relative name.
+        self.relative = not media_uri
+        self.media_uri = media_uri.rstrip("/") + "/" if media_uri else PLACEHOLDER
         self.keys: dict[Path, str] = {}
 
     def __call__(self, where: str, reference: str) -> str:
@@ -57,33 +65,6 @@ class MediaCopies:
             shutil.copyfile(path, self.out / key)
             self.keys[path] = key
         return self.media_uri + self.keys[path]
-
-
-class LocalMedia:
-    """The copies as the validator's media source: sizes and headers read from DIR/media/."""
-
-    def __init__(self, out: Path, media_uri: str) -> None:
-        self.out, self.bucket, self.prefix = out, *split_s3_uri(media_uri.rstrip("/") + "/x")
-        self.prefix = self.prefix[:-1]
-
-    def _path(self, bucket: str, key: str) -> Path | None:
-        if bucket != self.bucket or not key.startswith(self.prefix):
-            return None
-        return self.out / key[len(self.prefix):]
-
-    def list_window(self, bucket: str, prefix: str, start_after: str) -> tuple[dict[str, int], bool]:
-        folder = self._path(bucket, prefix)
-        if folder is None or not folder.is_dir():
-            return {}, False
-        keys = sorted(prefix + p.name for p in folder.iterdir() if p.is_file())
-        return {k: (folder / k[len(prefix):]).stat().st_size for k in keys if k > start_after}, False
-
-    def read_range(self, uri: str, length: int) -> bytes | None:
-        path = self._path(*split_s3_uri(uri))
-        if path is None or not path.is_file():
-            return None
-        with path.open("rb") as handle:
-            return handle.read(length)
 
 
 def check_invocation(args: Any) -> tuple[Any, dict[str, str]]:
@@ -105,14 +86,15 @@ def check_invocation(args: Any) -> tuple[Any, dict[str, str]]:
     return model, mapping
 
 
-def convert(args: Any, model: Any, mapping: dict[str, str], raw: Any, kind: str, out: Path) -> tuple[Any, MediaCopies | None]:
+def convert(args: Any, model: Any, mapping: dict[str, str], raw: Any, kind: str, out: Path) -> tuple[Any, MediaCopies]:
     """The conversion, written into `out` as it streams."""
+    from bedrock_customize.local_media import relative_to_dataset
     from customization.datasets.conversion import ConversionOptions, Converter
     from customization.datasets.readers import read
 
     source = Path(args.input)
     media_root = Path(args.media_root) if args.media_root else (source if source.is_dir() else source.parent)
-    copies = MediaCopies(media_root, out, args.media_uri) if args.media_uri else None
+    copies = MediaCopies(media_root, out, args.media_uri)
     options = ConversionOptions(
         resolve_image=copies, mapping=mapping, system=args.system, validation_fraction=args.validation_fraction,
         test_fraction=args.test_fraction, seed=args.seed,
@@ -124,30 +106,41 @@ def convert(args: Any, model: Any, mapping: dict[str, str], raw: Any, kind: str,
         def write(role: str, record: dict[str, Any]) -> None:
             if role not in handles:
                 handles[role] = files.enter_context((out / FILES[role]).open("w", encoding="utf-8"))
+            if copies.relative:
+                record = relative_to_dataset(record)
             handles[role].write(json.dumps(record, ensure_ascii=False) + "\n")
 
         return Converter(model, args.customization_type, options, write).convert(read(raw, kind)), copies
 
 
-def validate_written(args: Any, model: Any, out: Path, written: list[str], copies: MediaCopies | None) -> list[Any]:
-    """The written training and validation files, checked by the pipeline's validator; with
-    images, as they will be in S3, beside the copies (which are read here)."""
+def validate_written(args: Any, model: Any, out: Path, written: list[str], copies: MediaCopies) -> list[Any]:
+    """The written training and validation files, checked by the pipeline's validator; their
+    images as they will be in S3, read from the copies."""
+    from bedrock_customize.local_media import FolderMedia, LocalFolders
     from customization.datasets.media import MediaLookups
     from customization.datasets.validator import DatasetSource, batch_size_for, validate_sources
 
     spec = model.customization(args.customization_type)
-    bucket = split_s3_uri(args.media_uri.rstrip("/") + "/x")[0] if copies and copies.keys else None
-    media = MediaLookups(LocalMedia(out, args.media_uri)) if bucket else None
-    sources = [
-        DatasetSource(role=role, name=str(out / FILES[role]), lines=lambda p=out / FILES[role]: p.open("rb"),
-                      size_bytes=(out / FILES[role]).stat().st_size, bucket=bucket)
-        for role in written if role != "test"
-    ]
+    folders = LocalFolders()
+    at_uri = bool(copies.keys and not copies.relative)
+    sources = []
+    for role in written:
+        if role == "test":
+            continue
+        path = out / FILES[role]
+        lines = (None if at_uri else folders.add(role, path)) or (lambda p=path: p.open("rb"))
+        sources.append(DatasetSource(role=role, name=str(path), lines=lines, size_bytes=path.stat().st_size,
+                                     bucket=split_s3_uri(copies.media_uri + "x")[0] if at_uri else None))
+    media = None
+    if copies.keys:  # the copies stand for S3: at --media-uri, or beside the dataset
+        media = MediaLookups(FolderMedia({copies.media_uri: out}) if at_uri else folders.source())
     try:
-        return validate_sources(model, spec, sources, batch_size=batch_size_for({}, spec.hyperparameters), media=media)
+        reports = validate_sources(model, spec, sources, batch_size=batch_size_for({}, spec.hyperparameters), media=media)
     finally:
         if media is not None:
             media.close()
+    folders.restore_names(reports)
+    return reports
 
 
 def run(args: Any) -> int:
@@ -208,15 +201,15 @@ def _shapes(shapes: dict[str, int]) -> str:
 def add_parser(commands: Any) -> None:
     prepare = commands.add_parser(
         "prepare",
-        help="convert raw data (CSV, JSONL, JSON, text) into a dataset the base model accepts",
+        help="convert raw data (CSV, JSONL, JSON, Parquet, text) into a dataset the base model accepts",
         description=__doc__.split("\n\n")[1] if __doc__ else None,
     )
-    prepare.add_argument("input", metavar="INPUT", help="a file (CSV, TSV, JSONL, JSON array, text, Markdown) or a folder of text files")
+    prepare.add_argument("input", metavar="INPUT", help="a file (CSV, TSV, JSONL, JSON array, Parquet, text, Markdown) or a folder of text files")
     prepare.add_argument("--out", required=True, help="output folder")
     prepare.add_argument("--base-model", required=True, help="registry id or alias, e.g. nova-lite")
     prepare.add_argument("--customization-type", default="FINE_TUNING", choices=["FINE_TUNING", "CONTINUED_PRE_TRAINING"])
     prepare.add_argument("--from", dest="source_kind", default="auto",
-                         help="auto (default), csv, tsv, jsonl, json or text")
+                         help="auto (default), csv, tsv, jsonl, json, parquet or text")
     prepare.add_argument("--map", action="append", metavar="ROLE=FIELD",
                          help="read ROLE (prompt, completion, system, text) from FIELD; repeatable")
     prepare.add_argument("--system", help="a system prompt for records that have none")
@@ -224,5 +217,6 @@ def add_parser(commands: Any) -> None:
     prepare.add_argument("--test-fraction", type=float, default=0.0, help="share of records for test.jsonl")
     prepare.add_argument("--seed", type=int, default=42, help="seed of the split (the same input and seed, the same files)")
     prepare.add_argument("--media-root", help="where image paths in the input are resolved (default: the input's folder)")
-    prepare.add_argument("--media-uri", help="s3://BUCKET/PREFIX/ where DIR/media/ will be uploaded; records name images there")
+    prepare.add_argument("--media-uri", help="s3://BUCKET/PREFIX/ where DIR/media/ will be uploaded; records name images there "
+                         "(default: relative to DIR, uploaded beside the dataset by run-local and start)")
     prepare.set_defaults(func=run)

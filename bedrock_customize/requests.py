@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bedrock_customize.local_media import MediaPathError, check_named_media
 from customization.models.s3 import S3_URI
 from customization.vocabulary import DATA_FIELDS
 
@@ -39,6 +40,10 @@ def local_datasets(request: dict[str, Any], base_dir: Path) -> dict[str, Path]:
             path = (base_dir / value).resolve()
             if not path.is_file():
                 raise RequestFileError(f"{name}: local file {path} does not exist")
+            try:
+                check_named_media(path)  # media named relative to the file are uploaded with it
+            except MediaPathError as exc:
+                raise RequestFileError(f"{name}: {exc}") from None
             found[name] = path
     source = (request.get("prepare") or {}).get("source") if isinstance(request.get("prepare"), dict) else None
     if isinstance(source, str) and not S3_URI.match(source):

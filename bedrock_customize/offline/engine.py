@@ -34,6 +34,7 @@ from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import DEFAULT_ACCOUNT_ID
 
+from bedrock_customize import local_media
 from bedrock_customize.offline import simulator as sim
 from bedrock_customize.offline.template import Template
 from bedrock_customize.requests import (  # noqa: F401 - the engine's callers use these from here
@@ -311,16 +312,12 @@ class OfflineEngine:
         s3 = boto3.client("s3", region_name=region)
         request = dict(request)
         for name, path in datasets.items():
-            key = f"datasets/{execution_name}/{name}/{path.name}"
-            files = [(p, f"{key}/{p.relative_to(path)}") for p in sorted(path.rglob("*")) if p.is_file()] if path.is_dir() else [(path, key)]
-            for file, file_key in files:
-                s3.upload_file(str(file), bucket, file_key)
-            uri = f"s3://{bucket}/{key}" + ("/" if path.is_dir() else "")
+            uri, media = local_media.upload(s3, path, bucket, f"datasets/{execution_name}/{name}/{path.name}")
             if name == PREPARE_SOURCE:
                 request["prepare"] = {**request["prepare"], "source": uri}
             else:
                 request[name] = uri
-            self.log(f"uploaded {path} to {uri} (emulated S3)")
+            self.log(f"uploaded {path} to {uri}" + (f" with the {media} media files it names" if media else "") + " (emulated S3)")
         return request
 
     def _follow(

@@ -4,7 +4,9 @@ dialogues, articles or documents). Run it again to get the same files.
 - dialogues.csv: short two-person dialogues and their one-line summaries (the shape of a
   dialogue-summary set: id, dialogue, summary, topic);
 - news.jsonl: local news items and their highlights (article, highlights);
-- docs/: the documentation pages of a fictional service, for continued pre-training.
+- docs/: the documentation pages of a fictional service, for continued pre-training;
+- shapes/: small generated PNG pictures (a coloured square on white) and shapes.jsonl, questions
+  about them in the LLaVA shape (an `image` field, `conversations` with the `<image>` placeholder).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import csv
 import json
 import random
+import struct
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -62,6 +66,50 @@ def pages(rng: random.Random) -> dict[str, str]:
     return docs
 
 
+COLOURS = {"red": (220, 40, 40), "green": (40, 170, 70), "blue": (40, 80, 220), "yellow": (235, 200, 40),
+           "purple": (140, 60, 170)}
+CORNERS = {"top left": (0, 0), "top right": (1, 0), "bottom left": (0, 1), "bottom right": (1, 1)}
+SIDE = 64
+
+
+def picture(colour: tuple[int, int, int], corner: tuple[int, int]) -> bytes:
+    """A SIDE x SIDE RGB PNG: white, with a coloured square filling one quarter."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    half, rows = SIDE // 2, []
+    for y in range(SIDE):
+        row = bytearray(b"\x00")  # filter byte: none
+        for x in range(SIDE):
+            inside = (x // half, y // half) == corner
+            row += bytes(colour) if inside else b"\xff\xff\xff"
+        rows.append(bytes(row))
+    header = struct.pack(">IIBBBBB", SIDE, SIDE, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b"")
+
+
+def shapes(folder: Path) -> list[dict[str, object]]:
+    """One picture per colour and corner, three questions about each (120 records, 20 images)."""
+    folder.mkdir(exist_ok=True)
+    items = []
+    for colour, rgb in COLOURS.items():
+        for corner, position in CORNERS.items():
+            name = f"{colour}-{corner.replace(' ', '-')}.png"
+            (folder / name).write_bytes(picture(rgb, position))
+            for question, answer in (
+                ("What colour is the square?", f"The square is {colour}."),
+                ("Where is the square?", f"It is in the {corner} corner."),
+                ("Describe the picture in one sentence.", f"A {colour} square fills the {corner} quarter of a white picture."),
+                ("Is there more than one square?", f"No, there is one {colour} square."),
+                ("What is the background colour?", f"White, behind a {colour} square."),
+                ("Which quarter is coloured?", f"The {corner} quarter, in {colour}."),
+            ):
+                items.append({"image": f"shapes/{name}", "conversations": [
+                    {"from": "human", "value": f"<image>\n{question}"}, {"from": "gpt", "value": answer}]})
+    return items
+
+
 def main() -> None:
     rng = random.Random(2026)
     with (HERE / "dialogues.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -72,6 +120,8 @@ def main() -> None:
     (HERE / "docs").mkdir(exist_ok=True)
     for name, text in pages(rng).items():
         (HERE / "docs" / name).write_text(text, encoding="utf-8")
+    records = shapes(HERE / "shapes")
+    (HERE / "shapes.jsonl").write_text("".join(json.dumps(item) + "\n" for item in records), encoding="utf-8")
 
 
 if __name__ == "__main__":

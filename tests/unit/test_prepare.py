@@ -145,10 +145,41 @@ def test_bad_invocations_exit_2(tmp_path, capsys):
     assert main(["prepare", str(source), "--out", str(tmp_path / "o"), "--base-model", "gpt-4"]) == 2
     assert main(["prepare", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o"), "--base-model", "haiku"]) == 2
     assert main(["prepare", str(source), "--out", str(tmp_path / "o"), "--base-model", "haiku", "--test-fraction", "1.5"]) == 2
-    parquet = tmp_path / "raw.parquet"
-    parquet.write_bytes(b"PAR1")
-    assert main(["prepare", str(parquet), "--out", str(tmp_path / "o"), "--base-model", "haiku"]) == 2
-    assert "Parquet is not read here" in capsys.readouterr().err
+    assert main(["prepare", str(source), "--out", str(tmp_path / "o"), "--base-model", "haiku", "--from", "xlsx"]) == 2
+    assert "--from xlsx: expected auto or one of" in capsys.readouterr().err
+
+
+def write_parquet(path: Path, rows: list[dict]) -> Path:
+    import pyarrow
+    import pyarrow.parquet as parquet
+
+    parquet.write_table(pyarrow.Table.from_pylist(rows), path, row_group_size=50)  # several row groups
+    return path
+
+
+@pytest.mark.parametrize("shape", ["openai-chat", "alpaca"])
+def test_a_parquet_file_is_read_row_by_row_with_nested_columns_as_json(tmp_path, shape):
+    source = write_parquet(tmp_path / "raw.parquet", [SHAPES[shape](n) for n in range(120)])
+    code, report, files = prepared(tmp_path, source, "--base-model", "nova-lite")
+    assert code == 0, report
+    assert report["shapes"] == {shape: 120} and len(files["train.jsonl"]) == 120
+    assert "Library 119 approved." in json.dumps(files["train.jsonl"][-1])  # the last row group too, in order
+
+
+def test_parquet_is_found_by_its_magic_bytes_and_rows_are_named_in_the_report(tmp_path):
+    rows = [SHAPES["alpaca"](n) for n in range(120)]
+    rows[7]["output"] = ""  # an empty answer, dropped and reported by its row
+    source = write_parquet(tmp_path / "raw.data", rows)
+    code, report, files = prepared(tmp_path, source, "--base-model", "nova-lite")
+    assert code == 0 and len(files["train.jsonl"]) == 119
+    assert [(c["where"], c["action"]) for c in report["changes"]] == [("row 8", "dropped")]
+
+
+def test_a_damaged_parquet_file_exits_1_naming_it(tmp_path, capsys):
+    source = tmp_path / "raw.parquet"
+    source.write_bytes(b"PAR1 not really")
+    assert main(["prepare", str(source), "--out", str(tmp_path / "o"), "--base-model", "haiku"]) == 1  # the input cannot become a dataset
+    assert "raw.parquet: not a readable Parquet file" in capsys.readouterr().err
 
 
 def test_input_that_cannot_become_a_valid_dataset_exits_1(tmp_path):
@@ -195,12 +226,24 @@ def test_an_image_in_the_middle_of_the_text_stays_in_its_place(tmp_path):
     assert kinds == ["text", "image", "text"]
 
 
-def test_image_records_are_refused_by_a_text_only_model_and_without_a_media_uri(tmp_path, capsys):
+def test_image_records_are_refused_by_a_text_only_model(tmp_path, capsys):
     source = llava(tmp_path, 3)
     assert main(["prepare", str(source), "--out", str(tmp_path / "a"), "--base-model", "haiku"]) == 1
     assert "line 1: the record has images; Anthropic Claude 3 Haiku takes no images" in capsys.readouterr().err
-    assert main(["prepare", str(source), "--out", str(tmp_path / "b"), "--base-model", "nova-lite"]) == 1
-    assert "give --media-uri s3://BUCKET/PREFIX/" in capsys.readouterr().err
+
+
+def test_without_a_media_uri_images_are_named_relative_to_the_dataset_and_checked_on_disk(tmp_path, capsys):
+    source = llava(tmp_path, 110)
+    code, report, files = prepared(tmp_path, source, "--base-model", "llama3.2-11b")
+    assert code == 0, report
+    block = files["train.jsonl"][0]["messages"][0]["content"][0]
+    assert block == {"image": {"format": "png", "source": {"s3Location": {"uri": "media/shot-0.png"}}}}
+    assert not {s["rule"] for s in report["validation"][0]["skipped"]} & {"media-size", "image-dimensions"}
+    big = llava(tmp_path, 110, size=(9000, 20))  # over Llama 3.2's 8192 pixels a side
+    code, report, _ = prepared(tmp_path, big, "--base-model", "llama3.2-11b")
+    error = report["validation"][0]["errors"][0]
+    assert code == 1 and error["rule"] == "image-dimensions"
+    assert f"{tmp_path / 'out'}/media/shot-0.png is 9000x20 pixels" in error["message"]  # the file here, not a placeholder
 
 
 def test_images_over_the_pixel_limit_fail_and_missing_ones_are_dropped(tmp_path):
@@ -227,3 +270,13 @@ def test_chunks_keep_a_paragraph_s_sentences_on_one_line_and_paragraphs_apart():
     assert chunks(f"{first}\n\n{second}", 100) == [f"{first}\n\n{second}"]
     assert chunks(f"{first}\n\n{second}", 10) == ["One. Two.", "Three.", "Four.", "Five."]
     assert chunks(f"{first}\n\n{second}", 16) == [first, second]
+
+
+def test_without_pyarrow_as_in_the_lambda_asset_parquet_is_refused_saying_where_it_is_read(tmp_path, monkeypatch):
+    from customization.datasets.conversion import ConversionError
+    from customization.datasets.readers import LocalInput, read
+
+    source = write_parquet(tmp_path / "raw.parquet", [SHAPES["alpaca"](0)])
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow.parquet", None)  # import fails as where it is absent
+    with pytest.raises(ConversionError, match="raw.parquet: Parquet is read by `bedrock-customize prepare` on your machine"):
+        list(read(LocalInput(source), "parquet"))

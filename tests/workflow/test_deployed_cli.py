@@ -63,15 +63,20 @@ def test_start_uploads_local_data_and_watch_follows_the_run_to_its_end(session, 
     assert json.loads((tmp_path / "r" / "report.json").read_text())["promoted"] is True
 
 
+def wait_for_the_job_wait(sfn, arn: str) -> None:
+    """Until the run waits on its job (a stop before the execution is under way races moto)."""
+    deadline = time.monotonic() + 20
+    while "Wait For Job" not in json.dumps(sfn.get_execution_history(executionArn=arn)["events"], default=str):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
 def test_stop_aborts_a_run_and_its_cleanup_follows(session, tmp_path, capsys):
     path = request_file(tmp_path, wait_seconds={"job": 30})
     assert main(["start", "--stack", STACK, "--request", str(path), "--name", "to-stop"]) == 0
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     arn = session.machine_arn.replace(":stateMachine:", ":execution:") + ":to-stop"
-    deadline = time.monotonic() + 20
-    while "Wait For Job" not in json.dumps(sfn.get_execution_history(executionArn=arn)["events"], default=str):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_for_the_job_wait(sfn, arn)
     assert main(["stop", "--stack", STACK, "to-stop"]) == 0
     assert "the cleanup deletes what the run created" in capsys.readouterr().out
     while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
@@ -90,3 +95,32 @@ def test_aws_errors_are_one_readable_line(session, capsys):
 def test_a_missing_request_file_is_a_usage_error(session, tmp_path, capsys):
     assert main(["start", "--stack", STACK, "--request", str(tmp_path / "nope.json")]) == 2
     assert "request file not found" in capsys.readouterr().err
+
+
+def test_start_uploads_a_raw_source_and_the_images_a_dataset_names_beside_it(session, tmp_path, capsys):
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    raw = offline.ROOT / "examples" / "raw" / "dialogues.csv"
+    path = tmp_path / "raw.json"
+    path.write_text(json.dumps({"base_model": "nova-lite", "wait_seconds": {"job": 30}, "prepare": {
+        "source": str(raw), "map": {"prompt": "dialogue", "completion": "summary"}}}))
+    assert main(["start", "--stack", STACK, "--request", str(path), "--name", "raw-1"]) == 0
+    arn = session.machine_arn.replace(":stateMachine:", ":execution:") + ":raw-1"
+    sent = json.loads(sfn.describe_execution(executionArn=arn)["input"])
+    assert sent["prepare"]["source"] == f"s3://{session.bucket}/datasets/raw-1/prepare.source/dialogues.csv"
+    assert s3.get_object(Bucket=session.bucket, Key="datasets/raw-1/prepare.source/dialogues.csv")["Body"].read() == raw.read_bytes()
+    wait_for_the_job_wait(sfn, arn)  # prepared in the pipeline and submitted
+    sfn.stop_execution(executionArn=arn)
+
+    vision = offline.ROOT / "examples" / "prepared" / "llama3.2-11b-vision"
+    path = tmp_path / "vision.json"
+    # Nova takes the same conversation format, in this session's region, and wants media in the dataset's bucket.
+    path.write_text(json.dumps({"base_model": "nova-lite", "training_data": str(vision / "train.jsonl"),
+                                "wait_seconds": {"job": 30}}))
+    capsys.readouterr()
+    assert main(["start", "--stack", STACK, "--request", str(path), "--name", "vision-1"]) == 0
+    assert "train.jsonl with the 20 media files it names" in capsys.readouterr().out
+    listed = s3.list_objects_v2(Bucket=session.bucket, Prefix="datasets/vision-1/training_data/media/")["KeyCount"]
+    assert listed == 20
+    wait_for_the_job_wait(sfn, arn.replace(":raw-1", ":vision-1"))  # Validate Request found every image in S3
+    sfn.stop_execution(executionArn=arn.replace(":raw-1", ":vision-1"))

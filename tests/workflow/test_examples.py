@@ -22,6 +22,10 @@ PREPARED = {
         "nova-lite", "raw/news.jsonl --base-model nova-lite --map prompt=article --map completion=highlights "
         "--system 'Summarize the news item in one sentence.' --validation-fraction 0.1 --test-fraction 0.15",
     ),
+    "llama3.2-11b-vision-shapes": (
+        "llama3.2-11b-vision", "raw/shapes.jsonl --base-model llama3.2-11b "
+        "--system 'Answer questions about the picture in one short sentence.' --validation-fraction 0.1 --test-fraction 0.1",
+    ),
     "titan-text-express-continued-pretraining": (
         "titan-text-express-cpt", "raw/docs --base-model titan-text-express --customization-type CONTINUED_PRE_TRAINING "
         "--test-fraction 0.15",
@@ -38,6 +42,10 @@ def test_each_example_runs_offline_to_success(request_name, tmp_path, capsys):
     assert summary["resources"]["leaked"] == []
     if request_name.endswith("in-the-pipeline"):  # its raw CSV was uploaded and prepared by the state machine
         assert summary["states"][:3] == ["Raw Data?", "Prepare Dataset", "Validate Request"]
+    if "vision" in request_name:  # its images went up beside the dataset, and Validate Request read them in S3
+        assert "train.jsonl with the 20 media files it names (emulated S3)" in capsys.readouterr().out
+        report = json.loads((out / "validation-report.json").read_text())
+        assert all(dataset["skipped"] == [] for dataset in report["datasets"]), report["datasets"]
 
 
 @pytest.mark.parametrize("request_name", PREPARED)
@@ -50,3 +58,7 @@ def test_each_example_dataset_is_what_prepare_makes_of_the_raw_data(request_name
         assert (tmp_path / name).exists() == (committed / name).exists(), name
         if (committed / name).exists():
             assert (tmp_path / name).read_text() == (committed / name).read_text(), f"{folder}/{name}: run the prepare step again"
+    images = sorted(p.name for p in (committed / "media").glob("*")) if (committed / "media").exists() else []
+    assert images == sorted(p.name for p in (tmp_path / "media").glob("*")), f"{folder}/media: run the prepare step again"
+    for image in images:
+        assert (tmp_path / "media" / image).read_bytes() == (committed / "media" / image).read_bytes(), image

@@ -58,6 +58,22 @@ def test_a_folder_of_pages_is_prepared_for_continued_pretraining(local_template)
     assert report["shapes"] == {"text": 8} and sum(report["records_written"].values()) == 8
 
 
+def test_raw_image_records_in_the_bucket_name_their_images_beside_them(local_template):
+    with offline.OfflineEngine(local_template, log=lambda _: None).session(region="us-west-2") as session:
+        source = put(session, "raw/vision/shapes.jsonl", (EXAMPLES / "shapes.jsonl").read_bytes())
+        for image in sorted((EXAMPLES / "shapes").iterdir()):
+            put(session, f"raw/vision/shapes/{image.name}", image.read_bytes())
+        request = {"base_model": "llama3.2-11b", "prepare": {"source": source, "test_fraction": 0.1},
+                   "deployment": {"mode": "provisioned", "max_hours": 2}, "evaluation": {"max_samples": 2}}
+        result = session.execute(request, "prepared-vision")
+    assert result.status == "SUCCEEDED", result.error
+    first = json.loads(result.objects["prepared/train.jsonl"].splitlines()[0])
+    image = first["messages"][0]["content"][0]["image"]
+    assert image["source"]["s3Location"]["uri"].startswith(f"s3://{session.bucket}/raw/vision/shapes/")
+    datasets = json.loads(result.objects["validation-report.json"])["datasets"]
+    assert datasets[0]["skipped"] == []  # Validate Request read each image's size and pixels in S3
+
+
 def test_a_mapping_that_names_a_missing_field_ends_the_run_with_nothing_created(session):
     rows = io.StringIO()
     csv.writer(rows).writerows([["question", "answer"], ["q", "a"]])
@@ -75,6 +91,8 @@ def test_a_mapping_that_names_a_missing_field_ends_the_run_with_nothing_created(
         ({"source": "s3://elsewhere-bucket/raw.csv"}, "outside the pipeline bucket"),
         ({"source": "s3://BUCKET/raw.csv", "map": {"prompt": "a"}}, "prepare.map: give prompt=FIELD and completion=FIELD"),
         ({"source": "s3://BUCKET/raw.csv", "map": {"answer": "a"}}, r"prepare.map.answer.\[key\]: Input should be 'prompt'"),
+        ({"source": "s3://BUCKET/raw/chats.parquet"}, "prepare.source: Parquet is read by `bedrock-customize prepare` on your machine"),
+        ({"source": "s3://BUCKET/raw.csv", "from": "parquet"}, r"prepare.from: Input should be 'auto'"),
     ],
 )
 def test_bad_prepare_sections_are_rejected_by_the_request_rules(prepare, message):

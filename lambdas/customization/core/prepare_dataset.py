@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
 from customization.core.request_rules import parse_request
@@ -51,6 +52,22 @@ def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
+def images_beside(source_uri: str) -> Callable[[str, str], str]:
+    """Image names in raw records: an s3:// URI as it is; a relative path beside the raw data
+    in the bucket, as `prepare` resolves it beside the input on disk. Validate Request then
+    checks each object (bucket, key, size, pixels)."""
+    folder = source_uri if source_uri.endswith("/") else source_uri.rsplit("/", 1)[0] + "/"
+
+    def resolve(where: str, reference: str) -> str:
+        if reference.startswith("s3://"):
+            return reference
+        if "://" in reference or reference.startswith("/") or ".." in PurePosixPath(reference).parts:
+            raise ConversionError(f"{where}: image {reference!r} is neither an s3:// URI nor a path beside {source_uri}")
+        return folder + reference
+
+    return resolve
+
+
 def prepare_dataset(event: ValidateRequestInput, *, bucket: str, store: ObjectStore) -> dict[str, Any]:
     """The request, naming the datasets made from its raw data."""
     request = parse_request(event.request, bucket=bucket)
@@ -65,7 +82,7 @@ def prepare_dataset(event: ValidateRequestInput, *, bucket: str, store: ObjectSt
         if settings.map:
             check_mapping(dict(settings.map), fields(source, kind))
         options = ConversionOptions(
-            mapping=dict(settings.map), system=settings.system, validation_fraction=settings.validation_fraction,
+            resolve_image=images_beside(settings.source), mapping=dict(settings.map), system=settings.system, validation_fraction=settings.validation_fraction,
             test_fraction=settings.test_fraction, seed=settings.seed,
         )
         with ExitStack() as stack:

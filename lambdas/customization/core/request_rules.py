@@ -53,6 +53,9 @@ def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[
         given = [name for name in DATA_FIELDS if getattr(request, name)]
         if given:
             return "request", f"prepare: {given[0]} is what prepare makes; give the raw data or the dataset, not both"
+        if request.prepare.source.lower().endswith(".parquet"):  # the Lambda asset has no Parquet reader
+            return "prepare.source", ("Parquet is read by `bedrock-customize prepare` on your machine, not in the "
+                                      "pipeline; prepare it there and name the prepared files, or give CSV or JSON Lines")
         try:
             if request.prepare.map:  # without one, the shapes are recognised
                 check_roles(dict(request.prepare.map))

@@ -315,7 +315,7 @@ class Converter:
             raise ConversionError(f"{where}: the record has images; {self.model.display_name} takes no images "
                                   f"({self.spec.data_format} is text only here)")
         if self.options.resolve_image is None:
-            raise ConversionError(f"{where}: the record has images; give --media-uri s3://BUCKET/PREFIX/ for them")
+            raise ConversionError(f"{where}: the record has images, and nothing here says where they are")
         for turn in dialogue.turns:
             turn.images = [self.options.resolve_image(where, image) for image in turn.images]
 

@@ -1,9 +1,9 @@
 """Raw inputs, read as a stream of records: CSV and TSV rows, JSON Lines, a JSON array, plain
 text or Markdown (one document), or a folder of text and Markdown files (one document each).
 The same readers serve a local file (`prepare`) and an S3 object (the Prepare Dataset state),
-through the small RawInput interface. Parquet needs pyarrow, too heavy for the Lambda asset and
-not a dependency of this project: a Parquet file is refused with a message saying how to
-convert it."""
+through the small RawInput interface. Parquet is read with pyarrow, which the CLI has and the
+Lambda asset does not (it is larger than the rest of the asset together): without it, a Parquet
+input is refused with a message saying where it is read."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from typing import IO, Protocol
 
 from customization.datasets.conversion import ConversionError, RawRecord
 
-KINDS = ("csv", "tsv", "jsonl", "json", "text")
+KINDS = ("csv", "tsv", "jsonl", "json", "text", "parquet")
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".rst")
-BY_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", **dict.fromkeys(TEXT_SUFFIXES, "text")}
+BY_SUFFIX = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet", **dict.fromkeys(TEXT_SUFFIXES, "text")}
 
 
 class RawInput(Protocol):
@@ -51,21 +51,19 @@ def suffix(name: str) -> str:
 def detect(source: RawInput, declared: str = "auto") -> str:
     """The kind of input: as declared, else by the file's suffix, else by its first bytes."""
     if declared != "auto":
-        if declared == "parquet":
-            raise ConversionError("Parquet is not read here; convert it first, e.g. "
-                                  "pandas.read_parquet(f).to_json(out, orient='records', lines=True)")
         if declared not in KINDS:
-            raise ConversionError(f"--from {declared}: expected auto, {', '.join(KINDS)} or parquet")
+            raise ConversionError(f"--from {declared}: expected auto or one of {', '.join(KINDS)}")
         return declared
     if source.is_folder():
         return "folder"
     ending = suffix(source.name)
-    if ending == ".parquet":
-        return detect(source, "parquet")
     if ending in BY_SUFFIX:
         return BY_SUFFIX[ending]
     with source.open_binary() as handle:
-        start = handle.read(4096).lstrip()
+        start = handle.read(4096)
+    if start.startswith(PARQUET_MAGIC):
+        return "parquet"
+    start = start.lstrip()
     if start.startswith(b"["):
         return "json"
     if start.startswith(b"{"):
@@ -92,6 +90,8 @@ def read(source: RawInput, kind: str) -> Iterator[RawRecord]:
         with source.open_binary() as handle, io.TextIOWrapper(handle, encoding="utf-8-sig", newline="") as text:
             for number, row in enumerate(csv.DictReader(text, delimiter="\t" if kind == "tsv" else ","), start=2):
                 yield RawRecord(f"row {number}", row)
+    elif kind == "parquet":
+        yield from _parquet_rows(source)
     elif kind == "jsonl":
         with source.open_binary() as handle:
             for number, line in enumerate(handle, start=1):
@@ -104,6 +104,32 @@ def read(source: RawInput, kind: str) -> Iterator[RawRecord]:
             raise ConversionError(f"{source.name}: a JSON input must be an array of records")
         for number, item in enumerate(document, start=1):
             yield RawRecord(f"item {number}", item)
+
+
+PARQUET_MAGIC = b"PAR1"
+PARQUET_BATCH_ROWS = 1024  # rows decoded at a time: memory follows the batch, not the file
+
+
+def _parquet_rows(source: RawInput) -> Iterator[RawRecord]:
+    """Row by row, a row group's batch at a time; nested columns (a list of messages, say)
+    arrive as Python lists and dicts, so the shapes are recognised as in JSON."""
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError:
+        raise ConversionError(
+            f"{source.name}: Parquet is read by `bedrock-customize prepare` on your machine (pyarrow), not in the "
+            "pipeline; prepare it there, or give the pipeline CSV or JSON Lines"
+        ) from None
+    with source.open_binary() as handle:
+        try:
+            table = parquet.ParquetFile(handle)
+        except Exception as exc:  # pyarrow raises its own ArrowInvalid for a damaged file
+            raise ConversionError(f"{source.name}: not a readable Parquet file ({exc})") from None
+        number = 0
+        for batch in table.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            for row in batch.to_pylist():
+                number += 1
+                yield RawRecord(f"row {number}", row)
 
 
 def _json(text: bytes, where: str) -> object:
