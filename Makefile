@@ -33,8 +33,9 @@ test: setup ## lint, the import contracts, then the whole test suite (on every c
 	PYTHONPATH=lambdas:. $(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
-bench: setup ## benchmarks: the validator vs a bare json.loads loop; media lookups at the maxima; evaluation inference
+bench: setup ## benchmarks: the validator vs a bare json.loads loop; prepare's memory; media lookups at the maxima; evaluation inference
 	$(PY) bench/validate_bench.py
+	$(PY) bench/prepare_bench.py
 	$(PY) bench/media_bench.py
 	$(PY) bench/evaluation_bench.py
 

@@ -280,3 +280,32 @@ def test_without_pyarrow_as_in_the_lambda_asset_parquet_is_refused_saying_where_
     monkeypatch.setitem(__import__("sys").modules, "pyarrow.parquet", None)  # import fails as where it is absent
     with pytest.raises(ConversionError, match="raw.parquet: Parquet is read by `bedrock-customize prepare` on your machine"):
         list(read(LocalInput(source), "parquet"))
+
+
+def test_a_long_document_is_read_in_segments_between_paragraphs_with_no_text_lost(tmp_path, monkeypatch):
+    from customization.datasets import readers
+
+    monkeypatch.setattr(readers, "TEXT_SEGMENT_BYTES", 2_000)  # as a document past 1 MB is read
+    paragraphs = [f"Paragraph {n} says ünïcode things. " * 6 for n in range(60)]
+    source = tmp_path / "book.md"
+    source.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    records = list(readers.read(readers.LocalInput(source), "text"))
+    assert len(records) > 5 and all(len(r.value.encode()) <= 2_000 for r in records)
+    assert records[0].where == "book.md" and records[1].where.startswith("book.md from byte ")
+    assert "".join(r.value for r in records) == source.read_text(encoding="utf-8")  # cut between paragraphs, not inside
+    assert all(r.value.endswith("\n\n") for r in records[:-1])
+    word = tmp_path / "word.txt"
+    word.write_text("é" * 3_000, encoding="utf-8")  # no space at all: cut between characters
+    assert "".join(r.value for r in readers.read(readers.LocalInput(word), "text")) == "é" * 3_000
+    code, report, files = prepared(tmp_path, source, "--base-model", "titan-text-express",
+                                   "--customization-type", "CONTINUED_PRE_TRAINING")
+    assert code == 0 and report["records_read"] == len(records)
+    assert " ".join(r["input"] for r in files["train.jsonl"]).split() == " ".join(paragraphs).split()
+
+
+def test_text_that_is_not_utf8_exits_1_naming_the_byte(tmp_path, capsys):
+    source = tmp_path / "latin1.txt"
+    source.write_bytes("Caf\u00e9 au lait.".encode("latin-1"))
+    assert main(["prepare", str(source), "--out", str(tmp_path / "o"), "--base-model", "titan-text-express",
+                 "--customization-type", "CONTINUED_PRE_TRAINING"]) == 1
+    assert "latin1.txt: not UTF-8 text (byte 3)" in capsys.readouterr().err

@@ -84,8 +84,7 @@ def read(source: RawInput, kind: str) -> Iterator[RawRecord]:
             if suffix(file.name) in TEXT_SUFFIXES:
                 yield from read(file, "text")
     elif kind == "text":
-        with source.open_binary() as handle:
-            yield RawRecord(source.name, handle.read().decode("utf-8"))
+        yield from _text_segments(source)
     elif kind in ("csv", "tsv"):
         with source.open_binary() as handle, io.TextIOWrapper(handle, encoding="utf-8-sig", newline="") as text:
             for number, row in enumerate(csv.DictReader(text, delimiter="\t" if kind == "tsv" else ","), start=2):
@@ -106,6 +105,53 @@ def read(source: RawInput, kind: str) -> Iterator[RawRecord]:
             yield RawRecord(f"item {number}", item)
 
 
+TEXT_SEGMENT_BYTES = 1 << 20  # a longer document is read in segments cut between paragraphs
+
+
+def _cut(buffer: bytes) -> int:
+    """Where to end a full segment: after its last blank line, else line, else space; else at
+    a character boundary, so no text is lost or split."""
+    for separator in (b"\n\n", b"\n", b" "):
+        at = buffer.rfind(separator)
+        if at > 0:
+            return at + len(separator)
+    for back in range(4):  # one unbroken word: end before a character the buffer splits
+        try:
+            buffer[: len(buffer) - back].decode("utf-8")
+            return len(buffer) - back
+        except UnicodeDecodeError:
+            continue
+    return len(buffer)  # not UTF-8 at all: the decode of the segment says so
+
+
+def _segment(name: str, offset: int, data: bytes) -> RawRecord:
+    where = name if offset == 0 else f"{name} from byte {offset:,}"
+    try:
+        return RawRecord(where, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConversionError(f"{name}: not UTF-8 text (byte {offset + exc.start:,})") from None
+
+
+def _text_segments(source: RawInput) -> Iterator[RawRecord]:
+    """A document as one record, or, past TEXT_SEGMENT_BYTES, as segments named by their byte
+    offset: memory follows the segment, not the document."""
+    with source.open_binary() as handle:
+        offset, carried = 0, b""
+        while True:
+            block = handle.read(TEXT_SEGMENT_BYTES - len(carried))
+            buffer = carried + block
+            if not block:  # the end: what is left is the last segment
+                if buffer.strip() or offset == 0:
+                    yield _segment(source.name, offset, buffer)
+                return
+            if len(buffer) < TEXT_SEGMENT_BYTES:
+                carried = buffer
+                continue
+            cut = _cut(buffer)
+            yield _segment(source.name, offset, buffer[:cut])
+            offset, carried = offset + cut, buffer[cut:]
+
+
 PARQUET_MAGIC = b"PAR1"
 PARQUET_BATCH_ROWS = 1024  # rows decoded at a time: memory follows the batch, not the file
 
@@ -122,7 +168,7 @@ def _parquet_rows(source: RawInput) -> Iterator[RawRecord]:
         ) from None
     with source.open_binary() as handle:
         try:
-            table = parquet.ParquetFile(handle)
+            table = parquet.ParquetFile(handle, pre_buffer=False, buffer_size=1 << 20)
         except Exception as exc:  # pyarrow raises its own ArrowInvalid for a damaged file
             raise ConversionError(f"{source.name}: not a readable Parquet file ({exc})") from None
         number = 0
