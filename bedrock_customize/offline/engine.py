@@ -1,6 +1,7 @@
 """The offline engine: runs the real synthesized state machine with the real handlers.
 
-1. Synthesize the app (stage `local`: zero default waits, 1 s retry intervals).
+1. Synthesize the app (stage `local`: zero default waits, 1 s retry intervals, which pass at a
+   tenth of their length here, as the SDK's back-off does).
 2. Inside moto, create what the template declares that a run touches: the IAM roles, the
    S3 buckets, one Lambda function per AWS::Lambda::Function (with its environment resolved)
    and the state machine from the resolved DefinitionString. moto's own ASL interpreter
@@ -33,6 +34,7 @@ from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from bedrock_customize import local_media
 from bedrock_customize.offline import simulator as sim
@@ -56,6 +58,17 @@ DEFAULT_REQUEST = ROOT / "examples" / "requests" / "nova-lite-summarization.json
 FINAL_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 STATE_BY_HANDLER = {step.handler: step.state for step in (*STEPS, *EVENT_HANDLERS)}
 SDK_RETRY_DELAY = 0.01
+# The state machine's own Retry waits (1 s, 2 s, ... in stage `local`) pass at a tenth of their
+# length: their order and count are what the emulation keeps, as for the SDK's back-off.
+STATE_RETRY_TIME_SCALE = 0.1
+
+
+class _StateRetryClock:
+    """What moto's Retry interpreter sees as the `time` module."""
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds * STATE_RETRY_TIME_SCALE)
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
@@ -276,6 +289,7 @@ class OfflineEngine:
             sim.activate(simulated),
             # Time is simulated too: the SDK's retry back-off would otherwise sleep for seconds.
             mock.patch.object(ExponentialBackoff, "delay_amount", lambda _self, _context: SDK_RETRY_DELAY),
+            mock.patch.object(retrier_decl, "time", _StateRetryClock),
             self._handler_logs(),
         ):
             adapters.reset_clients()
