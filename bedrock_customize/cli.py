@@ -346,6 +346,11 @@ def cmd_deployed(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from typing import get_args
+
+    from customization.registry import CustomizationType
+
+    customization_types = get_args(CustomizationType)
     parser = argparse.ArgumentParser(prog="bedrock-customize", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -364,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("file", metavar="FILE", help="training JSONL: a local path or s3://bucket/key")
     validate.add_argument("--base-model", required=True, help="registry id or alias, e.g. nova-lite")
-    validate.add_argument("--customization-type", default="FINE_TUNING", choices=["FINE_TUNING", "CONTINUED_PRE_TRAINING"])
+    validate.add_argument("--customization-type", default="FINE_TUNING", choices=customization_types)
     validate.add_argument("--validation", help="validation JSONL, checked against its own limits")
     validate.add_argument("--json", action="store_true", help="print a JSON report instead of text")
     validate.set_defaults(func=cmd_validate)

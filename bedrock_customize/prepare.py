@@ -199,6 +199,10 @@ def _shapes(shapes: dict[str, int]) -> str:
 
 
 def add_parser(commands: Any) -> None:
+    from typing import get_args
+
+    from customization.registry import CustomizationType
+
     prepare = commands.add_parser(
         "prepare",
         help="convert raw data (CSV, JSONL, JSON, Parquet, text) into a dataset the base model accepts",
@@ -207,7 +211,7 @@ def add_parser(commands: Any) -> None:
     prepare.add_argument("input", metavar="INPUT", help="a file (CSV, TSV, JSONL, JSON array, Parquet, text, Markdown) or a folder of text files")
     prepare.add_argument("--out", required=True, help="output folder")
     prepare.add_argument("--base-model", required=True, help="registry id or alias, e.g. nova-lite")
-    prepare.add_argument("--customization-type", default="FINE_TUNING", choices=["FINE_TUNING", "CONTINUED_PRE_TRAINING"])
+    prepare.add_argument("--customization-type", default="FINE_TUNING", choices=get_args(CustomizationType))
     prepare.add_argument("--from", dest="source_kind", default="auto",
                          help="auto (default), csv, tsv, jsonl, json, parquet or text")
     prepare.add_argument("--map", action="append", metavar="ROLE=FIELD",

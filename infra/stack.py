@@ -10,7 +10,7 @@ from customization.vocabulary import TAG_STACK
 from infra import constants, nag
 from infra.config import StageConfig
 from infra.constructs.bedrock_role import BedrockServiceRole
-from infra.constructs.functions import LifecycleFunctions
+from infra.constructs.functions import LifecycleFunctions, ModelArns
 from infra.constructs.guards import CleanupGuards
 from infra.constructs.ledger import RunLedgerTable
 from infra.constructs.monitoring import Monitoring
@@ -28,7 +28,8 @@ class ModelCustomizationStack(cdk.Stack):
         storage = PipelineBucket(self, "Pipeline")
         ledger = RunLedgerTable(self, "Ledger")
         notifications = Notifications(self, "Notifications", emails=config.notification_emails)
-        bedrock_role = BedrockServiceRole(self, "BedrockService", bucket=storage.bucket)
+        bedrock_role = BedrockServiceRole(self, "BedrockService", bucket=storage.bucket,
+                                          teachers=ModelArns(self, registry).teachers())
         functions = LifecycleFunctions(
             self, "Steps", config=config, registry=registry, bucket=storage.bucket, bedrock_role=bedrock_role.role,
             ledger=ledger.table,

@@ -27,6 +27,9 @@ def record(data_format: str, index: int) -> dict[str, Any]:
                 {"role": "assistant", "content": [{"text": summary}]},
             ],
         }
+    if data_format == "distillation":  # prompts; every other one with a reference answer
+        prompt = record("conversation", index)
+        return prompt if index % 2 == 0 else {**prompt, "messages": prompt["messages"][:1]}
     if data_format == "claude_messages":
         return {
             "system": "Summarize local news in one sentence.",

@@ -69,6 +69,11 @@ SCENARIOS: dict[str, Scenario] = {
         "rejected in pre-flight", "FAILED",
         faults=lambda: Faults(quota_values={"Model units no-commitment Provisioned Throughputs across custom models": 0}),
     ),
+    "teacher-cannot-teach": Scenario(
+        "a distillation run names a teacher that cannot teach its student: rejected before anything is created, "
+        "naming the teachers that can", "FAILED",
+        request={"customization_type": "DISTILLATION", "distillation": {"teacher": "llama3.1-70b"}},
+    ),
     "teardown-retry": Scenario(
         "the first delete fails transiently, beyond the SDK's own retries", "SUCCEEDED",
         faults=lambda: Faults(failing_deletes=5),

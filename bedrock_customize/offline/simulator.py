@@ -207,6 +207,7 @@ class SimulatedBedrock:
         if customization_type not in model.customizations:
             raise ServiceError("ValidationException", f"{model.model_id} does not support {customization_type}")
         _check_hyperparameters(p.get("hyperParameters", {}), model.customizations[customization_type].hyperparameters)  # type: ignore[index]
+        self._check_teacher(p, model, customization_type)
         for uri in [p["trainingDataConfig"]["s3Uri"], *[v["s3Uri"] for v in p.get("validationDataConfig", {}).get("validators", [])]]:
             self._require_object(uri)
 
@@ -226,6 +227,26 @@ class SimulatedBedrock:
             return job.arn
 
         return {"jobArn": self._idempotent("job", p.get("clientRequestToken"), create)}
+
+    def _check_teacher(self, p: dict[str, Any], student: BaseModelSpec, customization_type: str) -> None:
+        """A distillation job names a teacher of this student (the registry's table of the
+        user guide); other jobs name none."""
+        config = p.get("customizationConfig", {}).get("distillationConfig")
+        if customization_type != "DISTILLATION":
+            if config:
+                raise ServiceError("ValidationException", f"distillationConfig is only for DISTILLATION, not {customization_type}")
+            return
+        if not config:
+            raise ServiceError("ValidationException", "a DISTILLATION job needs customizationConfig.distillationConfig")
+        named = config["teacherModelConfig"]["teacherModelIdentifier"].rsplit("/", 1)[-1]
+        teacher = next((t for t in self.registry.distillation_teachers if named in (t.model_id, t.invocation_id)), None)
+        if teacher is None or teacher.withdrawn or student.model_id not in teacher.students:
+            raise ServiceError("ValidationException", f"{named} cannot teach {student.model_id}")
+        if teacher.invocation_id != named:  # a profile-only teacher named by its model id, or the reverse
+            raise ServiceError("ValidationException", f"{teacher.model_id} is invoked as {teacher.invocation_id} for distillation")
+        length = config["teacherModelConfig"].get("maxResponseLengthForInference")
+        if length is not None and not 1 <= length <= teacher.max_response_tokens:
+            raise ServiceError("ValidationException", f"maxResponseLengthForInference {length} is outside 1-{teacher.max_response_tokens}")
 
     def _require_object(self, uri: str) -> None:
         bucket, key = split_s3_uri(uri)
@@ -271,7 +292,14 @@ class SimulatedBedrock:
     def _learn(self, request: dict[str, Any], model: BaseModelSpec) -> dict[str, float]:
         """The only thing the simulated model learns: how long its answers should be."""
         lines = self._read_lines(request["trainingDataConfig"]["s3Uri"])
-        lengths = [len(_words(answer)) for answer in map(_training_answer, lines) if answer]
+        answers = list(map(_training_answer, lines))
+        teacher = request.get("customizationConfig", {}).get("distillationConfig", {}).get("teacherModelConfig")
+        if teacher:  # the teacher answers every prompt; a given answer is only its example
+            limit = teacher.get("maxResponseLengthForInference", 1000)
+            answers = [_teacher_answer(_prompt_of(line), limit) for line in lines]
+            self.log(f"{PREFIX} teacher {teacher['teacherModelIdentifier']} answered {len(answers)} prompts "
+                     f"(at most {limit} tokens each)")
+        lengths = [len(_words(answer)) for answer in answers if answer]
         return {"answer_words": max(1.0, sum(lengths) / len(lengths)) if lengths else 20.0, "records": len(lengths)}
 
     def _read_lines(self, uri: str) -> list[bytes]:
@@ -323,6 +351,8 @@ class SimulatedBedrock:
             "outputDataConfig": request["outputDataConfig"],
             "customizationType": request.get("customizationType", "FINE_TUNING"),
         }
+        if "customizationConfig" in request:
+            body["customizationConfig"] = request["customizationConfig"]
         for key in ("outputModelArn", "failureMessage", "endTime"):
             if key in job.attributes:
                 body[key] = job.attributes[key]
@@ -660,6 +690,23 @@ def _training_answer(raw: bytes) -> str:
         return _text_of(messages[-1].get("content"))
     words = record["input"].split() if isinstance(record.get("input"), str) else []
     return " ".join(words[len(words) // 2 :]) if len(words) >= 2 else ""
+
+
+def _prompt_of(raw: bytes) -> str:
+    """The user's text of a conversation record (what a teacher is asked)."""
+    try:
+        record = json.loads(raw)
+        return " ".join(_text_of(m.get("content")) for m in record["messages"] if m.get("role") == "user")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return ""
+
+
+def _teacher_answer(prompt: str, max_tokens: int) -> str:
+    """A teacher's stand-in answer: the prompt's last sentence, within its token limit
+    (about three quarters of a word a token)."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", prompt.strip()) if s]
+    words = _words(sentences[-1] if sentences else prompt)[: max(1, int(max_tokens * 0.75))]
+    return " ".join(words)
 
 
 def _tags(tags: Any) -> dict[str, str]:

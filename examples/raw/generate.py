@@ -5,6 +5,8 @@ dialogues, articles or documents). Run it again to get the same files.
   dialogue-summary set: id, dialogue, summary, topic);
 - news.jsonl: local news items and their highlights (article, highlights);
 - docs/: the documentation pages of a fictional service, for continued pre-training;
+- support.jsonl: questions to the fictional service's help desk with short reference answers
+  (Alpaca shape), prompts for distillation: the teacher answers them, the references score it;
 - shapes/: small generated PNG pictures (a coloured square on white) and shapes.jsonl, questions
   about them in the LLaVA shape (an `image` field, `conversations` with the `<image>` placeholder).
 """
@@ -110,6 +112,19 @@ def shapes(folder: Path) -> list[dict[str, object]]:
     return items
 
 
+def support(rng: random.Random, count: int) -> list[dict[str, str]]:
+    """Help-desk questions about Quillstone settings, each with a one-sentence reference answer."""
+    topics = ["accounts", "billing", "exports", "limits", "regions", "retention", "alerts", "access"]
+    items = []
+    for index in range(count):
+        topic, days, plan = topics[index % len(topics)], rng.randint(2, 90), rng.choice(["Starter", "Team", "Business"])
+        question = (f"A customer on the {plan} plan asks (ticket {index}): how long does Quillstone keep {topic} settings "
+                    f"after the workspace owner leaves, and can an admin change it?")
+        answer = f"On the {plan} plan Quillstone keeps {topic} settings for {days} days, and any workspace admin can change that."
+        items.append({"instruction": "Answer the customer's question in one sentence.", "input": question, "output": answer})
+    return items
+
+
 def main() -> None:
     rng = random.Random(2026)
     with (HERE / "dialogues.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -120,6 +135,8 @@ def main() -> None:
     (HERE / "docs").mkdir(exist_ok=True)
     for name, text in pages(rng).items():
         (HERE / "docs" / name).write_text(text, encoding="utf-8")
+    (HERE / "support.jsonl").write_text("".join(json.dumps(item) + "\n" for item in support(random.Random(7), 150)),
+                                        encoding="utf-8")
     records = shapes(HERE / "shapes")
     (HERE / "shapes.jsonl").write_text("".join(json.dumps(item) + "\n" for item in records), encoding="utf-8")
 

@@ -11,9 +11,10 @@ class BedrockServiceRole(Construct):
 
     Trusted by bedrock.amazonaws.com only for this account's customization and evaluation
     jobs in this region (aws:SourceAccount and aws:SourceArn); reads and writes the pipeline
-    bucket and nothing else there. Exposes `role`."""
+    bucket and nothing else there, and invokes the registry's distillation teachers (`teachers`,
+    their ARNs) and nothing else. Exposes `role`."""
 
-    def __init__(self, scope: Construct, id_: str, *, bucket: s3.IBucket) -> None:
+    def __init__(self, scope: Construct, id_: str, *, bucket: s3.IBucket, teachers: list[str]) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
         self.role = iam.Role(
@@ -37,3 +38,5 @@ class BedrockServiceRole(Construct):
             iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[bucket.arn_for_objects("*")])
         )
         self.role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
+        # A distillation job has the teacher answer the training prompts, as this role.
+        self.role.add_to_policy(iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=teachers))

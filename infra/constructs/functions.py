@@ -61,6 +61,21 @@ class ModelArns:
                 arns.append(self.arn("foundation-model", model_id, account=""))
         return arns
 
+    def teachers(self) -> list[str]:
+        """What Bedrock invokes for a distillation job: each teacher that still teaches, in its
+        region, through its system inference profile (and every region that routes to) where
+        the guide says so."""
+        arns = []
+        for teacher in self._registry.distillation_teachers:
+            if teacher.withdrawn:
+                continue
+            if self._registry.profile_geography(teacher.invocation_id):
+                arns.append(self.arn("inference-profile", teacher.invocation_id, region=teacher.region))
+                arns += self.foundation_models({teacher.invocation_id})
+            else:
+                arns.append(self.arn("foundation-model", teacher.invocation_id, region=teacher.region, account=""))
+        return arns
+
     def invocable(self, *, with_embeddings: bool) -> list[str]:
         """What the evaluation invokes: the base models (through their profiles), and the custom
         models' deployments; the steps' own role also the embedding models and custom models."""

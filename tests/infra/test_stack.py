@@ -243,3 +243,23 @@ def test_job_progress_notices_filter_on_job_status_not_status(template_dict):
     (rule,) = [r for r in rules if r.get("EventPattern", {}).get("source") == ["aws.bedrock"]]
     assert rule["EventPattern"]["detail-type"] == ["Model Customization Job State Change"]
     assert set(rule["EventPattern"]["detail"]) == {"jobStatus"}
+
+
+def test_the_bedrock_role_may_invoke_each_distillation_teacher_and_no_withdrawn_one(template_dict):
+    from customization.registry import load_registry
+
+    registry = load_registry()
+    invocable = " ".join(
+        json.dumps(s["Resource"]) for s in bedrock_role_policy(template_dict) if s["Action"] == "bedrock:InvokeModel"
+    )
+    for teacher in registry.distillation_teachers:
+        named = f"foundation-model/{teacher.model_id}"
+        if teacher.withdrawn:
+            assert named not in invocable, teacher.model_id
+            continue
+        if registry.profile_geography(teacher.invocation_id):  # the profile, and the model in every region it routes to
+            assert f":inference-profile/{teacher.invocation_id}" in invocable
+            for region in registry.profile_geography(teacher.invocation_id).regions:
+                assert f"arn:\", {{\"Ref\": \"AWS::Partition\"}}, \":bedrock:{region}::{named}" in invocable, region
+        else:
+            assert f":bedrock:{teacher.region}::{named}" in invocable, teacher.model_id

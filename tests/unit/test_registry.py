@@ -54,18 +54,18 @@ def test_a_duplicate_alias_is_rejected():
 
 
 EVERY_CUSTOMIZABLE_TEXT_MODEL = {
-    "amazon.nova-micro-v1:0:128k": {"FINE_TUNING"},
-    "amazon.nova-lite-v1:0:300k": {"FINE_TUNING"},
-    "amazon.nova-pro-v1:0:300k": {"FINE_TUNING"},
+    "amazon.nova-micro-v1:0:128k": {"FINE_TUNING", "DISTILLATION"},
+    "amazon.nova-lite-v1:0:300k": {"FINE_TUNING", "DISTILLATION"},
+    "amazon.nova-pro-v1:0:300k": {"FINE_TUNING", "DISTILLATION"},
     "amazon.nova-2-lite-v1:0:256k": {"FINE_TUNING"},
     "anthropic.claude-3-haiku-20240307-v1:0:200k": {"FINE_TUNING"},
-    "meta.llama3-1-8b-instruct-v1:0:128k": {"FINE_TUNING"},
-    "meta.llama3-1-70b-instruct-v1:0:128k": {"FINE_TUNING"},
-    "meta.llama3-2-1b-instruct-v1:0:128k": {"FINE_TUNING"},
-    "meta.llama3-2-3b-instruct-v1:0:128k": {"FINE_TUNING"},
+    "meta.llama3-1-8b-instruct-v1:0:128k": {"FINE_TUNING", "DISTILLATION"},
+    "meta.llama3-1-70b-instruct-v1:0:128k": {"FINE_TUNING", "DISTILLATION"},
+    "meta.llama3-2-1b-instruct-v1:0:128k": {"FINE_TUNING", "DISTILLATION"},
+    "meta.llama3-2-3b-instruct-v1:0:128k": {"FINE_TUNING", "DISTILLATION"},
     "meta.llama3-2-11b-instruct-v1:0:128k": {"FINE_TUNING"},
     "meta.llama3-2-90b-instruct-v1:0:128k": {"FINE_TUNING"},
-    "meta.llama3-3-70b-instruct-v1:0:128k": {"FINE_TUNING"},
+    "meta.llama3-3-70b-instruct-v1:0:128k": {"FINE_TUNING", "DISTILLATION"},
     "amazon.titan-text-lite-v1:0:4k": {"FINE_TUNING", "CONTINUED_PRE_TRAINING"},
     "amazon.titan-text-express-v1:0:8k": {"FINE_TUNING", "CONTINUED_PRE_TRAINING"},
 }
@@ -138,3 +138,36 @@ def test_titan_text_is_legacy_with_its_source_and_still_usable():
     assert "custom-model-fine-tuning.html" in titan.legacy
     assert titan.legacy_warning().startswith("warning: Amazon Titan Text")
     assert load_registry().resolve("nova-lite").legacy_warning() is None
+
+
+# The user guide's distillation table (prequisites-model-distillation.html): teacher -> students.
+DISTILLATION_PAIRS = {
+    "amazon.nova-pro-v1:0": {"amazon.nova-lite-v1:0:300k", "amazon.nova-micro-v1:0:128k"},
+    "amazon.nova-premier-v1:0": {"amazon.nova-lite-v1:0:300k", "amazon.nova-micro-v1:0:128k", "amazon.nova-pro-v1:0:300k"},
+    "meta.llama3-1-405b-instruct-v1:0": {"meta.llama3-1-8b-instruct-v1:0:128k", "meta.llama3-1-70b-instruct-v1:0:128k",
+                                         "meta.llama3-2-1b-instruct-v1:0:128k", "meta.llama3-3-70b-instruct-v1:0:128k"},
+    "meta.llama3-1-70b-instruct-v1:0": {"meta.llama3-1-8b-instruct-v1:0:128k", "meta.llama3-2-1b-instruct-v1:0:128k",
+                                        "meta.llama3-2-3b-instruct-v1:0:128k"},
+    "meta.llama3-3-70b-instruct-v1:0": {"meta.llama3-1-8b-instruct-v1:0:128k", "meta.llama3-2-1b-instruct-v1:0:128k",
+                                        "meta.llama3-2-3b-instruct-v1:0:128k"},
+}
+
+
+def test_the_distillation_pairs_are_the_user_guide_s_and_anthropic_s_are_withdrawn():
+    registry = load_registry()
+    active = {t.model_id: set(t.students) for t in registry.distillation_teachers if not t.withdrawn}
+    assert active == DISTILLATION_PAIRS
+    (claude,) = [t for t in registry.distillation_teachers if t.withdrawn]
+    assert "not available for Anthropic models" in claude.withdrawn
+    assert registry.teacher("nova-premier").invocation_id == "us.amazon.nova-premier-v1:0"  # inference profile only
+    assert {t.model_id for t in registry.teachers_of("meta.llama3-2-3b-instruct-v1:0:128k")} == {
+        "meta.llama3-1-70b-instruct-v1:0", "meta.llama3-3-70b-instruct-v1:0"}
+    assert registry.resolve("llama3.1-8b").customization("DISTILLATION").single_turn
+    assert not registry.resolve("nova-lite").customization("DISTILLATION").single_turn
+
+
+def test_a_teacher_naming_a_student_without_distillation_fails_the_registry():
+    document = json.loads(REGISTRY_FILE.read_text())
+    document["distillation_teachers"][0]["students"].append("amazon.titan-text-express-v1:0:8k")
+    with pytest.raises(ValidationError, match="student amazon.titan-text-express-v1:0:8k has no DISTILLATION"):
+        Registry.model_validate(document)

@@ -6,6 +6,7 @@ import pytest
 from bedrock_customize.cli import SCHEMA_PATH, request_schema
 from customization.core.request_rules import parse_request
 from customization.errors import RequestInvalidError
+from customization.registry import load_registry
 
 BUCKET = "pipeline-bucket"
 VALID = {"base_model": "nova-lite", "training_data": f"s3://{BUCKET}/data/train.jsonl"}
@@ -24,7 +25,26 @@ def test_defaults_fill_everything_but_the_data():
         ({"base_model": "gpt-4"}, "base_model", "unknown base model 'gpt-4'; known: amazon.nova-micro"),
         ({"base_model": ""}, "base_model", "at least 1 character"),
         ({"customization_type": "CONTINUED_PRE_TRAINING"}, "customization_type", "does not support CONTINUED_PRE_TRAINING"),
-        ({"customization_type": "DISTILLATION"}, "customization_type", "FINE_TUNING"),
+        ({"customization_type": "REINFORCEMENT_FINE_TUNING"}, "customization_type", "Input should be 'FINE_TUNING'"),
+        # Distillation: a teacher that may teach the student, named as the user guide's table says.
+        ({"customization_type": "DISTILLATION"}, "request",
+         "DISTILLATION needs distillation.teacher; for amazon.nova-lite-v1:0:300k: amazon.nova-pro-v1:0 (nova-pro), "
+         "amazon.nova-premier-v1:0 (nova-premier)"),
+        ({"customization_type": "DISTILLATION", "distillation": {"teacher": "llama3.1-405b"}}, "distillation.teacher",
+         "Meta Llama 3.1 405B Instruct cannot teach amazon.nova-lite-v1:0:300k; the teachers that can: amazon.nova-pro-v1:0"),
+        ({"customization_type": "DISTILLATION", "distillation": {"teacher": "gpt-5"}}, "distillation.teacher",
+         "unknown teacher model 'gpt-5'; known: amazon.nova-pro-v1:0 (nova-pro)"),
+        ({"base_model": "haiku", "customization_type": "DISTILLATION"}, "customization_type",
+         "does not support DISTILLATION"),
+        ({"customization_type": "DISTILLATION", "distillation": {"teacher": "claude-3.5-sonnet-v2"}}, "distillation.teacher",
+         "Anthropic Claude 3.5 Sonnet v2 no longer teaches: the current page says distillation is not available"),
+        ({"customization_type": "DISTILLATION", "distillation": {"teacher": "nova-pro", "max_response_length": 6000}},
+         "distillation.max_response_length", "6000 is above Amazon Nova Pro's output limit of 5000 tokens"),
+        ({"customization_type": "DISTILLATION", "distillation": {"teacher": "nova-pro", "max_response_length": 0}},
+         "distillation.max_response_length", "greater than or equal to 1"),
+        ({"customization_type": "DISTILLATION", "distillation": {"teacher": "nova-pro"}, "hyperparameters": {"epochCount": 2}},
+         "request", "unknown name(s) epochCount"),
+        ({"distillation": {"teacher": "nova-pro"}}, "distillation", "a teacher is only for customization_type DISTILLATION"),
         ({"hyperparameters": {"epochs": 2}}, "request", "unknown name(s) epochs; allowed"),
         ({"hyperparameters": {"epochCount": 9}}, "request", "outside the allowed range"),
         ({"training_data": "data/train.jsonl"}, "training_data", "expected an s3://bucket/key URI"),
@@ -104,3 +124,10 @@ def test_the_bundled_example_request_fits_the_schema_once_uploaded():
 def test_there_are_at_least_thirty_rejection_cases():
     cases = test_bad_requests_are_rejected_naming_the_field.pytestmark[0].args[1]
     assert len(cases) >= 30
+
+
+def test_a_distillation_request_names_the_teacher_as_bedrock_invokes_it():
+    request = parse_request({**VALID, "base_model": "nova-micro", "customization_type": "DISTILLATION",
+                             "distillation": {"teacher": "nova-premier", "max_response_length": 800}}, bucket=BUCKET)
+    assert request.distillation.teacher == "nova-premier" and request.distillation.max_response_length == 800
+    assert load_registry().teacher(request.distillation.teacher).invocation_id == "us.amazon.nova-premier-v1:0"

@@ -396,3 +396,45 @@ def test_nova_dataset_object_keys_follow_the_documented_character_set(key, valid
         DatasetSource(role="training", name=f"s3://data/{key}", lines=lambda: encode(*many("conversation", 110)), bucket="data")
     ], batch_size=None)
     assert other.valid
+
+
+# -- distillation prompts ------------------------------------------------------------------------
+
+
+def prompt(n: int, *, answer: bool = False, turns: int = 1, **extra: Any) -> dict[str, Any]:
+    messages: list[dict[str, Any]] = []
+    for turn in range(turns):
+        messages.append({"role": "user", "content": [{"text": f"Question {n}.{turn}: why is the sky blue?"}]})
+        if answer or turn < turns - 1:
+            messages.append({"role": "assistant", "content": [{"text": f"Answer {n}.{turn}: scattering."}]})
+    return {"schemaVersion": "bedrock-conversation-2024", "messages": messages, **extra}
+
+
+def test_distillation_prompts_may_leave_the_answer_to_the_teacher():
+    items = [prompt(n, answer=n % 2 == 0) for n in range(100)]
+    for model in ("nova-micro", "llama3.1-8b"):
+        report = run(model, items, customization_type="DISTILLATION")
+        assert report.valid, report.describe()
+    # The answer checked in a missing answer's place adds no tokens: the prompt's own, 34 characters / 4.
+    one = run("nova-micro", [prompt(0)] * 100, customization_type="DISTILLATION")
+    assert one.max_record_tokens == 9
+
+
+def test_distillation_needs_its_schema_version_a_hundred_prompts_and_user_turns():
+    items = [prompt(n) for n in range(100)]
+    items[3] = {key: value for key, value in prompt(3).items() if key != "schemaVersion"}
+    items[4] = prompt(4, schemaVersion="bedrock-conversation-2023")
+    items[5] = {"schemaVersion": "bedrock-conversation-2024", "messages": [{"role": "assistant", "content": [{"text": "x"}]}]}
+    report = run("nova-micro", items, customization_type="DISTILLATION")
+    assert {(4, "schema-version"), (5, "schema-version"), (6, "turn-order")} <= found(report)
+    assert "must be \"bedrock-conversation-2024\" for distillation, got 'missing'" in report.errors[0].message
+    short = run("nova-micro", [prompt(n) for n in range(99)], customization_type="DISTILLATION")
+    assert ("record-count" in {f.rule for f in short.errors}) and "at least 100" in short.describe()
+
+
+def test_students_of_meta_teachers_take_one_prompt_per_record_and_nova_students_several():
+    items = [prompt(n, turns=2 if n == 7 else 1) for n in range(100)]
+    llama = run("llama3.1-8b", items, customization_type="DISTILLATION")
+    assert found(llama) == {(8, "single-turn")}
+    assert "2 user turns; distillation for Meta Llama 3.1 8B Instruct takes one user prompt per record" in llama.errors[0].message
+    assert run("nova-micro", items, customization_type="DISTILLATION").valid

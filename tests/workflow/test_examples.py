@@ -26,6 +26,9 @@ PREPARED = {
         "llama3.2-11b-vision", "raw/shapes.jsonl --base-model llama3.2-11b "
         "--system 'Answer questions about the picture in one short sentence.' --validation-fraction 0.1 --test-fraction 0.1",
     ),
+    "nova-micro-distilled-from-nova-pro": (
+        "nova-micro-distilled", "raw/support.jsonl --base-model nova-micro --customization-type DISTILLATION --test-fraction 0.1",
+    ),
     "titan-text-express-continued-pretraining": (
         "titan-text-express-cpt", "raw/docs --base-model titan-text-express --customization-type CONTINUED_PRE_TRAINING "
         "--test-fraction 0.15",
@@ -42,6 +45,9 @@ def test_each_example_runs_offline_to_success(request_name, tmp_path, capsys):
     assert summary["resources"]["leaked"] == []
     if request_name.endswith("in-the-pipeline"):  # its raw CSV was uploaded and prepared by the state machine
         assert summary["states"][:3] == ["Raw Data?", "Prepare Dataset", "Validate Request"]
+    if "distilled" in request_name:  # Bedrock (simulated) was asked for the teacher, which answered the prompts
+        assert "teacher amazon.nova-pro-v1:0 answered 131 prompts (at most 200 tokens each)" in capsys.readouterr().out
+        assert [line["item"] for line in summary["cost_estimate"]["lines"]][:3] == ["teacher input", "teacher output", "training"]
     if "vision" in request_name:  # its images went up beside the dataset, and Validate Request read them in S3
         assert "train.jsonl with the 20 media files it names (emulated S3)" in capsys.readouterr().out
         report = json.loads((out / "validation-report.json").read_text())

@@ -21,6 +21,9 @@ def test_every_scenario_ends_as_it_should_with_nothing_leaked(runner, name):
     )
     assert result.status == scenario.expected_status, result.error
     assert result.resources["leaked"] == []
+    if name == "teacher-cannot-teach":  # refused in Validate Request, naming who can teach Nova Lite
+        assert result.resources["created"] == [] and result.error["error"] == "RequestInvalidError"
+        assert "cannot teach amazon.nova-lite-v1:0:300k; the teachers that can: amazon.nova-pro-v1:0" in result.error["cause"]
     if result.status in c.CLEANUP_STATUSES:
         assert result.cleanup is not None and result.cleanup["status"] == result.status
 

@@ -33,6 +33,14 @@ def job(**change):
     }
 
 
+def distill(student: str, *, teacher: str | None = None, length: int | None = None) -> dict:
+    change = {"customizationType": "DISTILLATION", "baseModelIdentifier": student, "hyperParameters": {}}
+    if teacher:
+        config = {"teacherModelIdentifier": teacher, **({"maxResponseLengthForInference": length} if length else {})}
+        change["customizationConfig"] = {"distillationConfig": {"teacherModelConfig": config}}
+    return change
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
@@ -42,6 +50,16 @@ def job(**change):
         ({"hyperParameters": {"epochCount": "9"}}, "outside the allowed range"),
         ({"trainingDataConfig": {"s3Uri": "s3://data/missing.jsonl"}}, "cannot read"),
         ({"baseModelIdentifier": "amazon.nova-lite-v1:0"}, "not available"),
+        # Distillation: a teacher of this student, named as Bedrock invokes it, within its output limit.
+        (distill("amazon.nova-lite-v1:0:300k"), "needs customizationConfig.distillationConfig"),
+        (distill("amazon.nova-lite-v1:0:300k", teacher="meta.llama3-1-70b-instruct-v1:0"),
+         "meta.llama3-1-70b-instruct-v1:0 cannot teach amazon.nova-lite-v1:0:300k"),
+        (distill("amazon.nova-lite-v1:0:300k", teacher="amazon.nova-premier-v1:0"),
+         "is invoked as us.amazon.nova-premier-v1:0"),
+        (distill("amazon.nova-lite-v1:0:300k", teacher="amazon.nova-pro-v1:0", length=9000),
+         "maxResponseLengthForInference 9000 is outside 1-5000"),
+        ({"customizationConfig": {"distillationConfig": {"teacherModelConfig": {"teacherModelIdentifier": "amazon.nova-pro-v1:0"}}}},
+         "only for DISTILLATION"),
     ],
 )
 def test_malformed_requests_fail_offline_with_a_validation_exception(bedrock, change, message):
@@ -75,3 +93,13 @@ def test_the_real_client_reads_jobs_by_name_and_by_arn(bedrock):
     arn = client.create_model_customization_job(**job())["jobArn"]
     assert client.get_model_customization_job(jobIdentifier="job-1")["status"] == "InProgress"
     assert client.get_model_customization_job(jobIdentifier=arn)["jobArn"] == arn
+
+
+def test_a_distillation_job_runs_with_its_teacher_answering_the_prompts(bedrock):
+    client, simulated = bedrock
+    arn = client.create_model_customization_job(**job(**distill(
+        "amazon.nova-micro-v1:0:128k", teacher="amazon.nova-pro-v1:0", length=300)))["jobArn"]
+    for _ in range(5):
+        status = client.get_model_customization_job(jobIdentifier=arn)
+    assert status["status"] == "Completed" and status["customizationType"] == "DISTILLATION"
+    assert status["customizationConfig"]["distillationConfig"]["teacherModelConfig"]["maxResponseLengthForInference"] == 300

@@ -53,14 +53,20 @@ class BedrockControl:
             "clientRequestToken": request.token,
             "baseModelIdentifier": request.base_model_id,
             "customizationType": request.customization_type,
-            "hyperParameters": request.hyperparameters,
             "trainingDataConfig": {"s3Uri": request.training_uri},
             "outputDataConfig": {"s3Uri": request.output_uri},
             "jobTags": _tag_list(request.tags),
             "customModelTags": _tag_list(request.tags),
         }
+        if request.hyperparameters:  # none for distillation
+            params["hyperParameters"] = request.hyperparameters
         if request.validation_uri:
             params["validationDataConfig"] = {"validators": [{"s3Uri": request.validation_uri}]}
+        if request.teacher_id:
+            teacher: dict[str, Any] = {"teacherModelIdentifier": request.teacher_id}
+            if request.teacher_max_response_length:
+                teacher["maxResponseLengthForInference"] = request.teacher_max_response_length
+            params["customizationConfig"] = {"distillationConfig": {"teacherModelConfig": teacher}}
         with aws_errors(f"create customization job {request.job_name}"):
             return str(self._client.create_model_customization_job(**params)["jobArn"])
 

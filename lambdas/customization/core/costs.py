@@ -17,7 +17,7 @@ from customization.registry import PriceName
 
 if TYPE_CHECKING:
     from customization.models.request import CustomizationRequest
-    from customization.registry import BaseModelSpec, Registry
+    from customization.registry import BaseModelSpec, Price, Registry, TeacherSpec
 
 HOURS_PER_MONTH = 730
 # Planning figures, not measurements of any account: they are printed with the estimate.
@@ -33,23 +33,29 @@ class Workload:
     training_tokens: int
     test_samples: int
     test_tokens_per_sample: float
+    training_records: int = 0
 
 
 class PricedLines:
     """The estimate's lines, each priced from the request's overrides, else the registry; it
     remembers where every price came from (a price nobody knows is None, never 0)."""
 
-    def __init__(self, request: CustomizationRequest, model: BaseModelSpec) -> None:
+    def __init__(self, request: CustomizationRequest, model: BaseModelSpec, teacher: TeacherSpec | None = None) -> None:
         self.overrides: dict[str, float] = dict(request.budget.prices)
-        self.model = model
+        self.model, self.teacher = model, teacher
         self.used: dict[str, tuple[float | None, str]] = {}
         self.lines: list[CostLine] = []
+
+    def price(self, name: PriceName) -> Price | None:
+        if name.startswith("teacher_"):
+            return getattr(self.teacher, name.removeprefix("teacher_"), None) if self.teacher else None
+        return self.model.pricing.price(name)
 
     def rate(self, name: PriceName) -> float | None:
         if name in self.overrides:
             self.used[name] = (self.overrides[name], "request")
             return self.overrides[name]
-        price = self.model.pricing.price(name)
+        price = self.price(name)
         self.used[name] = (None, "unknown") if price is None else (price.usd, price.source)
         return None if price is None else price.usd
 
@@ -103,13 +109,31 @@ def add_storage(priced: PricedLines, request: CustomizationRequest, expected_hou
                    note="the first month; the model is kept and bills every month until deleted")
 
 
+def add_teacher(priced: PricedLines, request: CustomizationRequest, workload: Workload) -> int:
+    """A distillation teacher answers every prompt, billed at its on-demand rates; returns the
+    answers' tokens (the student trains on them too), counted at their upper bound."""
+    if request.distillation is None or priced.teacher is None:
+        return 0
+    length = request.distillation.max_response_length
+    answers = workload.training_records * length
+    name = priced.teacher.display_name
+    priced.add("teacher input", workload.training_tokens, "tokens", "teacher_input_per_1k_tokens", per=1000,
+               note=f"{name} reads {workload.training_records:,} prompts")
+    priced.add("teacher output", answers, "tokens", "teacher_output_per_1k_tokens", per=1000,
+               note=f"{workload.training_records:,} answers x max_response_length={length} (an upper bound)")
+    return answers
+
+
 def estimate_cost(
     request: CustomizationRequest, model: BaseModelSpec, registry: Registry, workload: Workload, *, epochs: int
 ) -> CostEstimate:
-    priced = PricedLines(request, model)
-    billed_tokens = workload.training_tokens * epochs
+    teacher = registry.teacher(request.distillation.teacher) if request.distillation else None
+    priced = PricedLines(request, model, teacher)
+    answers = add_teacher(priced, request, workload)
+    trained = workload.training_tokens + answers
+    billed_tokens = trained * epochs
     priced.add("training", billed_tokens, "tokens (tokens x epochs)", "training_per_1k_tokens", per=1000,
-               note=f"{workload.training_tokens:,} tokens x {epochs} epochs")
+               note=f"{trained:,} tokens x {epochs} epochs" + (" (prompts and the teacher's answers)" if answers else ""))
     samples = workload.test_samples if request.deployment.mode != "none" else 0
     expected_hours = deployment_hours(request, samples)
     worst_case_deployment = add_deployment(priced, request, expected_hours)
@@ -124,7 +148,7 @@ def estimate_cost(
     worst = None if total is None or worst_case_deployment is None else total - expected_deployment + worst_case_deployment
     unconfirmed = sorted(
         name for name, (usd, source) in used.items()
-        if usd is not None and source != "request" and not model.pricing.price(name).confirmed  # type: ignore[arg-type,union-attr]
+        if usd is not None and source != "request" and not priced.price(name).confirmed  # type: ignore[arg-type,union-attr]
     )
     sources = {
         key: f"{registry.price_sources[key].description} (as of {registry.price_sources[key].as_of})"

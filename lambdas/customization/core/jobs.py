@@ -33,6 +33,8 @@ def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledge
             output_uri=run.output_uri,
             token=run.names.job_token,
             tags=run.tags(),
+            teacher_id=run.teacher_invocation_id,
+            teacher_max_response_length=run.teacher_max_response_length,
         )
     )
     ledger.mark(run.execution_name, JOB, run.names.job_name, "created", job_arn)

@@ -16,7 +16,13 @@ from customization.datasets.conversion import ConversionError, check_roles
 from customization.errors import RequestInvalidError
 from customization.evaluation.metrics import METRICS
 from customization.models.request import CustomizationRequest
-from customization.registry import Registry, UnknownBaseModelError, UnsupportedCustomizationError, load_registry
+from customization.registry import (
+    BaseModelSpec,
+    Registry,
+    UnknownBaseModelError,
+    UnsupportedCustomizationError,
+    load_registry,
+)
 from customization.vocabulary import DATA_FIELDS
 
 
@@ -27,6 +33,31 @@ def describe_validation_error(error: ValidationError) -> str:
         message = item["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}")
     return "; ".join(parts)
+
+
+def check_distillation(request: CustomizationRequest, student: BaseModelSpec, registry: Registry) -> tuple[str, str] | None:
+    """A DISTILLATION run names a teacher that may teach its student; no other run names one."""
+    settings = request.distillation
+    if request.customization_type != "DISTILLATION":
+        return ("distillation", f"a teacher is only for customization_type DISTILLATION, not {request.customization_type}") \
+            if settings else None
+    able = registry.teachers_of(student.model_id)
+    choices = ", ".join(f"{t.model_id} ({', '.join(t.aliases)})" for t in able) or "none"
+    if settings is None:
+        return "request", f"customization_type DISTILLATION needs distillation.teacher; for {student.model_id}: {choices}"
+    try:
+        teacher = registry.teacher(settings.teacher)
+    except UnknownBaseModelError as exc:
+        return "distillation.teacher", str(exc)
+    if teacher.withdrawn:
+        return "distillation.teacher", f"{teacher.display_name} no longer teaches: {teacher.withdrawn}"
+    if student.model_id not in teacher.students:
+        return "distillation.teacher", (
+            f"{teacher.display_name} cannot teach {student.model_id}; the teachers that can: {choices}")
+    if settings.max_response_length > teacher.max_response_tokens:
+        return "distillation.max_response_length", (
+            f"{settings.max_response_length} is above {teacher.display_name}'s output limit of {teacher.max_response_tokens} tokens")
+    return None
 
 
 def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[str, str] | None:
@@ -44,6 +75,9 @@ def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[
         resolve_hyperparameters(request.hyperparameters, customization.hyperparameters)
     except HyperparameterError as exc:
         return "request", str(exc)
+    distilled = check_distillation(request, spec, registry)
+    if distilled:
+        return distilled
     if request.validation_data and customization.limits.validation_records is None:
         return "request", f"validation_data: {spec.display_name} takes no validation set for {request.customization_type}"
     early = sorted(name for name in request.hyperparameters if name.startswith("earlyStopping"))

@@ -58,6 +58,7 @@ def workload(reports: dict[str, DatasetReport], split: dict[str, int], max_sampl
         training_tokens=round(per_record * split["training_records"]),
         test_samples=min(max_samples, split["test_records"]),
         test_tokens_per_sample=test_per_record,
+        training_records=split["training_records"],
     )
 
 
@@ -130,6 +131,8 @@ def _run_context(
         split=split,
         hyperparameters=plan.hyperparameters.values,
         hyperparameter_adjustments=plan.hyperparameters.adjustments,
+        teacher_invocation_id=load_registry().teacher(request.distillation.teacher).invocation_id if request.distillation else None,
+        teacher_max_response_length=request.distillation.max_response_length if request.distillation else None,
         names=RunNames.for_execution(event.execution_name),
         deployment=request.deployment,
         evaluation=request.evaluation,

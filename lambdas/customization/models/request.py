@@ -133,12 +133,26 @@ class PrepareSettings(_Strict):
         return in_pipeline_bucket(value, info)
 
 
+class DistillationSettings(_Strict):
+    """The teacher of a DISTILLATION run: Bedrock asks it to answer the training prompts and
+    fine-tunes the student (the base model) on its answers."""
+
+    teacher: str = Field(min_length=1, description="the teacher's model id or registry alias, e.g. nova-premier")
+    max_response_length: int = Field(
+        1000, ge=1, description="most tokens the teacher may answer with (maxResponseLengthForInference)"
+    )
+
+
 class CustomizationRequest(_Strict):
     """One customization run. Unknown fields are rejected."""
 
     base_model: str = Field(min_length=1, description="registry model id or alias, e.g. nova-lite")
     customization_type: CustomizationType = Field(
-        "FINE_TUNING", description="CONTINUED_PRE_TRAINING where the model supports it (Titan Text)"
+        "FINE_TUNING",
+        description="CONTINUED_PRE_TRAINING where the model supports it (Titan Text); DISTILLATION for a student of a teacher",
+    )
+    distillation: DistillationSettings | None = Field(
+        None, description="the teacher, for customization_type DISTILLATION (required then, refused otherwise)"
     )
     prepare: PrepareSettings | None = Field(
         None, description="raw data to convert first (then training_data, validation_data and test_data are its output)"

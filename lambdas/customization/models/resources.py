@@ -21,6 +21,8 @@ class JobRequest:
     output_uri: str
     token: str
     tags: dict[str, str]
+    teacher_id: str | None = None  # DISTILLATION: the teacher and the longest answer asked of it
+    teacher_max_response_length: int | None = None
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,9 @@ class RunContext(_Contract):
     split: dict[str, Any]
     hyperparameters: dict[str, str]
     hyperparameter_adjustments: list[str]
+    # DISTILLATION: what teacherModelIdentifier names, and its maxResponseLengthForInference.
+    teacher_invocation_id: str | None = None
+    teacher_max_response_length: int | None = None
     names: RunNames
     deployment: DeploymentSettings
     evaluation: EvaluationSettings

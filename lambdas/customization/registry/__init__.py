@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-CustomizationType = Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING"]
+CustomizationType = Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"]
 # The name of a module in customization/datasets/formats/ (a test checks every one resolves).
 DataFormatName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
@@ -100,7 +100,7 @@ class SampleValidatorAdvice(_Strict):
 
 class CustomizationSpec(_Strict):
     data_format: DataFormatName
-    hyperparameters: dict[str, HyperparameterSpec] = Field(min_length=1)
+    hyperparameters: dict[str, HyperparameterSpec] = Field(description="empty where Bedrock takes none (distillation)")
     limits: DatasetLimits
     media: MediaRules | None = Field(None, description="None: text only")
     reserved_strings: tuple[str, ...] = ()
@@ -108,6 +108,7 @@ class CustomizationSpec(_Strict):
     warmup_divisor: int | None = Field(None, ge=1, description="warm-up steps = training records / this")
     assistant_reasoning: bool = Field(False, description="assistant turns may carry reasoningContent blocks")
     dataset_key_pattern: str | None = Field(None, description="characters allowed in the datasets' object keys")
+    single_turn: bool = Field(False, description="one user prompt per record (distillation from Anthropic and Meta teachers)")
     advice: SampleValidatorAdvice | None = None
 
 
@@ -119,6 +120,8 @@ PriceName = Literal[
     "base_output_per_1k_tokens",
     "custom_input_per_1k_tokens",
     "custom_output_per_1k_tokens",
+    "teacher_input_per_1k_tokens",  # a distillation teacher's, from its TeacherSpec
+    "teacher_output_per_1k_tokens",
 ]
 
 
@@ -146,7 +149,7 @@ class Pricing(_Strict):
     custom_output_per_1k_tokens: Price | None = None
 
     def price(self, name: PriceName) -> Price | None:
-        return getattr(self, name)  # type: ignore[no-any-return]
+        return getattr(self, name, None)  # a teacher's prices are the teacher's
 
 
 class BaseModelSpec(_Strict):
@@ -190,6 +193,22 @@ class UnknownBaseModelError(ValueError):
     """An id or alias that is not in the registry."""
 
 
+class TeacherSpec(_Strict):
+    """A model Bedrock distils from, and the students it may teach (the user guide's table)."""
+
+    model_id: str = Field(min_length=1, description="the teacher's foundation model id")
+    aliases: tuple[str, ...] = ()
+    display_name: str
+    invocation_id: str = Field(min_length=1, description="what teacherModelIdentifier names: the model or its system inference profile")
+    region: str
+    students: tuple[str, ...] = Field(min_length=1, description="model_ids of the students it may teach")
+    max_response_tokens: int = Field(ge=1, description="the most maxResponseLengthForInference may ask: the teacher's output limit")
+    input_per_1k_tokens: Price
+    output_per_1k_tokens: Price
+    withdrawn: str | None = Field(None, description="why Bedrock no longer distils from it, with the source; refused")
+    source: str = Field(min_length=1)
+
+
 class Geography(_Strict):
     """A geography of cross-Region (system) inference profiles: invocation ids that start with
     `<name>.` route to the foundation model in any of these regions, so IAM must allow each."""
@@ -199,10 +218,11 @@ class Geography(_Strict):
 
 
 class Registry(_Strict):
-    schema_version: Literal[4]
+    schema_version: Literal[5]
     price_sources: dict[str, PriceSource] = Field(min_length=1)
     inference_geographies: dict[str, Geography] = Field(min_length=1)
     embedding_models: tuple[str, ...] = Field(min_length=1, description="models evaluation.embedding_model may name")
+    distillation_teachers: tuple[TeacherSpec, ...] = Field(min_length=1)
     models: tuple[BaseModelSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -218,7 +238,26 @@ class Registry(_Strict):
                 if isinstance(price, Price) and price.source not in self.price_sources:
                     raise ValueError(f"{model.model_id}: pricing.{field} names an unknown source {price.source!r}")
             self.profile_geography(model.invocation_id)  # an unknown geography fails the registry
+        for teacher in self.distillation_teachers:
+            self.profile_geography(teacher.invocation_id)
+            for price in (teacher.input_per_1k_tokens, teacher.output_per_1k_tokens):
+                if price.source not in self.price_sources:
+                    raise ValueError(f"teacher {teacher.model_id}: a price names an unknown source {price.source!r}")
+            for student in () if teacher.withdrawn else teacher.students:
+                spec = next((m for m in self.models if m.model_id == student), None)
+                if spec is None or "DISTILLATION" not in spec.customizations:
+                    raise ValueError(f"teacher {teacher.model_id}: student {student} has no DISTILLATION customization")
         return self
+
+    def teacher(self, id_or_alias: str) -> TeacherSpec:
+        for teacher in self.distillation_teachers:
+            if id_or_alias in (teacher.model_id, teacher.invocation_id, *teacher.aliases):
+                return teacher
+        known = ", ".join(f"{t.model_id} ({', '.join(t.aliases)})" for t in self.distillation_teachers)
+        raise UnknownBaseModelError(f"unknown teacher model {id_or_alias!r}; known: {known}")
+
+    def teachers_of(self, student_id: str) -> list[TeacherSpec]:
+        return [t for t in self.distillation_teachers if student_id in t.students and not t.withdrawn]
 
     def profile_geography(self, invocation_id: str) -> Geography | None:
         """The geography of a system inference profile id (`us.meta.llama...`), None for a
