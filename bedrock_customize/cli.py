@@ -70,6 +70,9 @@ def cmd_run_local(args: argparse.Namespace) -> int:
     except engine.RequestFileError as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.template and not Path(args.template).is_file():
+        print(f"bedrock-customize: --template {args.template}: no such file", file=sys.stderr)
+        return EXIT_USAGE
     request = {**request, **scenario.request}
     label = request_path.stem if args.scenario == "happy" else f"{request_path.stem}-{args.scenario}"
     execution_name = engine.execution_name_for(label)
@@ -77,9 +80,12 @@ def cmd_run_local(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
 
     print(f"request: {request_path}" + ("" if args.scenario == "happy" else f"; scenario {args.scenario}: {scenario.description}"))
-    print("synthesizing the app (stage 'local') ...", flush=True)
-    assembly = Path(args.assembly) if args.assembly else out_dir / "cdk.out"
-    template = engine.synthesize(assembly)
+    if args.template:  # one synthesis serves several runs
+        template = Path(args.template)
+        print(f"using the synthesized template {template}", flush=True)
+    else:
+        print("synthesizing the app (stage 'local') ...", flush=True)
+        template = engine.synthesize(Path(args.assembly) if args.assembly else out_dir / "cdk.out")
     print("running the synthesized state machine in the AWS emulator (moto); Bedrock is SIMULATED", flush=True)
     with (out_dir / "handlers.log").open("w", encoding="utf-8") as handler_log:
         result = engine.OfflineEngine(template, log=lambda line: print(line, flush=True), handler_log=handler_log).run(
@@ -102,6 +108,8 @@ def cmd_run_local(args: argparse.Namespace) -> int:
     if evaluation:
         print(f"evaluation (SIMULATED models): {evaluation['verdict']}")
         print(f"promotion gate: {'PROMOTED' if evaluation['promoted'] else 'NOT PROMOTED'}: {evaluation['why']}")
+        if evaluation.get("teacher"):
+            print(f"teacher (SIMULATED): {evaluation['teacher']}")
     leaked = result.resources["leaked"]
     print(f"resources left running: {', '.join(r['type'] + ' ' + r['id'] for r in leaked) if leaked else 'none'}")
     if args.scenario != "happy":
@@ -358,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_local.add_argument("--request", help="request JSON (default: the bundled Nova Lite example)")
     run_local.add_argument("--out", help="output folder (default: runs/<execution name>/)")
     run_local.add_argument("--assembly", help="where to synthesize the app (default: OUT/cdk.out)")
+    run_local.add_argument("--template", help="an app already synthesized for stage 'local' (its .template.json): no synthesis")
     run_local.add_argument("--scenario", default="happy", help="a named failure scenario (default: happy)")
     run_local.add_argument("--list-scenarios", action="store_true", help="list the scenarios and exit")
     run_local.set_defaults(func=cmd_run_local)

@@ -228,6 +228,10 @@ class SimulatedBedrock:
 
         return {"jobArn": self._idempotent("job", p.get("clientRequestToken"), create)}
 
+    def _teacher(self, identifier: str) -> Any:
+        bare = identifier.rsplit("/", 1)[-1]
+        return next((t for t in self.registry.distillation_teachers if bare in (t.model_id, t.invocation_id)), None)
+
     def _check_teacher(self, p: dict[str, Any], student: BaseModelSpec, customization_type: str) -> None:
         """A distillation job names a teacher of this student (the registry's table of the
         user guide); other jobs name none."""
@@ -239,7 +243,7 @@ class SimulatedBedrock:
         if not config:
             raise ServiceError("ValidationException", "a DISTILLATION job needs customizationConfig.distillationConfig")
         named = config["teacherModelConfig"]["teacherModelIdentifier"].rsplit("/", 1)[-1]
-        teacher = next((t for t in self.registry.distillation_teachers if named in (t.model_id, t.invocation_id)), None)
+        teacher = self._teacher(named)
         if teacher is None or teacher.withdrawn or student.model_id not in teacher.students:
             raise ServiceError("ValidationException", f"{named} cannot teach {student.model_id}")
         if teacher.invocation_id != named:  # a profile-only teacher named by its model id, or the reverse
@@ -296,7 +300,7 @@ class SimulatedBedrock:
         teacher = request.get("customizationConfig", {}).get("distillationConfig", {}).get("teacherModelConfig")
         if teacher:  # the teacher answers every prompt; a given answer is only its example
             limit = teacher.get("maxResponseLengthForInference", 1000)
-            answers = [_teacher_answer(_prompt_of(line), limit) for line in lines]
+            answers = [_teacher_answer(line, limit) for line in lines]
             self.log(f"{PREFIX} teacher {teacher['teacherModelIdentifier']} answered {len(answers)} prompts "
                      f"(at most {limit} tokens each)")
         lengths = [len(_words(answer)) for answer in answers if answer]
@@ -606,8 +610,9 @@ class SimulatedBedrock:
             if serving.status not in ("InService", "Active"):
                 raise ServiceError("ValidationException", f"{serving.name} is {serving.status}, not ready for inference")
             answer = _custom_answer(_source_text(p), serving.attributes["model"].attributes["profile"])
-        else:
-            self._base_model(model_id, customization=False)
+        else:  # a foundation model, as a base model or as a distillation teacher: the same answer
+            if self._teacher(model_id) is None:
+                self._base_model(model_id, customization=False)
             answer = _base_answer(_source_text(p))
         prompt_tokens = max(1, len(json.dumps(p.get("messages", []))) // 4)
         output_tokens = min(max(1, len(answer) // 4), p.get("inferenceConfig", {}).get("maxTokens", 4096))
@@ -692,21 +697,16 @@ def _training_answer(raw: bytes) -> str:
     return " ".join(words[len(words) // 2 :]) if len(words) >= 2 else ""
 
 
-def _prompt_of(raw: bytes) -> str:
-    """The user's text of a conversation record (what a teacher is asked)."""
+def _teacher_answer(raw: bytes, max_tokens: int) -> str:
+    """What a teacher answers a distillation prompt: what it answers in Converse, cut to
+    maxResponseLengthForInference (about three quarters of a word a token)."""
     try:
-        record = json.loads(raw)
-        return " ".join(_text_of(m.get("content")) for m in record["messages"] if m.get("role") == "user")
-    except (ValueError, KeyError, TypeError, AttributeError):
+        messages = json.loads(raw)["messages"]
+    except (ValueError, KeyError, TypeError):
         return ""
-
-
-def _teacher_answer(prompt: str, max_tokens: int) -> str:
-    """A teacher's stand-in answer: the prompt's last sentence, within its token limit
-    (about three quarters of a word a token)."""
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+", prompt.strip()) if s]
-    words = _words(sentences[-1] if sentences else prompt)[: max(1, int(max_tokens * 0.75))]
-    return " ".join(words)
+    asked = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"] if isinstance(messages, list) else []
+    words = _base_answer(_source_text({"messages": asked})).split()
+    return " ".join(words[: max(1, int(max_tokens * 0.75))])
 
 
 def _tags(tags: Any) -> dict[str, str]:

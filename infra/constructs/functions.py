@@ -78,12 +78,14 @@ class ModelArns:
 
     def invocable(self, *, with_embeddings: bool) -> list[str]:
         """What the evaluation invokes: the base models (through their profiles), and the custom
-        models' deployments; the steps' own role also the embedding models and custom models."""
+        models' deployments; the steps' own role also the embedding models, custom models and
+        the distillation teachers (a distilled student is scored beside its teacher)."""
         profiles = [self.arn("inference-profile", i) for i in sorted(self._invocation_ids) if self._registry.profile_geography(i)]
         if not with_embeddings:
             return [*self.foundation_models(self._invocation_ids), *profiles, self.arn("provisioned-model")]
         return [
             *self.foundation_models(self._invocation_ids | set(self._registry.embedding_models)), *profiles,
+            *(arn for arn in self.teachers() if arn not in profiles),
             self.arn("custom-model"), self.arn("provisioned-model"), self.arn("custom-model-deployment"),
         ]
 

@@ -7,6 +7,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from customization.settings import Settings
+from infra import constants as c
 from infra.steps import EVENT_HANDLERS, STEPS
 
 
@@ -245,13 +246,24 @@ def test_job_progress_notices_filter_on_job_status_not_status(template_dict):
     assert set(rule["EventPattern"]["detail"]) == {"jobStatus"}
 
 
-def test_the_bedrock_role_may_invoke_each_distillation_teacher_and_no_withdrawn_one(template_dict):
+def step_role_statements(template_dict, state: str) -> list[dict]:
+    """The statements of the role of the function that runs `state`."""
+    (step,) = [step for step in STEPS if step.state == state]
+    (function,) = [r["Properties"] for r in template_dict["Resources"].values()
+                   if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == step.handler]
+    role = function["Role"]["Fn::GetAtt"][0]
+    return [statement for r in template_dict["Resources"].values()
+            if r["Type"] == "AWS::IAM::Policy" and {ref["Ref"] for ref in r["Properties"]["Roles"]} == {role}
+            for statement in r["Properties"]["PolicyDocument"]["Statement"]]
+
+
+@pytest.mark.parametrize("who", ["Bedrock's service role (the job asks the teacher)", c.SCORE_SAMPLES])
+def test_each_distillation_teacher_may_be_invoked_and_no_withdrawn_one(template_dict, who):
     from customization.registry import load_registry
 
     registry = load_registry()
-    invocable = " ".join(
-        json.dumps(s["Resource"]) for s in bedrock_role_policy(template_dict) if s["Action"] == "bedrock:InvokeModel"
-    )
+    statements = bedrock_role_policy(template_dict) if who.startswith("Bedrock") else step_role_statements(template_dict, who)
+    invocable = " ".join(json.dumps(s["Resource"]) for s in statements if "bedrock:InvokeModel" in s["Action"])
     for teacher in registry.distillation_teachers:
         named = f"foundation-model/{teacher.model_id}"
         if teacher.withdrawn:

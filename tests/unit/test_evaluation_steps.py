@@ -120,3 +120,31 @@ def test_the_second_engine_runs_only_when_asked_and_is_followed_to_its_end():
     bedrock.set(job.arn, status="Completed")
     assert check_evaluation_job(run, job, bedrock=bedrock, ledger=ledger).done
     assert ledger.status(run.execution_name, ResourceKind.EVALUATION_JOB, job.name) == "finished"
+
+
+def test_a_distilled_student_is_scored_beside_its_teacher_with_the_share_of_its_price():
+    # Given a distillation run whose teacher answers every reference, and a student that answers half of them
+    run = run_context(base_model="nova-micro", customization_type="DISTILLATION", distillation={"teacher": "nova-pro"},
+                      evaluation={"max_samples": 8, "primary_metric": "exact_match"})
+    run = run.model_copy(update={"teacher_invocation_id": "amazon.nova-pro-v1:0", "data_format": "conversation"})
+    store = store_with_test_set(run, 8)
+    prompts = [record("conversation", i)["messages"][0]["content"][0]["text"] for i in range(8)]
+    runtime = FakeRuntime({
+        "amazon.nova-pro-v1:0": {p: reference("conversation", i) for i, p in enumerate(prompts)},
+        CUSTOM: {p: reference("conversation", i) for i, p in enumerate(prompts) if i % 2 == 0},
+    })
+    # When the three models answer and the report is made
+    summary, report = evaluate(run, store, runtime)
+    # Then the teacher was asked every sample, and the student kept half of its exact matches at Micro's share of its price
+    assert sum(1 for model, _ in runtime.calls if model == "amazon.nova-pro-v1:0") == 8
+    teacher = report.teacher
+    assert teacher.samples == 8 and teacher.teacher_metrics["exact_match"] == 1.0 and teacher.student_metrics["exact_match"] == 0.5
+    assert teacher.kept == 0.5
+    assert teacher.price_share["output"] == round(0.00014 / 0.0032, 4)  # Nova Micro's output rate / Nova Pro's
+    assert summary.teacher.startswith("the distilled student reached 50% of Amazon Nova Pro's exact_match (0.5000 vs 1.0000)")
+    assert report.cost.measured.teacher_output_tokens == sum(len(reference("conversation", i).split()) for i in range(8))
+    assert "Student and teacher" in store.read_text(run.uri(REPORT_HTML))
+    # A run without a teacher asks none and reports none.
+    plain = run_context(evaluation={"max_samples": 2})
+    _, plain_report = evaluate(plain, store_with_test_set(plain, 2), FakeRuntime())
+    assert plain_report.teacher is None

@@ -31,13 +31,15 @@ def test_run_local_runs_the_bundled_example_and_writes_the_summary(tmp_path, cap
     assert 0 < total <= 150 and f"cost estimate in AWS (list prices, made before the run): ${total:,.2f}, budget $150.00" in printed
 
 
-def test_run_local_exits_1_when_the_run_fails(tmp_path, capsys):
+def test_run_local_exits_1_when_the_run_fails(tmp_path, local_template, capsys):
     request = tmp_path / "bad.json"
     request.write_text(json.dumps({"base_model": "nova-lite", "training_data": "train.jsonl", "deployment": {"model_units": 0}}))
     (tmp_path / "train.jsonl").write_text("{}\n")
-    code = main(["run-local", "--request", str(request), "--out", str(tmp_path / "out")])
+    code = main(["run-local", "--request", str(request), "--out", str(tmp_path / "out"), "--template", str(local_template)])
     assert code == 1
-    assert "RequestInvalidError: invalid request: deployment.model_units" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"using the synthesized template {local_template}" in out and "synthesizing" not in out
+    assert "RequestInvalidError: invalid request: deployment.model_units" in out
 
 
 def test_run_local_exits_2_for_a_missing_request_or_dataset(tmp_path, capsys):
@@ -46,3 +48,5 @@ def test_run_local_exits_2_for_a_missing_request_or_dataset(tmp_path, capsys):
     request.write_text(json.dumps({"base_model": "nova-lite", "training_data": "missing.jsonl"}))
     assert main(["run-local", "--request", str(request)]) == EXIT_USAGE
     assert "training_data: local file" in capsys.readouterr().err
+    assert main(["run-local", "--template", str(tmp_path / "none.template.json")]) == EXIT_USAGE
+    assert "none.template.json: no such file" in capsys.readouterr().err

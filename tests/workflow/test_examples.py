@@ -37,16 +37,19 @@ PREPARED = {
 
 
 @pytest.mark.parametrize("request_name", [*PREPARED, "nova-micro-prepared-in-the-pipeline"])
-def test_each_example_runs_offline_to_success(request_name, tmp_path, capsys):
-    out = tmp_path / "run"
-    code = main(["run-local", "--request", str(EXAMPLES / "requests" / f"{request_name}.json"), "--out", str(out)])
+def test_each_example_runs_offline_to_success(request_name, local_template, tmp_path, capsys):
+    out = tmp_path / "run"  # on the session's synthesized app (the bundled example's test synthesizes its own)
+    code = main(["run-local", "--request", str(EXAMPLES / "requests" / f"{request_name}.json"), "--out", str(out),
+                 "--template", str(local_template)])
     summary = json.loads((out / "summary.json").read_text())
     assert code == EXIT_OK and summary["status"] == "SUCCEEDED", summary["error"]
     assert summary["resources"]["leaked"] == []
     if request_name.endswith("in-the-pipeline"):  # its raw CSV was uploaded and prepared by the state machine
         assert summary["states"][:3] == ["Raw Data?", "Prepare Dataset", "Validate Request"]
     if "distilled" in request_name:  # Bedrock (simulated) was asked for the teacher, which answered the prompts
-        assert "teacher amazon.nova-pro-v1:0 answered 131 prompts (at most 200 tokens each)" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "teacher amazon.nova-pro-v1:0 answered 131 prompts (at most 200 tokens each)" in out
+        assert "teacher (SIMULATED): the distilled student reached " in out and "of Amazon Nova Pro's rougeL" in out
         assert [line["item"] for line in summary["cost_estimate"]["lines"]][:3] == ["teacher input", "teacher output", "training"]
     if "vision" in request_name:  # its images went up beside the dataset, and Validate Request read them in S3
         assert "train.jsonl with the 20 media files it names (emulated S3)" in capsys.readouterr().out

@@ -94,7 +94,9 @@ def add_evaluation(priced: PricedLines, request: CustomizationRequest, workload:
     max_tokens = request.evaluation.max_tokens
     input_tokens, output_tokens = math.ceil(samples * workload.test_tokens_per_sample), samples * max_tokens
     note = f"{samples} samples; output counted at max_tokens={max_tokens} (an upper bound)"
-    roles = ("base", "custom") if request.deployment.mode == "on_demand" else ("base",)  # else: billed by the hour
+    roles = ["base", "custom"] if request.deployment.mode == "on_demand" else ["base"]  # else: billed by the hour
+    if priced.teacher is not None:  # a distilled student is also held to its teacher
+        roles.append("teacher")
     for role in roles:
         priced.add(f"{role} model input", input_tokens, "tokens", f"{role}_input_per_1k_tokens", per=1000, note=note)  # type: ignore[arg-type]
         priced.add(f"{role} model output", output_tokens, "tokens", f"{role}_output_per_1k_tokens", per=1000, note=note)  # type: ignore[arg-type]

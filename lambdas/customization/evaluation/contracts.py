@@ -14,9 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from customization.models.costs import CostEstimate
 
-# The models each sample is put to: the base model and the custom model.
+# The models each sample is put to: the base model and the custom model (compared, and gated
+# on), and for a distillation run the teacher as well (the mark the student is held to).
 Role = Literal["base", "custom"]
 ROLES: tuple[Role, ...] = ("base", "custom")
+Answerer = Literal["base", "custom", "teacher"]
 
 
 class _Contract(BaseModel):
@@ -63,6 +65,7 @@ class AnsweredSample(_Contract):
     reference: str
     base: Answer
     custom: Answer
+    teacher: Answer | None = None
 
     def answer(self, role: Role) -> Answer:
         return self.base if role == "base" else self.custom
@@ -121,6 +124,8 @@ class MeasuredUsage(_Contract):
     base_output_tokens: int
     custom_input_tokens: int
     custom_output_tokens: int
+    teacher_input_tokens: int | None = None  # a distillation run's teacher
+    teacher_output_tokens: int | None = None
     inference_usd: float | None
     deployment_hours: float
     deployment_usd: float | None
@@ -131,6 +136,19 @@ class CostSection(_Contract):
     estimated_total_usd: float | None
     budget_usd: float | None
     measured: MeasuredUsage
+
+
+class TeacherComparison(_Contract):
+    """A distilled student beside its teacher, on the samples both answered: how much of the
+    teacher's score it kept, and at what share of the teacher's price per token."""
+
+    teacher: str
+    samples: int
+    teacher_metrics: dict[str, float]
+    student_metrics: dict[str, float]
+    kept: float | None = Field(description="student / teacher on the primary metric; None when the teacher scored 0")
+    price_share: dict[str, float | None] = Field(description="student / teacher per input and per output token")
+    text: str
 
 
 class SecondEngine(_Contract):
@@ -167,4 +185,5 @@ class EvaluationReport(_Contract):
     split: dict[str, Any]
     cost: CostSection
     second_engine: SecondEngine | None
+    teacher: TeacherComparison | None = None
     samples: list[ScoredSample] = Field(description="largest regressions first")

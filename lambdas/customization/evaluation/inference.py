@@ -1,5 +1,5 @@
-"""Inference for the evaluation: every sample answered by the base and the custom model
-through the Converse API, with bounded concurrency, back-off on throttling and a per-call
+"""Inference for the evaluation: every sample answered by the base and the custom model (and a
+distillation's teacher) through the Converse API, with bounded concurrency, back-off on throttling and a per-call
 timeout (the client's). Latency and token counts are recorded; a sample that still fails is
 reported with its error, never dropped."""
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from customization.errors import RETRYABLE_ERRORS, CustomizationError
-from customization.evaluation.contracts import ROLES, Answer, AnsweredSample, Role, Sample
+from customization.evaluation.contracts import Answer, AnsweredSample, Answerer, Sample
 
 if TYPE_CHECKING:
     from customization.adapters.runtime import BedrockRuntime
@@ -57,7 +57,7 @@ def _answer(
 
 def answer_samples(
     samples: list[Sample],
-    models: dict[Role, str],
+    models: dict[Answerer, str],
     *,
     runtime: BedrockRuntime,
     settings: InferenceSettings,
@@ -65,10 +65,10 @@ def answer_samples(
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[AnsweredSample]:
     """Each sample answered by every model (role -> model id), in input order."""
-    jobs = [(sample, role) for sample in samples for role in ROLES]
+    jobs = [(sample, role) for sample in samples for role in models]
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         answers = list(pool.map(lambda job: _answer(runtime, models[job[1]], job[0], settings, sleep), jobs))
-    by_sample: dict[int, dict[Role, Answer]] = {}
+    by_sample: dict[int, dict[Answerer, Answer]] = {}
     for (sample, role), answer in zip(jobs, answers, strict=True):
         by_sample.setdefault(sample.index, {})[role] = answer
     return [AnsweredSample(index=s.index, reference=s.reference, **by_sample[s.index]) for s in samples]

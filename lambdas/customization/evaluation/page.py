@@ -76,6 +76,16 @@ def render_report(report: EvaluationReport) -> str:
         f"{rows}</table><p class='small'>{report.samples_scored} samples scored; "
         f"{len(report.samples_failed)} failed (listed below).</p>"
     )
+    if report.teacher is not None:
+        teacher = report.teacher
+        cells = "".join(
+            f"<tr><th>{escape(m)}</th><td>{teacher.student_metrics[m]:.4f}</td><td>{teacher.teacher_metrics[m]:.4f}</td></tr>"
+            for m in teacher.student_metrics
+        )
+        parts.append(
+            f"<h2>Student and teacher</h2><p>{escape(teacher.text)}.</p><table><tr><th>metric</th>"
+            f"<th>distilled student</th><th>teacher {escape(teacher.teacher)}</th></tr>{cells}</table>"
+        )
     parts.append("<h2>Training</h2>")
     if training.available:
         parts.append(_chart([("training loss (by step)", "#1f5fbf", training.training_curve or [])]))

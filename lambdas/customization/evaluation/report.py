@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from customization.evaluation.contracts import (
     ROLES,
+    Answer,
     AnsweredSample,
     CostSection,
     EvaluationReport,
@@ -19,6 +20,7 @@ from customization.evaluation.contracts import (
     Role,
     ScoredSample,
     SecondEngine,
+    TeacherComparison,
     TrainingAnalysis,
 )
 from customization.evaluation.curves import TRAINING_FILE, VALIDATION_FILE, Curves, analyse, parse_metrics
@@ -114,8 +116,10 @@ def measured_usage(run: RunContext, deployment: DeploymentState, rows: list[Answ
     rates = run.cost_estimate.rates()
     tokens: dict[str, int] = {}
     usd: float | None = 0.0
-    for role in ROLES:
-        answers = [row.answer(role) for row in rows if row.answer(role).answered]
+    answered: dict[str, list[Answer]] = {role: [row.answer(role) for row in rows if row.answer(role).answered] for role in ROLES}
+    if run.teacher_invocation_id:
+        answered["teacher"] = [row.teacher for row in rows if row.teacher is not None and row.teacher.answered]
+    for role, answers in answered.items():
         for kind in ("input", "output"):
             count = sum(getattr(a, f"{kind}_tokens") or 0 for a in answers)
             tokens[f"{role}_{kind}_tokens"] = count
@@ -133,6 +137,40 @@ def measured_usage(run: RunContext, deployment: DeploymentState, rows: list[Answ
         deployment=deployment.kind, **tokens, inference_usd=None if usd is None else round(usd, 4),
         deployment_hours=round(hours, 4), deployment_usd=deployment_usd,
     )
+
+
+def _scores(text: str, row: AnsweredSample, similarity: float | None, metrics: list[str]) -> dict[str, float]:
+    values = score_answer(text, row.reference, metrics)
+    values.update({name: similarity or 0.0 for name in metrics if name not in values})
+    return values
+
+
+def teacher_comparison(run: RunContext, rows: list[AnsweredSample], metrics: list[str], primary: str) -> TeacherComparison | None:
+    """For a distillation run: the student and its teacher on the samples both answered."""
+    if not run.teacher_invocation_id:
+        return None
+    both = [row for row in rows if row.custom.answered and row.teacher is not None and row.teacher.answered]
+    teacher_scores = [_scores(row.teacher.text or "", row, row.teacher.similarity, metrics) for row in both]  # type: ignore[union-attr]
+    student_scores = [_scores(row.custom.text or "", row, row.custom.similarity, metrics) for row in both]
+    teacher_means = {m: mean_score([s[m] for s in teacher_scores]) for m in metrics}
+    student_means = {m: mean_score([s[m] for s in student_scores]) for m in metrics}
+    kept = round(student_means[primary] / teacher_means[primary], 4) if both and teacher_means[primary] else None
+    rates = run.cost_estimate.rates()
+    shares: dict[str, float | None] = {}
+    for kind in ("input", "output"):  # the custom model's on-demand rate, else its base model's
+        student = rates.get(f"custom_{kind}_per_1k_tokens", rates.get(f"base_{kind}_per_1k_tokens"))
+        teacher = rates.get(f"teacher_{kind}_per_1k_tokens")
+        shares[kind] = round(student / teacher, 4) if student is not None and teacher else None
+    name = load_registry().teacher(run.teacher_invocation_id).display_name
+    if not both:
+        text = f"{name} answered no sample the student answered, so they are not compared"
+    else:
+        kept_text = f"reached {kept:.0%} of" if kept is not None else "is compared with"
+        price = f", at {shares['output']:.0%} of its price per output token" if shares["output"] is not None else ""
+        text = (f"the distilled student {kept_text} {name}'s {primary} ({student_means[primary]:.4f} vs "
+                f"{teacher_means[primary]:.4f}) on {len(both)} samples{price}")
+    return TeacherComparison(teacher=run.teacher_invocation_id, samples=len(both), teacher_metrics=teacher_means,
+                             student_metrics=student_means, kept=kept, price_share=shares, text=text)
 
 
 def second_engine(job: EvaluationJobState | None, store: ObjectStore) -> SecondEngine | None:
@@ -166,7 +204,9 @@ def report_evaluation(
         split=run.split,
         cost=CostSection(estimate=estimate, estimated_total_usd=estimate.total_usd, budget_usd=run.budget.max_usd,
                          measured=measured_usage(run, deployment, rows, now)),
-        second_engine=second_engine(evaluation_job, store), samples=scored_samples(paired, comparison, primary),
+        second_engine=second_engine(evaluation_job, store),
+        teacher=teacher_comparison(run, rows, comparison.metrics, primary),
+        samples=scored_samples(paired, comparison, primary),
     )
     report_uri, html_uri = run.uri(REPORT_JSON), run.uri(REPORT_HTML)
     store.put_json(report_uri, report.model_dump(mode="json"))
@@ -177,4 +217,5 @@ def report_evaluation(
         custom=comparison.means["custom"], delta=comparison.deltas[primary], ci95=list(comparison.intervals[primary]),
         promoted=promoted, why=why, custom_is_better=outcome.custom_is_better, verdict=outcome.text,
         training_flags=report.training.flags, report_uri=report_uri, report_html_uri=html_uri,
+        teacher=report.teacher.text if report.teacher else None,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from customization.evaluation.contracts import ROLES, AnsweredSample, Role
+from customization.evaluation.contracts import ROLES, AnsweredSample, Answerer
 from customization.evaluation.inference import InferenceSettings, answer_samples
 from customization.evaluation.plan import read_shard
 from customization.models.steps import DeploymentState, RunContext, ScoringOutcome, Shard
@@ -30,8 +30,7 @@ def cosine(a: list[float], b: list[float]) -> float:
 def _add_similarity(rows: list[AnsweredSample], model_id: str, runtime: BedrockRuntime) -> None:
     for row in rows:
         reference = runtime.embed(model_id=model_id, text=row.reference)
-        for role in ROLES:
-            answer = row.answer(role)
+        for answer in [row.answer(role) for role in ROLES] + ([row.teacher] if row.teacher else []):
             if answer.text is not None:
                 answer.similarity = cosine(reference, runtime.embed(model_id=model_id, text=answer.text))
 
@@ -40,7 +39,9 @@ def score_shards(
     run: RunContext, deployment: DeploymentState, shards: list[Shard], *, runtime: BedrockRuntime, store: ObjectStore
 ) -> ScoringOutcome:
     settings = InferenceSettings(max_tokens=run.evaluation.max_tokens, temperature=run.evaluation.temperature)
-    models: dict[Role, str] = {"base": run.base_model_invocation_id, "custom": deployment.arn or ""}
+    models: dict[Answerer, str] = {"base": run.base_model_invocation_id, "custom": deployment.arn or ""}
+    if run.teacher_invocation_id:  # a distilled student is also held to its teacher
+        models["teacher"] = run.teacher_invocation_id
     answered = failed = 0
     for shard in shards:
         samples = read_shard(store.read_text(shard.uri))

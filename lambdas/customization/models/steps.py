@@ -156,6 +156,7 @@ class EvaluationSummary(_Contract):
     training_flags: list[str]
     report_uri: str | None
     report_html_uri: str | None
+    teacher: str | None = None  # a distillation run: the student beside its teacher, in a sentence
 
 
 class RunFailure(_Contract):
