@@ -13,6 +13,7 @@ Shared by `bedrock-customize run-local` and the tests.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import io
 import json
@@ -30,6 +31,8 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -61,6 +64,12 @@ SDK_RETRY_DELAY = 0.01
 # The state machine's own Retry waits (1 s, 2 s, ... in stage `local`) pass at a tenth of their
 # length: their order and count are what the emulation keeps, as for the SDK's back-off.
 STATE_RETRY_TIME_SCALE = 0.1
+
+
+# moto and the X-Ray SDK make botocore sessions of their own, each reading the service models
+# and endpoint data from disk again (a third of a run's time); the files do not change, so the
+# sessions made during a run share one loader.
+_shared_loader = functools.lru_cache(maxsize=4)(botocore.loaders.create_loader)
 
 
 class _StateRetryClock:
@@ -290,6 +299,7 @@ class OfflineEngine:
             # Time is simulated too: the SDK's retry back-off would otherwise sleep for seconds.
             mock.patch.object(ExponentialBackoff, "delay_amount", lambda _self, _context: SDK_RETRY_DELAY),
             mock.patch.object(retrier_decl, "time", _StateRetryClock),
+            mock.patch.object(botocore.session, "create_loader", _shared_loader),
             self._handler_logs(),
         ):
             adapters.reset_clients()
