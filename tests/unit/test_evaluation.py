@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from html.parser import HTMLParser
 from typing import Any
 
@@ -148,7 +149,7 @@ def test_throttled_calls_are_retried_and_no_sample_is_lost():
     runtime = FakeRuntime(throttle_share=0.2)
     rows = [as_dict(row) for row in answer_samples(
         samples(50), {"base": "base", "custom": "custom"}, runtime=runtime,
-        settings=InferenceSettings(max_tokens=10, temperature=0), concurrency=8, sleep=lambda _: None)]
+        settings=InferenceSettings(max_tokens=10, temperature=0), concurrency=8, backoff=lambda _: 0.0)]
     assert [row["index"] for row in rows] == list(range(50))
     assert all("text" in row["base"] and "text" in row["custom"] for row in rows)
     assert runtime.calls > 100  # the throttled ones were called again
@@ -157,7 +158,7 @@ def test_throttled_calls_are_retried_and_no_sample_is_lost():
 def test_a_sample_that_still_fails_is_reported_not_dropped():
     rows = [as_dict(row) for row in answer_samples(
         samples(3), {"base": "base", "custom": "custom"}, runtime=FakeRuntime(broken={"q1"}),
-        settings=InferenceSettings(max_tokens=10, temperature=0), concurrency=2, sleep=lambda _: None)]
+        settings=InferenceSettings(max_tokens=10, temperature=0), concurrency=2, backoff=lambda _: 0.0)]
     assert len(rows) == 3 and rows[1]["custom"]["error"].startswith("AwsRequestRejectedError")
     assert "text" in rows[1]["base"]
 
@@ -225,3 +226,39 @@ def _estimate() -> Any:
     request = CustomizationRequest.model_validate({"base_model": "nova-lite", "training_data": "s3://bucket/t.jsonl"})
     registry = load_registry()
     return estimate_cost(request, registry.resolve("nova-lite"), registry, Workload(1000, 2, 50.0), epochs=2)
+
+
+class OneAtATime:
+    """An endpoint that serves one call at a time and throttles q0's first attempt."""
+
+    def __init__(self) -> None:
+        self.lock, self.in_flight, self.most, self.answered = threading.Lock(), 0, 0, []
+
+    def converse(self, *, model_id, system, messages, max_tokens, temperature):
+        prompt = messages[-1]["content"][0]["text"]
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            first_try = prompt == "q0" and model_id == "base" and "retried" not in self.answered
+            if first_try:
+                self.answered.append("retried")
+        try:
+            if first_try:
+                raise ThrottlingError("converse: ThrottlingException: Rate exceeded")
+            time.sleep(0.01)
+            with self.lock:
+                self.answered.append(f"{prompt} {model_id}")
+            return ModelReply(text="a", input_tokens=1, output_tokens=1, latency_ms=1)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_a_throttled_call_waits_its_back_off_out_of_the_way_and_concurrency_is_never_exceeded():
+    endpoint = OneAtATime()
+    rows = answer_samples(samples(4), {"base": "base", "custom": "custom"}, runtime=endpoint,
+                          settings=InferenceSettings(max_tokens=10, temperature=0), concurrency=1, backoff=lambda _: 0.1)
+    assert endpoint.most == 1  # never more calls in flight than allowed
+    assert all(row.paired for row in rows) and rows[0].base.attempts == 2
+    # The other seven calls went on while q0's back-off ran: its retry came last.
+    assert endpoint.answered[0] == "retried" and endpoint.answered[-1] == "q0 base"
