@@ -40,6 +40,16 @@ def record(data_format: str, index: int) -> dict[str, Any]:
     return {"input": f"{article} {summary}"}
 
 
+def provisioned_unless_chosen(request: dict[str, Any]) -> dict[str, Any]:
+    """The request with deployment.mode provisioned unless it says otherwise: most tests follow
+    a provisioned throughput's life (a request that says nothing gets the cheapest mode its
+    model offers, which its own tests cover)."""
+    deployment = request.get("deployment")
+    if isinstance(deployment, dict) and "mode" in deployment:
+        return request
+    return {**request, "deployment": {**(deployment or {}), "mode": "provisioned"}}
+
+
 def write_dataset(path: Path, data_format: str, count: int, start: int = 0) -> Path:
     path.write_text("".join(json.dumps(record(data_format, start + i)) + "\n" for i in range(count)), encoding="utf-8")
     return path

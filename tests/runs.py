@@ -9,13 +9,14 @@ from customization.core.request_rules import parse_request
 from customization.models.steps import RunContext, Waits
 from customization.registry import load_registry
 from customization.vocabulary import RunNames, run_prefix
+from tests.datasets import provisioned_unless_chosen
 
 BUCKET = "pipeline-bucket"
 
 
 def run_context(execution: str = "run-1", *, base_model: str = "nova-lite", **request: Any) -> RunContext:
-    raw = {"base_model": base_model, "training_data": f"s3://{BUCKET}/data/train.jsonl",
-           "test_data": f"s3://{BUCKET}/data/test.jsonl", **request}
+    raw = provisioned_unless_chosen({"base_model": base_model, "training_data": f"s3://{BUCKET}/data/train.jsonl",
+                                     "test_data": f"s3://{BUCKET}/data/test.jsonl", **request})
     parsed = parse_request(raw, bucket=BUCKET)
     registry = load_registry()
     model = registry.resolve(parsed.base_model)

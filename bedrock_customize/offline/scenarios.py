@@ -37,7 +37,7 @@ SCENARIOS: dict[str, Scenario] = {
         "someone stops the job outside the pipeline", "FAILED", faults=lambda: Faults(job_stopped_by_someone=True)
     ),
     "deployment-failed": Scenario(
-        "the provisioned throughput fails to come up", "FAILED",
+        "the deployment (a provisioned throughput or an on-demand deployment) fails to come up", "FAILED",
         faults=lambda: Faults(deployment_failure_message="Insufficient capacity for the requested model units"),
     ),
     "evaluate-crash": Scenario(
@@ -61,13 +61,14 @@ SCENARIOS: dict[str, Scenario] = {
         job_polls=1000, request={"wait_seconds": {"job": 1}, "timeouts": {"job_hours": 0.0004}},
     ),
     "over-budget": Scenario(
-        "the cost estimate is above budget.max_usd: rejected before anything is created", "FAILED",
-        request={"budget": {"max_usd": 5}},
+        "the cost estimate (of a provisioned throughput) is above budget.max_usd: rejected before anything is created",
+        "FAILED", request={"budget": {"max_usd": 5}, "deployment": {"mode": "provisioned"}},
     ),
     "no-model-units": Scenario(
         "the account has no no-commitment model units (new accounts request them from AWS Support): "
         "rejected in pre-flight", "FAILED",
         faults=lambda: Faults(quota_values={"Model units no-commitment Provisioned Throughputs across custom models": 0}),
+        request={"deployment": {"mode": "provisioned"}},
     ),
     "teacher-cannot-teach": Scenario(
         "a distillation run names a teacher that cannot teach its student: rejected before anything is created, "

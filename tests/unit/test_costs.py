@@ -13,14 +13,15 @@ from customization.core.costs import Workload, enforce_budget, estimate_cost, re
 from customization.errors import BudgetExceededError
 from customization.models.request import CustomizationRequest
 from customization.registry import REGISTRY_FILE, Registry, load_registry
-from tests.datasets import write_dataset
+from tests.datasets import provisioned_unless_chosen, write_dataset
 
 REGISTRY = load_registry()
 WORK = Workload(training_tokens=100_000, test_samples=20, test_tokens_per_sample=150.0)
 
 
 def request(**fields: object) -> CustomizationRequest:
-    return CustomizationRequest.model_validate({"base_model": "nova-2-lite", "training_data": "s3://bucket/t.jsonl", **fields})
+    return CustomizationRequest.model_validate(
+        provisioned_unless_chosen({"base_model": "nova-2-lite", "training_data": "s3://bucket/t.jsonl", **fields}))
 
 
 def estimate(req: CustomizationRequest, work: Workload = WORK, epochs: int = 3):
@@ -117,7 +118,7 @@ def request_file(tmp_path: Path):
     def write(**fields: object) -> Path:
         write_dataset(tmp_path / "train.jsonl", "conversation", 40)
         path = tmp_path / "request.json"
-        path.write_text(json.dumps({"base_model": "nova-2-lite", "training_data": "train.jsonl", **fields}))
+        path.write_text(json.dumps(provisioned_unless_chosen({"base_model": "nova-2-lite", "training_data": "train.jsonl", **fields})))
         return path
 
     return write

@@ -23,6 +23,7 @@ from customization.evaluation.page import render_report
 from customization.evaluation.statistics import bootstrap_interval, mean_score, verdict
 from customization.evaluation.test_set import choose_holdout, split_stream
 from customization.models.resources import ModelReply
+from tests.datasets import provisioned_unless_chosen
 
 REFERENCE = "the cat sat on the mat"
 
@@ -223,7 +224,8 @@ def _estimate() -> Any:
     from customization.models.request import CustomizationRequest
     from customization.registry import load_registry
 
-    request = CustomizationRequest.model_validate({"base_model": "nova-lite", "training_data": "s3://bucket/t.jsonl"})
+    request = CustomizationRequest.model_validate(
+        provisioned_unless_chosen({"base_model": "nova-lite", "training_data": "s3://bucket/t.jsonl"}))
     registry = load_registry()
     return estimate_cost(request, registry.resolve("nova-lite"), registry, Workload(1000, 2, 50.0), epochs=2)
 

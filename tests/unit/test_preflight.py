@@ -73,6 +73,7 @@ from customization.core.quotas import check_headroom  # noqa: E402
 from customization.errors import QuotaExceededError  # noqa: E402
 from customization.models.request import CustomizationRequest  # noqa: E402
 from customization.models.resources import Usage  # noqa: E402
+from tests.datasets import provisioned_unless_chosen  # noqa: E402
 
 MODEL_UNITS = "Model units no-commitment Provisioned Throughputs across custom models"
 QUOTAS = {"Concurrent model customization jobs": 2, "Custom models per account": 100, MODEL_UNITS: 2}
@@ -80,7 +81,8 @@ IDLE = Usage(customization_jobs_in_progress=0, custom_models=3, no_commitment_cu
 
 
 def nova_request(**fields):
-    return CustomizationRequest.model_validate({"base_model": "nova-lite", "training_data": "s3://bucket/t.jsonl", **fields})
+    return CustomizationRequest.model_validate(
+        provisioned_unless_chosen({"base_model": "nova-lite", "training_data": "s3://bucket/t.jsonl", **fields}))
 
 
 def test_headroom_that_fits_lists_every_quota_checked():

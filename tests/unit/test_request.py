@@ -15,8 +15,27 @@ VALID = {"base_model": "nova-lite", "training_data": f"s3://{BUCKET}/data/train.
 def test_defaults_fill_everything_but_the_data():
     request = parse_request(VALID, bucket=BUCKET)
     assert request.customization_type == "FINE_TUNING"
-    assert request.deployment.mode == "provisioned" and request.deployment.model_units == 1
+    assert request.deployment.model_units == 1
     assert request.teardown.delete_custom_model is False
+
+
+@pytest.mark.parametrize(
+    ("change", "mode", "because"),
+    [
+        ({}, "on_demand", "the cheapest Amazon Nova Lite offers for the evaluation (billed per token"),
+        ({"base_model": "haiku"}, "provisioned", "Anthropic Claude 3 Haiku has no on-demand deployment"),
+        ({"evaluation": {"bedrock_evaluation_job": True}}, "provisioned", "Bedrock's evaluation job"),
+        ({"deployment": {"mode": "provisioned"}}, "provisioned", None),  # chosen: kept, nothing to explain
+        ({"deployment": {"max_hours": 2}}, "on_demand", "not given: on_demand"),
+    ],
+)
+def test_a_request_that_does_not_choose_a_deployment_gets_the_cheapest_its_model_offers(change, mode, because):
+    request = parse_request({**VALID, **change}, bucket=BUCKET)
+    assert request.deployment.mode == mode
+    if because is None:
+        assert request.deployment.chosen_because is None
+    else:
+        assert because in request.deployment.chosen_because
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 
 from bedrock_customize.offline import engine as offline
 from customization.registry import load_registry
-from tests.datasets import write_dataset
+from tests.datasets import provisioned_unless_chosen, write_dataset
 
 _counter = itertools.count()
 # The reads Validate Request's pre-flight makes before a dataset is even opened: no Create*.
@@ -48,7 +48,8 @@ class Runner:
                 "validation_data": write_dataset(self.tmp_path / "validation.jsonl", data_format, 4, start=100),
                 "test_data": write_dataset(self.tmp_path / "test.jsonl", data_format, 5, start=104),
             }
-        request = {"base_model": base_model, "customization_type": customization_type, **kwargs.pop("request", {})}
+        request = provisioned_unless_chosen(
+            {"base_model": base_model, "customization_type": customization_type, **kwargs.pop("request", {})})
         request.update({name: path.name for name, path in datasets.items() if "." not in name})  # prepare.source: set by the engine
         name = f"test-{next(_counter)}-{re.sub(r'[^A-Za-z0-9-]+', '-', base_model)}"
         return self.engine.run(request, execution_name=name, datasets=datasets, **kwargs)

@@ -18,9 +18,12 @@ def test_run_local_runs_the_bundled_example_and_writes_the_summary(tmp_path, cap
     assert summary["states"][:2] == ["Raw Data?", "Validate Request"] and summary["states"][-1] == "Run Succeeded"
     assert "-> Validate Request" in printed and "SIMULATED bedrock:" in printed
     assert printed.rstrip().endswith(f"summary: {(out / 'summary.json').resolve()}")
-    created = [r for r in summary["resources"]["created"] if r["type"] == "provisioned_throughput"]
-    assert created and created == [r for r in summary["resources"]["deleted"] if r["type"] == "provisioned_throughput"]
+    # It does not choose deployment.mode: Nova Lite's cheapest for the evaluation, on demand, is used and said.
+    created = [r for r in summary["resources"]["created"] if r["type"] == "custom_model_deployment"]
+    assert created and created == [r for r in summary["resources"]["deleted"] if r["type"] == "custom_model_deployment"]
+    assert not [r for r in summary["resources"]["created"] if r["type"] == "provisioned_throughput"]
     assert summary["resources"]["leaked"] == []
+    assert any(a.startswith("deployment.mode was not given: on_demand") for a in summary["cost_estimate"]["assumptions"])
     report = json.loads((out / "report.json").read_text())
     assert report["promoted"] is True and report["simulated"] is True
     assert summary["report"] == str(out / "report.html") and summary["report_json"] == str(out / "report.json")
@@ -28,7 +31,7 @@ def test_run_local_runs_the_bundled_example_and_writes_the_summary(tmp_path, cap
     assert html.startswith("<!DOCTYPE html>") and "SIMULATED" in html and "<svg" in html
     # The bundled request sets a budget; the estimate behind it is printed and kept.
     total = summary["cost_estimate"]["total_usd"]
-    assert 0 < total <= 150 and f"cost estimate in AWS (list prices, made before the run): ${total:,.2f}, budget $150.00" in printed
+    assert 0 < total <= 5 and f"cost estimate in AWS (list prices, made before the run): ${total:,.2f}, budget $150.00" in printed
 
 
 def test_run_local_exits_1_when_the_run_fails(tmp_path, local_template, capsys):

@@ -11,7 +11,7 @@ import pytest
 
 from bedrock_customize.cli import main
 from bedrock_customize.offline import engine as offline
-from tests.datasets import write_dataset
+from tests.datasets import provisioned_unless_chosen, write_dataset
 
 STACK = "Deployed"
 
@@ -29,7 +29,7 @@ def session(local_template):
 def request_file(tmp_path, **extra):
     write_dataset(tmp_path / "train.jsonl", "conversation", 20)
     path = tmp_path / "weekly.json"
-    path.write_text(json.dumps({"base_model": "nova-lite", "training_data": "train.jsonl", **extra}))
+    path.write_text(json.dumps(provisioned_unless_chosen({"base_model": "nova-lite", "training_data": "train.jsonl", **extra})))
     return path
 
 

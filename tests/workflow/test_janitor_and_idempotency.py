@@ -12,7 +12,7 @@ import pytest
 from bedrock_customize.offline import engine as offline
 from customization.vocabulary import TAG_EXECUTION, TAG_EXPIRES, TAG_STACK
 from infra import constants as c
-from tests.datasets import write_dataset
+from tests.datasets import provisioned_unless_chosen, write_dataset
 
 STACK = "BedrockCustomization-local"
 SCHEDULED = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
@@ -31,8 +31,8 @@ def session(local_template):
 def upload(session, tmp_path, count=20) -> dict[str, str]:
     path = write_dataset(tmp_path / "train.jsonl", "conversation", count)
     boto3.client("s3", region_name=session.region).upload_file(str(path), session.bucket, "datasets/train.jsonl")
-    return {"base_model": "nova-lite", "training_data": f"s3://{session.bucket}/datasets/train.jsonl",
-            "wait_seconds": {"job": 60, "deployment": 0}}
+    return provisioned_unless_chosen({"base_model": "nova-lite", "training_data": f"s3://{session.bucket}/datasets/train.jsonl",
+                                      "wait_seconds": {"job": 60, "deployment": 0}})
 
 
 def test_the_janitor_deletes_only_this_stacks_deployments_of_finished_or_expired_runs(session, tmp_path):

@@ -162,7 +162,7 @@ def estimate_cost(
         total_usd=None if total is None else round(total, 4), known_usd=round(known, 4),
         worst_case_usd=None if worst is None else round(worst, 4), unknown_prices=unknown,
         unconfirmed_prices=unconfirmed, overridden_prices=sorted(priced.overrides), sources=sources,
-        assumptions=assumptions(model),
+        assumptions=[*assumptions(model), *filter(None, [request.deployment.chosen_because])],
     )
 
 

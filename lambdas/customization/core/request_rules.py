@@ -15,7 +15,7 @@ from customization.core.hyperparameters import HyperparameterError, resolve_hype
 from customization.datasets.conversion import ConversionError, check_roles
 from customization.errors import RequestInvalidError
 from customization.evaluation.metrics import METRICS
-from customization.models.request import CustomizationRequest
+from customization.models.request import CustomizationRequest, DeploymentSettings
 from customization.registry import (
     BaseModelSpec,
     Registry,
@@ -96,7 +96,7 @@ def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[
         except ConversionError as exc:
             return "prepare.map", str(exc).removeprefix("--map: ")
     evaluation = request.evaluation
-    if evaluation.bedrock_evaluation_job and request.deployment.mode != "provisioned":
+    if evaluation.bedrock_evaluation_job and request.deployment.mode not in (None, "provisioned"):
         return "request", (
             "evaluation.bedrock_evaluation_job: Bedrock evaluation jobs take a provisioned throughput, "
             "not an on-demand deployment; set deployment.mode to 'provisioned'"
@@ -135,4 +135,24 @@ def parse_request(raw: dict[str, object], *, bucket: str | None, registry: Regis
     if problem is not None:
         field, message = problem
         raise RequestInvalidError(f"invalid request: {field}: {message}")
+    if request.deployment.mode is None:
+        request = request.model_copy(update={"deployment": cost_safe_deployment(request, registry)})
     return request
+
+
+def cost_safe_deployment(request: CustomizationRequest, registry: Registry) -> DeploymentSettings:
+    """A request that does not choose deployment.mode gets the cheapest its model offers for the
+    evaluation: on demand (billed per token) where it can, else a no-commitment provisioned
+    throughput (billed per hour, deleted after the evaluation)."""
+    spec = registry.resolve(request.base_model)
+    if request.evaluation.bedrock_evaluation_job:
+        return request.deployment.chosen("provisioned", (
+            "deployment.mode was not given: provisioned, as Bedrock's evaluation job (evaluation.bedrock_evaluation_job) "
+            "takes a provisioned throughput"))
+    if spec.on_demand_deployment:
+        return request.deployment.chosen("on_demand", (
+            f"deployment.mode was not given: on_demand, the cheapest {spec.display_name} offers for the evaluation "
+            "(billed per token, no hourly charge)"))
+    return request.deployment.chosen("provisioned", (
+        f"deployment.mode was not given: provisioned, as {spec.display_name} has no on-demand deployment "
+        "(billed per model-unit hour until Tear Down deletes it)"))

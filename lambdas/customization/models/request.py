@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from customization.models.s3 import S3_URI
@@ -22,13 +22,28 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+DeploymentMode = Literal["provisioned", "on_demand", "none"]
+
+
 class DeploymentSettings(_Strict):
-    mode: Literal["provisioned", "on_demand", "none"] = Field(
-        "provisioned",
+    mode: DeploymentMode | None = Field(
+        None,
         description="provisioned: a no-commitment provisioned throughput (billed per hour); "
         "on_demand: a custom model deployment (billed per token; only models that support it); "
-        "none: skip deployment and evaluation",
+        "none: skip deployment and evaluation. Not given: the cheapest the model offers for the evaluation "
+        "(on_demand where it can, else provisioned)",
     )
+    # Why the mode is what it is when the request did not choose it (said in the estimate).
+    _chosen_because: str | None = PrivateAttr(None)
+
+    def chosen(self, mode: DeploymentMode, because: str) -> DeploymentSettings:
+        settings = self.model_copy(update={"mode": mode})
+        settings._chosen_because = because
+        return settings
+
+    @property
+    def chosen_because(self) -> str | None:
+        return self._chosen_because
     model_units: int = Field(1, ge=1, le=100, description="model units of the provisioned throughput")
     max_hours: float = Field(
         8, gt=0, le=24 * 7,
