@@ -15,12 +15,8 @@ ACKNOWLEDGED: dict[str, str] = {
         "bucket's EventBridge notifications at deployment; it writes its logs and nothing else."
     ),
     "AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": (
-        "Publishing to the notification topic, encrypted with the AWS-managed SNS key, needs "
-        "GenerateDataKey on that key; CDK grants the action family."
-    ),
-    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]": (
-        "The AWS-managed key alias/aws/sns has an id that is only known in the account, so the "
-        "grant names the account's keys; the key policy limits its use to SNS."
+        "Publishing to the notification topic needs GenerateDataKey on the topic's own key (named "
+        "by its ARN); CDK's topic grant names the action family."
     ),
     "AwsSolutions::AwsSolutions-S1": (
         "The access-log bucket is the target of the pipeline bucket's server access logs; "

@@ -184,9 +184,25 @@ def test_request_files_start_runs_and_every_run_end_is_announced(template_dict):
     )
 
 
-def test_the_notification_topic_is_encrypted_and_tls_only(template_dict):
-    (topic,) = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::SNS::Topic"]
-    assert "KmsMasterKeyId" in topic
+def test_the_notification_topic_is_encrypted_with_a_key_the_alarms_may_use_and_tls_only(template_dict):
+    resources = template_dict["Resources"]
+    (topic,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SNS::Topic"]
+    # A key of this stack, not the AWS managed alias/aws/sns, whose policy no service principal may use.
+    key_id = topic["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    key = resources[key_id]
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+    (alarms,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
+                 if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    assert set(alarms["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert set(alarms["Condition"]) == {"StringEquals", "ArnLike"} and "aws:SourceAccount" in alarms["Condition"]["StringEquals"]
+    assert ":alarm:*" in json.dumps(alarms["Condition"]["ArnLike"])
+    # Each function that publishes may use the key (the topic's grant).
+    publishers = [r for r in resources.values() if r["Type"] == "AWS::IAM::Policy"
+                  and any("sns:Publish" in json.dumps(s["Action"]) for s in r["Properties"]["PolicyDocument"]["Statement"])]
+    assert publishers
+    for policy in publishers:
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        assert any("kms:GenerateDataKey*" in json.dumps(s["Action"]) and key_id in json.dumps(s["Resource"]) for s in statements)
     (policy,) = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"]
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
                for s in policy["PolicyDocument"]["Statement"])
