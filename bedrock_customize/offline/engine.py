@@ -37,6 +37,7 @@ from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.events.models import EventPattern
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from bedrock_customize import local_media
@@ -53,7 +54,7 @@ from bedrock_customize.requests import (  # noqa: F401 - the engine's callers us
 from customization import adapters
 from customization.registry import load_registry
 from customization.vocabulary import REPORT_HTML, REPORT_JSON, VALIDATION_REPORT, run_prefix
-from infra.constants import CLEAN_UP_RUN, CLEANUP_STATUSES, NOTIFY_RUN
+from infra.constants import CLEAN_UP_RUN
 from infra.steps import EVENT_HANDLERS, STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -404,6 +405,31 @@ class Session:
             "detail": {"executionArn": execution_arn, "stateMachineArn": self.machine_arn, "name": name, "status": status},
         }
 
+    def targets_of(self, event: dict[str, Any]) -> list[str]:
+        """The functions (by state) EventBridge would deliver the event to: the targets of every
+        enabled rule of the template whose pattern matches it (moto's pattern matcher)."""
+        states = []
+        for resource in self.template.resources("AWS::Events::Rule").values():
+            props = resource["Properties"]
+            if "EventPattern" not in props or props.get("State", "ENABLED") != "ENABLED":
+                continue
+            if EventPattern.load(json.dumps(self.template.resolve(props["EventPattern"]))).matches_event(event):
+                states += [state for target in props.get("Targets", []) if (state := self._state_of_target(target))]
+        return states
+
+    def deliver(self, event: dict[str, Any], what: str) -> dict[str, dict[str, Any]]:
+        """The event delivered as EventBridge would; returns each target state's answer."""
+        answers: dict[str, dict[str, Any]] = {}
+        for state in self.targets_of(event):
+            self.engine.log(f"-> (EventBridge: {what}) {state}")
+            answers[state] = self.invoke(state, event)
+        return answers
+
+    def _state_of_target(self, target: dict[str, Any]) -> str | None:
+        arn = self.template.resolve(target["Arn"])
+        name = arn.rsplit(":function:", 1)[-1] if ":function:" in arn else None
+        return next((state for state, function in self.function_by_state.items() if function == name), None)
+
     def execute(
         self, request: dict[str, Any], execution_name: str, *,
         abort_when: Callable[[list[str]], bool] | None = None, timeout_seconds: float = 300,
@@ -415,13 +441,9 @@ class Session:
         states, description = self.engine._follow(sfn, execution_arn, timeout_seconds, abort_when)
         status = description["status"]
         cleanup = None
-        event = self.execution_event(execution_arn, execution_name, status)
-        self.engine.log(f"-> (EventBridge: execution {status}) {NOTIFY_RUN}")
-        self.invoke(NOTIFY_RUN, event)
-        if status in CLEANUP_STATUSES:
-            # Where AWS would deliver the execution's status-change event, deliver it to the same function.
-            self.engine.log(f"-> (EventBridge: execution {status}) {CLEAN_UP_RUN}")
-            cleanup = self.invoke(CLEAN_UP_RUN, event)
+        delivered = self.deliver(self.execution_event(execution_arn, execution_name, status), f"execution {status}")
+        if CLEAN_UP_RUN in delivered:
+            cleanup = delivered[CLEAN_UP_RUN]
             time.sleep(0.2)  # let an aborted execution's in-flight step settle before the inventory
         objects = _download_prefix(boto3.client("s3", region_name=self.region), self.bucket, run_prefix(execution_name))
         error = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import boto3
 import pytest
@@ -106,3 +107,35 @@ def test_job_state_changes_of_this_stacks_jobs_become_notices(session, tmp_path)
     assert session.invoke(c.NOTIFY_JOB_PROGRESS, job_event("job-other", other, "Completed"))["notified"] is False
     (notice,) = session.notifications()
     assert notice["subject"] == "Job job-run-7 is Failed" and "of run run-7 is Failed: bad data" in notice["message"]
+
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+def sample(name: str, **detail: object) -> dict:
+    event = json.loads((EVENTS / f"{name}.json").read_text())
+    return {**event, "detail": {**event["detail"], **detail}}
+
+
+def test_the_documented_sample_events_reach_exactly_the_functions_their_rules_name(session):
+    # S3 Object Created, through EventBridge: a request file in the bucket starts a run.
+    created = sample("s3-object-created", bucket={"name": session.bucket})
+    created["detail"]["object"] = {**created["detail"]["object"], "key": "requests/weekly.json"}
+    assert session.targets_of(created) == [c.START_FROM_REQUEST]
+    elsewhere = {**created, "detail": {**created["detail"], "object": {"key": "datasets/weekly.json"}}}
+    other_bucket = {**created, "detail": {**created["detail"], "bucket": {"name": "someone-elses-bucket"}}}
+    assert session.targets_of(elsewhere) == [] and session.targets_of(other_bucket) == []
+    # Step Functions Execution Status Change: every end is announced; the ones that may skip Tear Down are cleaned up.
+    for status in ("FAILED", "ABORTED", "TIMED_OUT"):
+        ended = sample("states-execution-status-change", stateMachineArn=session.machine_arn, status=status)
+        assert sorted(session.targets_of(ended)) == sorted([c.CLEAN_UP_RUN, c.NOTIFY_RUN]), status
+    assert session.targets_of(sample("states-execution-status-change", stateMachineArn=session.machine_arn,
+                                     status="SUCCEEDED")) == [c.NOTIFY_RUN]
+    assert session.targets_of(sample("states-execution-status-change", stateMachineArn=session.machine_arn,
+                                     status="RUNNING")) == []
+    assert session.targets_of(sample("states-execution-status-change")) == []  # another state machine
+    # Bedrock's Model Customization Job State Change: the job's progress is announced.
+    assert session.targets_of(sample("bedrock-model-customization-job-state-change")) == [c.NOTIFY_JOB_PROGRESS]
+    renamed = sample("bedrock-model-customization-job-state-change")
+    renamed["detail"] = {("status" if k == "jobStatus" else k): v for k, v in renamed["detail"].items()}
+    assert session.targets_of(renamed) == []  # the pattern filters on jobStatus, the field Bedrock sends
