@@ -18,6 +18,10 @@ ACKNOWLEDGED: dict[str, str] = {
         "Publishing to the notification topic needs GenerateDataKey on the topic's own key (named "
         "by its ARN); CDK's topic grant names the action family."
     ),
+    "AwsSolutions::AwsSolutions-SQS3": (
+        "The only queue is itself the dead-letter queue of the EventBridge rule and Scheduler "
+        "targets (cdk-nag sees no SQS redrive policy pointing at it); a queue behind it would hold nothing."
+    ),
     "AwsSolutions::AwsSolutions-S1": (
         "The access-log bucket is the target of the pipeline bucket's server access logs; "
         "logging it into itself would loop."

@@ -46,14 +46,14 @@ class ModelCustomizationStack(cdk.Stack):
         notify = functions.by_state[constants.NOTIFY_RUN]
         clean_up = functions.by_state[constants.CLEAN_UP_RUN]
         job_progress = functions.by_state[constants.NOTIFY_JOB_PROGRESS]
-        CleanupGuards(
+        guards = CleanupGuards(
             self, "Guards", state_machine=machine, clean_up=clean_up, janitor=janitor,
             janitor_schedule=config.janitor_schedule, bucket_name=storage.bucket.bucket_name,
             start_from_request=trigger, notify_run=notify, notify_job_progress=job_progress,
         )
 
-        Monitoring(self, "Monitoring", state_machine=machine, topic=notifications.topic)
-        ScheduledRuns(self, "Schedules", state_machine=machine, runs=config.schedules)
+        Monitoring(self, "Monitoring", state_machine=machine, topic=notifications.topic, dead_letters=guards.dead_letters)
+        ScheduledRuns(self, "Schedules", state_machine=machine, runs=config.schedules, dead_letters=guards.dead_letters)
         nag.acknowledge(self, bucket=storage.bucket, functions=functions.by_state.values(), state_machine=machine)
         cdk.Tags.of(self).add(TAG_STACK, self.stack_name)
         cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
@@ -61,3 +61,4 @@ class ModelCustomizationStack(cdk.Stack):
         cdk.CfnOutput(self, "BedrockRoleArn", value=bedrock_role.role.role_arn)
         cdk.CfnOutput(self, "LedgerTableName", value=ledger.table.table_name)
         cdk.CfnOutput(self, "NotificationTopicArn", value=notifications.topic.topic_arn)
+        cdk.CfnOutput(self, "DeadLetterQueueUrl", value=guards.dead_letters.queue_url)

@@ -159,6 +159,12 @@ class OfflineEngine:
             template.refs[logical_id] = name
             template.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
         sns = boto3.client("sns", region_name=region)
+        sqs = boto3.client("sqs", region_name=region)
+        for logical_id in template.resources("AWS::SQS::Queue"):
+            url = sqs.create_queue(QueueName=logical_id[:80])["QueueUrl"]
+            template.refs[logical_id] = url
+            template.attributes[(logical_id, "Arn")] = sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         for logical_id in template.resources("AWS::SNS::Topic"):
             topic = sns.create_topic(Name=logical_id)["TopicArn"]
             template.refs[logical_id] = topic
@@ -408,22 +414,50 @@ class Session:
     def targets_of(self, event: dict[str, Any]) -> list[str]:
         """The functions (by state) EventBridge would deliver the event to: the targets of every
         enabled rule of the template whose pattern matches it (moto's pattern matcher)."""
-        states = []
+        return [state for state, _ in self._matching_targets(event)]
+
+    def _matching_targets(self, event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        matched = []
         for resource in self.template.resources("AWS::Events::Rule").values():
             props = resource["Properties"]
             if "EventPattern" not in props or props.get("State", "ENABLED") != "ENABLED":
                 continue
             if EventPattern.load(json.dumps(self.template.resolve(props["EventPattern"]))).matches_event(event):
-                states += [state for target in props.get("Targets", []) if (state := self._state_of_target(target))]
-        return states
+                matched += [(state, target) for target in props.get("Targets", []) if (state := self._state_of_target(target))]
+        return matched
 
     def deliver(self, event: dict[str, Any], what: str) -> dict[str, dict[str, Any]]:
-        """The event delivered as EventBridge would; returns each target state's answer."""
+        """The event delivered as EventBridge would: each target tried once and then as often as
+        its RetryPolicy says, and, if it still fails, the event put in its dead-letter queue.
+        Returns the answer of each target that took it."""
         answers: dict[str, dict[str, Any]] = {}
-        for state in self.targets_of(event):
+        for state, target in self._matching_targets(event):
             self.engine.log(f"-> (EventBridge: {what}) {state}")
-            answers[state] = self.invoke(state, event)
+            attempts = 1 + int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
+            for attempt in range(attempts):
+                try:
+                    answers[state] = self.invoke(state, event)
+                    break
+                except RuntimeError as exc:
+                    failure = str(exc)
+                    if attempt < attempts - 1:
+                        time.sleep(SDK_RETRY_DELAY)  # EventBridge's back-off, shortened as the SDK's is
+            else:
+                self._dead_letter(target, event, state, failure, attempts)
         return answers
+
+    def _dead_letter(self, target: dict[str, Any], event: dict[str, Any], state: str, failure: str, attempts: int) -> None:
+        queue_arn = self.template.resolve(target.get("DeadLetterConfig", {}).get("Arn"))
+        if not queue_arn:
+            self.engine.log(f"EventBridge: {state} failed {attempts} times; the event is LOST (no dead-letter queue)")
+            return
+        sqs = boto3.client("sqs", region_name=self.region)
+        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event), MessageAttributes={
+            "ERROR_MESSAGE": {"DataType": "String", "StringValue": failure[:1000]},
+            "RULE_TARGET": {"DataType": "String", "StringValue": state},
+        })
+        self.engine.log(f"EventBridge: {state} failed {attempts} times; the event is in the dead-letter queue")
 
     def _state_of_target(self, target: dict[str, Any]) -> str | None:
         arn = self.template.resolve(target["Arn"])

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -18,7 +20,10 @@ class CleanupGuards(Construct):
     - a schedule (from the stage config) invokes the janitor, which deletes this stack's
       deployments whose run ended or whose time limit passed;
     - a request file under requests/ in the bucket starts a run;
-    - every run's end is announced on the notification topic."""
+    - every run's end is announced on the notification topic.
+
+    Every target retries, then leaves the event in `dead_letters` (SQS, encrypted, TLS only,
+    kept 14 days), so no delivery is lost silently; an alarm watches the queue."""
 
     def __init__(
         self,
@@ -35,6 +40,15 @@ class CleanupGuards(Construct):
         notify_job_progress: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, id_)
+        self.dead_letters = sqs.Queue(
+            self, "DeadLetters", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            retention_period=cdk.Duration.days(14),
+        )
+
+        def deliver_to(function: lambda_.IFunction, attempts: int) -> targets.LambdaFunction:
+            return targets.LambdaFunction(function, retry_attempts=attempts, dead_letter_queue=self.dead_letters,
+                                          max_event_age=cdk.Duration.hours(24))
+
         self.execution_ended = events.Rule(
             self,
             "ExecutionEnded",
@@ -44,7 +58,7 @@ class CleanupGuards(Construct):
                 detail_type=["Step Functions Execution Status Change"],
                 detail={"status": list(constants.CLEANUP_STATUSES), "stateMachineArn": [state_machine.state_machine_arn]},
             ),
-            targets=[targets.LambdaFunction(clean_up, retry_attempts=8)],
+            targets=[deliver_to(clean_up, 8)],
         )
         self.request_files = events.Rule(
             self,
@@ -55,7 +69,7 @@ class CleanupGuards(Construct):
                 detail_type=["Object Created"],
                 detail={"bucket": {"name": [bucket_name]}, "object": {"key": events.Match.wildcard(constants.REQUEST_FILES)}},
             ),
-            targets=[targets.LambdaFunction(start_from_request, retry_attempts=8)],
+            targets=[deliver_to(start_from_request, 8)],
         )
         self.run_ended = events.Rule(
             self,
@@ -69,7 +83,7 @@ class CleanupGuards(Construct):
                     "stateMachineArn": [state_machine.state_machine_arn],
                 },
             ),
-            targets=[targets.LambdaFunction(notify_run, retry_attempts=4)],
+            targets=[deliver_to(notify_run, 4)],
         )
         self.job_progress = events.Rule(
             self,
@@ -81,12 +95,12 @@ class CleanupGuards(Construct):
                 # Filter on jobStatus: a pattern on `status` silently never matches.
                 detail={"jobStatus": events.Match.exists()},
             ),
-            targets=[targets.LambdaFunction(notify_job_progress, retry_attempts=2)],
+            targets=[deliver_to(notify_job_progress, 2)],
         )
         self.janitor_schedule = events.Rule(
             self,
             "JanitorSchedule",
             description="Deletes this stack's deployments whose run ended or whose time limit passed",
             schedule=events.Schedule.expression(janitor_schedule),
-            targets=[targets.LambdaFunction(janitor, retry_attempts=2)],
+            targets=[deliver_to(janitor, 2)],
         )

@@ -4,6 +4,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -12,10 +13,12 @@ from customization.vocabulary import METRICS_NAMESPACE, SERVICE_NAME
 
 class Monitoring(Construct):
     """A CloudWatch dashboard of the runs (started, failed, job durations, deployment hours,
-    promotions, janitor deletions) and two alarms that notify the topic: a failed run, and a
-    janitor deletion (a deployment outlived its run). Exposes `dashboard`, `alarms`."""
+    promotions, janitor deletions) and three alarms that notify the topic: a failed run, a
+    janitor deletion (a deployment outlived its run), and an event left undelivered in the
+    dead-letter queue. Exposes `dashboard`, `alarms`."""
 
-    def __init__(self, scope: Construct, id_: str, *, state_machine: sfn.StateMachine, topic: sns.ITopic) -> None:
+    def __init__(self, scope: Construct, id_: str, *, state_machine: sfn.StateMachine, topic: sns.ITopic,
+                 dead_letters: sqs.IQueue) -> None:
         super().__init__(scope, id_)
 
         def ours(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
@@ -49,6 +52,14 @@ class Monitoring(Construct):
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 alarm_description="The janitor deleted a deployment that outlived its run",
+            ),
+            cloudwatch.Alarm(
+                self, "EventsUndelivered", metric=dead_letters.metric_approximate_number_of_messages_visible(
+                    period=cdk.Duration.minutes(5), statistic="Maximum"),
+                threshold=1, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description="An event or schedule could not be delivered past its retries; the runbook says how to redrive it",
             ),
         ]
         for alarm in self.alarms:

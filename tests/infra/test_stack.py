@@ -119,7 +119,7 @@ def test_a_standard_state_machine_with_full_logging_tracing_and_a_timeout(templa
 
 def test_outputs_name_the_state_machine_and_the_bucket(template):
     outputs = template.find_outputs("*")
-    assert {"StateMachineArn", "BucketName"} <= set(outputs)
+    assert {"StateMachineArn", "BucketName", "DeadLetterQueueUrl"} <= set(outputs)
 
 
 def test_the_run_ledger_is_a_dynamodb_table_with_ttl_and_point_in_time_recovery(template):
@@ -212,9 +212,28 @@ def test_a_dashboard_and_alarms_on_failed_runs_and_janitor_deletions(template_di
     resources = template_dict["Resources"].values()
     assert [r for r in resources if r["Type"] == "AWS::CloudWatch::Dashboard"]
     alarms = [r["Properties"] for r in resources if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert sorted(a["MetricName"] for a in alarms) == ["ExecutionsFailed", "JanitorDeletions"]
+    assert sorted(a["MetricName"] for a in alarms) == ["ApproximateNumberOfMessagesVisible", "ExecutionsFailed", "JanitorDeletions"]
     for alarm in alarms:
         assert alarm["Threshold"] == 1 and len(alarm["AlarmActions"]) == 1  # the notification topic
+
+
+def test_no_delivery_is_lost_silently_every_target_retries_then_keeps_the_event(template_dict):
+    resources = template_dict["Resources"]
+    (queue_id,) = [logical_id for logical_id, r in resources.items() if r["Type"] == "AWS::SQS::Queue"]
+    queue = resources[queue_id]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 14 * 24 * 3600
+    rules = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    targets = [t for rule in rules for t in rule["Targets"]]
+    assert len(targets) == len(rules) == 5
+    for target in targets:
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 2 and target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86400
+        assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    # EventBridge may put undelivered events there, for these rules only; TLS only.
+    (policy,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SQS::QueuePolicy"]
+    statements = policy["PolicyDocument"]["Statement"]
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements)
+    senders = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert senders and all(s["Action"] == "sqs:SendMessage" and "aws:SourceArn" in s["Condition"]["ArnEquals"] for s in senders)
 
 
 def test_synthesis_needs_no_lambda_runtime_package():
@@ -242,7 +261,8 @@ def test_stage_schedules_start_runs_through_eventbridge_scheduler(tmp_path):
     template = Template.from_stack(stack)
     template.has_resource_properties("AWS::Scheduler::Schedule", {
         "ScheduleExpression": "cron(0 6 ? * MON *)",
-        "Target": Match.object_like({"Input": json.dumps(SCHEDULE["request"])}),
+        "Target": Match.object_like({"Input": json.dumps(SCHEDULE["request"]), "RetryPolicy": {"MaximumRetryAttempts": 3},
+                                     "DeadLetterConfig": {"Arn": Match.any_value()}}),
     })
 
 

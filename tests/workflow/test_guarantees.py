@@ -93,3 +93,34 @@ def test_a_deployment_not_ready_in_time_is_deleted(runner):
     assert "was not ready after" in result.error["cause"]
     assert [r["type"] for r in result.resources["deleted"]] == ["provisioned_throughput"]
     assert result.resources["leaked"] == []
+
+
+def test_a_cleanup_that_keeps_failing_leaves_its_event_in_the_dead_letter_queue_and_the_janitor_deletes(local_template, tmp_path):
+    import json
+
+    import boto3
+
+    from bedrock_customize.offline import engine as offline
+    from bedrock_customize.offline.simulator import Faults
+
+    lines: list[str] = []
+    engine = offline.OfflineEngine(local_template, log=lines.append)
+    crash = {c.CLEAN_UP_RUN: "the cleanup crashed (SIMULATED, on every attempt)"}
+    with engine.session(region="us-east-1", faults=Faults(converse_delay_seconds=0.2), crashes=crash) as session:
+        datasets = {"training_data": write_dataset(tmp_path / "train.jsonl", "conversation", 100)}
+        request = engine._upload({"base_model": "nova-lite", "deployment": {"mode": "provisioned"}}, datasets,
+                                 session.bucket, "dead-letter-1", session.region)
+        # Stopped by hand during the evaluation: Tear Down never runs, the deployment exists.
+        result = session.execute(request, "dead-letter-1", abort_when=lambda states: c.SCORE_SAMPLES in states)
+        assert result.status == "ABORTED" and result.cleanup is None
+        assert "EventBridge: Clean Up Run failed 9 times; the event is in the dead-letter queue" in lines
+        sqs = boto3.client("sqs", region_name=session.region)
+        (url,) = sqs.list_queues()["QueueUrls"]
+        (message,) = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"]
+        assert json.loads(message["Body"])["detail"]["status"] == "ABORTED"
+        assert message["MessageAttributes"]["RULE_TARGET"]["StringValue"] == c.CLEAN_UP_RUN
+        (deployment,) = [r for r in session.simulator.inventory()["leaked"] if r["type"] == "provisioned_throughput"]
+        # The janitor, on its schedule, still deletes what the run left.
+        session.invoke(c.JANITOR, {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
+        assert session.simulator.inventory()["leaked"] == []
+        assert deployment in session.simulator.inventory()["deleted"]
