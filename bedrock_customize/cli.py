@@ -102,6 +102,8 @@ def cmd_run_local(args: argparse.Namespace) -> int:
         total = "unknown (a price is missing)" if estimate["total_usd"] is None else f"${estimate['total_usd']:,.2f}"
         print(f"cost estimate in AWS (list prices, made before the run): {total}"
               + (f", budget ${budget:,.2f}" if budget else "") + " (offline, nothing was billed)")
+        for chosen in (a for a in estimate.get("assumptions", []) if a.startswith("deployment.mode was not given")):
+            print(chosen)
     if result.error:
         print(f"error: {result.error['error']}: {result.error['cause'] or '(the execution was stopped)'}")
     evaluation = (result.output or {}).get("evaluation")

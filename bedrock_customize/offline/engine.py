@@ -3,7 +3,8 @@
 1. Synthesize the app (stage `local`: zero default waits, 1 s retry intervals, which pass at a
    tenth of their length here, as the SDK's back-off does).
 2. Inside moto, create what the template declares that a run touches: the IAM roles, the
-   S3 buckets, one Lambda function per AWS::Lambda::Function (with its environment resolved)
+   S3 buckets, the dead-letter queue, one Lambda function per AWS::Lambda::Function (with its
+   environment resolved)
    and the state machine from the resolved DefinitionString. moto's own ASL interpreter
    executes it.
 3. Each Lambda invocation runs the function's real handler in this process; Bedrock is the

@@ -24,6 +24,7 @@ def test_run_local_runs_the_bundled_example_and_writes_the_summary(tmp_path, cap
     assert not [r for r in summary["resources"]["created"] if r["type"] == "provisioned_throughput"]
     assert summary["resources"]["leaked"] == []
     assert any(a.startswith("deployment.mode was not given: on_demand") for a in summary["cost_estimate"]["assumptions"])
+    assert "deployment.mode was not given: on_demand, the cheapest Amazon Nova Lite offers for the evaluation" in printed
     report = json.loads((out / "report.json").read_text())
     assert report["promoted"] is True and report["simulated"] is True
     assert summary["report"] == str(out / "report.html") and summary["report_json"] == str(out / "report.json")
