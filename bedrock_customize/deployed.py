@@ -68,7 +68,7 @@ def console_link(arn: str) -> str:
 
 def start(stack: str, request_path: Path, name: str | None) -> str:
     from bedrock_customize import local_media
-    from bedrock_customize.requests import PREPARE_SOURCE, execution_name_for, load_request, local_datasets
+    from bedrock_customize.requests import PREPARE_SOURCE, dataset_key, execution_name_for, load_request, local_datasets
 
     request = load_request(request_path)
     datasets = local_datasets(request, request_path.parent)
@@ -76,7 +76,7 @@ def start(stack: str, request_path: Path, name: str | None) -> str:
     outputs = stack_outputs(cloudformation, stack)
     name = name or execution_name_for(request_path.stem)
     for field, path in datasets.items():
-        key = f"datasets/{name}/{field}/{path.name}"  # with the media it names relative to itself
+        key = dataset_key(name, field, path)  # with the media it names relative to itself
         uri, media = aws_call(f"upload {path}", lambda path=path, key=key: local_media.upload(s3, path, outputs["BucketName"], key))
         if field == PREPARE_SOURCE:
             request["prepare"] = {**request["prepare"], "source": uri}

@@ -54,6 +54,11 @@ def local_datasets(request: dict[str, Any], base_dir: Path) -> dict[str, Path]:
     return found
 
 
+def dataset_key(execution_name: str, field: str, path: Path) -> str:
+    """Where a local dataset (or raw source) of a run is uploaded in the pipeline bucket."""
+    return f"datasets/{execution_name}/{field}/{path.name}"
+
+
 def execution_name_for(label: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     slug = re.sub(r"[^A-Za-z0-9-]+", "-", label).strip("-")[:50] or "run"

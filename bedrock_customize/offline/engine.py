@@ -48,6 +48,7 @@ from bedrock_customize.requests import (  # noqa: F401 - the engine's callers us
     DATA_FIELDS,
     PREPARE_SOURCE,
     RequestFileError,
+    dataset_key,
     execution_name_for,
     load_request,
     local_datasets,
@@ -344,7 +345,7 @@ class OfflineEngine:
         s3 = boto3.client("s3", region_name=region)
         request = dict(request)
         for name, path in datasets.items():
-            uri, media = local_media.upload(s3, path, bucket, f"datasets/{execution_name}/{name}/{path.name}")
+            uri, media = local_media.upload(s3, path, bucket, dataset_key(execution_name, name, path))
             if name == PREPARE_SOURCE:
                 request["prepare"] = {**request["prepare"], "source": uri}
             else:

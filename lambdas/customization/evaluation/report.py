@@ -57,15 +57,18 @@ class Comparison:
     intervals: dict[str, tuple[float, float]]
 
 
+def answer_scores(answer: Answer, reference: str, metrics: list[str]) -> dict[str, float]:
+    values = score_answer(answer.text or "", reference, metrics)
+    # A metric computed while answering (similarity) is read from the answer.
+    values.update({name: getattr(answer, name) or 0.0 for name in metrics if name not in values})
+    return values
+
+
 def compare(paired: list[AnsweredSample], metrics: list[str], *, seed: int) -> Comparison:
     scores: dict[Role, list[dict[str, float]]] = {role: [] for role in ROLES}
     for row in paired:
         for role in ROLES:
-            answer = row.answer(role)
-            values = score_answer(answer.text or "", row.reference, metrics)
-            # A metric computed while answering (similarity) is read from the answer.
-            values.update({name: getattr(answer, name) or 0.0 for name in metrics if name not in values})
-            scores[role].append(values)
+            scores[role].append(answer_scores(row.answer(role), row.reference, metrics))
     means = {role: {m: mean_score([s[m] for s in scores[role]]) for m in metrics} for role in ROLES}
     deltas = {m: round(means["custom"][m] - means["base"][m], 4) for m in metrics}
     intervals = {
@@ -139,19 +142,13 @@ def measured_usage(run: RunContext, deployment: DeploymentState, rows: list[Answ
     )
 
 
-def _scores(text: str, row: AnsweredSample, similarity: float | None, metrics: list[str]) -> dict[str, float]:
-    values = score_answer(text, row.reference, metrics)
-    values.update({name: similarity or 0.0 for name in metrics if name not in values})
-    return values
-
-
 def teacher_comparison(run: RunContext, rows: list[AnsweredSample], metrics: list[str], primary: str) -> TeacherComparison | None:
     """For a distillation run: the student and its teacher on the samples both answered."""
     if not run.teacher_invocation_id:
         return None
     both = [row for row in rows if row.custom.answered and row.teacher is not None and row.teacher.answered]
-    teacher_scores = [_scores(row.teacher.text or "", row, row.teacher.similarity, metrics) for row in both]  # type: ignore[union-attr]
-    student_scores = [_scores(row.custom.text or "", row, row.custom.similarity, metrics) for row in both]
+    teacher_scores = [answer_scores(row.teacher, row.reference, metrics) for row in both]  # type: ignore[arg-type]
+    student_scores = [answer_scores(row.custom, row.reference, metrics) for row in both]
     teacher_means = {m: mean_score([s[m] for s in teacher_scores]) for m in metrics}
     student_means = {m: mean_score([s[m] for s in student_scores]) for m in metrics}
     kept = round(student_means[primary] / teacher_means[primary], 4) if both and teacher_means[primary] else None
