@@ -63,7 +63,8 @@ def cmd_run_local(args: argparse.Namespace) -> int:
         print(f"bedrock-customize: unknown scenario {args.scenario!r}; known: {', '.join(SCENARIOS)}", file=sys.stderr)
         return EXIT_USAGE
     scenario = SCENARIOS[args.scenario]
-    request_path = Path(args.request).resolve() if args.request else engine.DEFAULT_REQUEST
+    request_path = Path(args.request).resolve() if args.request else (
+        engine.DEFAULT_REQUEST.with_name(f"{scenario.example}.json") if scenario.example else engine.DEFAULT_REQUEST)
     try:
         request = engine.load_request(request_path)
         datasets = engine.local_datasets(request, request_path.parent)
@@ -309,6 +310,16 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         print("bedrock-customize: the datasets are invalid, so the run would be rejected before any cost:\n"
               + "\n".join(invalid), file=sys.stderr)
         return EXIT_FAILED
+    if request.reinforcement is not None:  # what Validate Request checks before it tries the grader
+        from customization.core.graders import check_references
+        from customization.errors import DatasetInvalidError
+
+        try:
+            for source in sources:
+                check_references(request.reinforcement, source.lines(), source.name)
+        except DatasetInvalidError as exc:
+            print(f"bedrock-customize: the run would be rejected before any cost: {exc}", file=sys.stderr)
+            return EXIT_FAILED
     plan = plan_run(request, model, reports)
     estimate = plan.estimate
     # A provisioned throughput bills by the hour; where the model can be deployed on demand, say what that costs.

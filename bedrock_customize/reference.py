@@ -66,6 +66,30 @@ def _default(name: str, node: dict[str, Any], required: set[str]) -> str:
     return "none" if value is None else f"`{json.dumps(value)}`"
 
 
+def _escaped(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _variants(schema: dict[str, Any], raw: dict[str, Any], path: str, required: bool) -> list[str]:
+    """A discriminated union: one row for the discriminator naming each variant, then each
+    variant's own fields, marked with the variant they belong to."""
+    key = raw["discriminator"]["propertyName"]
+    variants = [(name, schema["$defs"][ref.rsplit("/", 1)[-1]]) for name, ref in raw["discriminator"]["mapping"].items()]
+    names = " \\| ".join(f"`{name}`" for name, _ in variants)
+    kinds = "; ".join(f"`{name}`: {' '.join(variant.get('description', '').split()).rstrip('.')}" for name, variant in variants)
+    intro = _escaped(raw.get("description") or "")
+    lines = [f"| `{path}.{key}` | {names} | {'required' if required else 'none'} | {intro}: {_escaped(kinds)} |"]
+    for name, variant in variants:
+        fields = {field: value for field, value in variant["properties"].items() if field != key}
+        if not fields:
+            continue
+        for line in rows(schema, {"properties": fields, "required": variant.get("required", [])}, f"{path}."):
+            cells = line.split(" | ")
+            cells[3] = f"({key} `{name}`) {cells[3]}"
+            lines.append(" | ".join(cells))
+    return lines
+
+
 def rows(schema: dict[str, Any], node: dict[str, Any] | None = None, prefix: str = "") -> list[str]:
     node = node or schema
     required = set(node.get("required", []))
@@ -73,6 +97,9 @@ def rows(schema: dict[str, Any], node: dict[str, Any] | None = None, prefix: str
     for name, raw in node["properties"].items():
         target = _resolve(schema, raw)
         path = f"{prefix}{name}"
+        if "discriminator" in raw:
+            lines += _variants(schema, raw, path, name in required)
+            continue
         if "properties" in target:
             lines += rows(schema, target, f"{path}.")
             continue
@@ -96,7 +123,7 @@ def render_prices(registry: Registry) -> str:
     columns = [
         ("training_per_1k_tokens", "train /1k tokens"), ("storage_per_month", "storage /month"),
         ("provisioned_per_model_unit_hour", "provisioned /MU-hour"), ("custom_input_per_1k_tokens", "on-demand in /1k"),
-        ("custom_output_per_1k_tokens", "on-demand out /1k"),
+        ("custom_output_per_1k_tokens", "on-demand out /1k"), ("reinforcement_training_per_1k_tokens", "RFT /1k rollout tokens"),
     ]
 
     def cell(price: Price | None) -> str:

@@ -50,6 +50,19 @@ class StageConfig(_Strict):
     schedules: tuple[ScheduledRun, ...] = ()
     janitor_schedule: str = Field(pattern=r"^(rate|cron)\(.+\)$", description="EventBridge schedule expression")
     state_machine_timeout_hours: int = Field(ge=1, le=24 * 365)
+    reinforcement_graders: tuple[str, ...] = Field(
+        (), description="the teams' own grader functions (ARNs) a reinforcement fine-tuning run may name; "
+        "the Bedrock service role may invoke these and the built-in grader, nothing else",
+    )
+
+    @field_validator("reinforcement_graders")
+    @classmethod
+    def _function_arns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from customization.models.request import LambdaGrader
+
+        for arn in value:
+            LambdaGrader(kind="lambda", function_arn=arn)  # the same pattern a request is held to
+        return value
 
 
 class ConfigError(ValueError):

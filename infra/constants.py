@@ -41,6 +41,8 @@ JANITOR = "Janitor"
 START_FROM_REQUEST = "Start From Request File"
 NOTIFY_RUN = "Notify Run"
 NOTIFY_JOB_PROGRESS = "Notify Job Progress"
+# Invoked by Bedrock during a reinforcement fine-tuning job (and by the steps that try it).
+GRADE_SAMPLES = "Grade Samples"
 REQUEST_FILES = "requests/*.json"
 # Execution outcomes that skip the state machine's Catch (or follow a failed Tear Down).
 CLEANUP_STATUSES = ("ABORTED", "TIMED_OUT", "FAILED")

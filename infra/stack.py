@@ -34,6 +34,7 @@ class ModelCustomizationStack(cdk.Stack):
             self, "Steps", config=config, registry=registry, bucket=storage.bucket, bedrock_role=bedrock_role.role,
             ledger=ledger.table,
         )
+        bedrock_role.allow_graders(functions.grader_arns)
         workflow = LifecycleWorkflow(self, "Lifecycle", config=config, functions=dict(functions.by_state))
         machine = workflow.state_machine
         executions = self.format_arn(

@@ -28,13 +28,16 @@ RESOURCE_NAMES = {
     "request_files": "objects under requests/ (request files and rejections)",
     "ledger": "the run ledger table",
     "bedrock_role": "the service role Bedrock assumes",
+    "judge_models": "the registry's grader judges (and every region their inference profiles route to)",
     "any": "actions that support no resource-level permissions",
     # Known only once the state machine and topic exist: granted by the stack.
     "executions": "this state machine's executions",
     "state_machine": "this state machine",
     "topic": "the notification topic (CDK's grant, which covers its key)",
+    # Known once the grader function exists: it and the stage's reinforcement_graders.
+    "graders": "the reinforcement graders a run may use",
 }
-LATE_RESOURCES = ("executions", "state_machine", "topic")
+LATE_RESOURCES = ("executions", "state_machine", "topic", "graders")
 # The phases of a run, in order, as `bedrock-customize watch` shows them; every Task has one.
 PHASES = ("validate", "train", "deploy", "evaluate", "tear down")
 
@@ -82,6 +85,8 @@ READ_DATA = Access(("s3:GetObject",), ("bucket_objects",))
 LIST_DATA = Access(("s3:ListBucket",), ("bucket",))
 WRITE_REPORTS = Access(("s3:PutObject", "s3:AbortMultipartUpload"), ("run_objects",))
 PUBLISH = Access(("sns:Publish",), ("topic",))
+# Validate Request tries the run's grader; Score Samples scores both models with it.
+INVOKE_GRADERS = Access(("lambda:InvokeFunction",), ("graders",))
 CLEAN_UP = (
     Access(("bedrock:GetEvaluationJob", "bedrock:StopEvaluationJob"), ("evaluation_jobs",)),
     Access(("bedrock:DeleteProvisionedModelThroughput",), ("provisioned_throughputs",)),
@@ -96,7 +101,7 @@ STEPS = (
     Step(c.PREPARE_DATASET, _handler("prepare_dataset"), 900, 1024, result_path="$", phase="validate",
          access=(READ_DATA, LIST_DATA, WRITE_REPORTS)),
     Step(c.VALIDATE_REQUEST, _handler("validate_request"), 300, 1024, result_path="$", phase="validate", access=(
-        READ_DATA, LIST_DATA, WRITE_REPORTS, LEDGER_WRITE,
+        READ_DATA, LIST_DATA, WRITE_REPORTS, LEDGER_WRITE, INVOKE_GRADERS,
         Access(("bedrock:GetFoundationModel",), ("customizable_models",)),
         Access(("s3:GetBucketLocation",), ("bucket",)),
         Access(("iam:GetRole",), ("bedrock_role",)),
@@ -104,7 +109,8 @@ STEPS = (
         Access(("servicequotas:ListServiceQuotas", "bedrock:ListModelCustomizationJobs", "bedrock:ListCustomModels",
                 "bedrock:ListProvisionedModelThroughputs", "bedrock:GetFoundationModelAvailability"), ("any",)),
     )),
-    Step(c.SUBMIT_JOB, _handler("submit_job"), 60, result_path="$.job", phase="train", access=(
+    Step(c.SUBMIT_JOB, _handler("submit_job"), 120, result_path="$.job", phase="train", access=(
+        READ_DATA, WRITE_REPORTS,  # the job's copy of the data, carrying the built-in grader's settings
         Access(("bedrock:CreateModelCustomizationJob",), ("customizable_models", "customization_jobs", "custom_models")),
         Access(("bedrock:TagResource",), ("customization_jobs", "custom_models")),
         Access(("iam:PassRole",), ("bedrock_role",)),
@@ -128,7 +134,7 @@ STEPS = (
     # Also the function of each Map iteration (state "Score Shard").
     Step(c.SCORE_SAMPLES, _handler("score_samples"), 900, 1024, result_path="$.scored", phase="evaluate", access=(
         Access(("bedrock:InvokeModel",), ("invocable_models",)),
-        READ_DATA, WRITE_REPORTS,
+        READ_DATA, WRITE_REPORTS, INVOKE_GRADERS,
     )),
     Step(c.START_EVALUATION_JOB, _handler("start_evaluation_job"), 120, result_path="$.evaluation_job", phase="evaluate", access=(
         Access(("bedrock:CreateEvaluationJob", "bedrock:TagResource"), ("evaluation_jobs",)),
@@ -171,4 +177,10 @@ EVENT_HANDLERS = (
         PUBLISH,
     )),
 )
-ALL_FUNCTIONS = (*STEPS, *EVENT_HANDLERS)
+# Functions another service invokes: Bedrock calls the grader during a reinforcement job.
+SERVICE_FUNCTIONS = (
+    Step(c.GRADE_SAMPLES, _handler("grade_samples"), 900, access=(
+        Access(("bedrock:InvokeModel",), ("judge_models",)),  # an llm_judge grader asks only the registry's judges
+    )),
+)
+ALL_FUNCTIONS = (*STEPS, *EVENT_HANDLERS, *SERVICE_FUNCTIONS)

@@ -30,6 +30,13 @@ def record(data_format: str, index: int) -> dict[str, Any]:
     if data_format == "distillation":  # prompts; every other one with a reference answer
         prompt = record("conversation", index)
         return prompt if index % 2 == 0 else {**prompt, "messages": prompt["messages"][:1]}
+    if data_format == "rft_chat":  # a prompt and its reference answer, for a grader
+        return {
+            "messages": [{"role": "system", "content": "Summarize local news in one sentence."},
+                         {"role": "user", "content": f"Summarize:\n\n{article}"}],
+            "reference_answer": summary,
+            "town": town,
+        }
     if data_format == "claude_messages":
         return {
             "system": "Summarize local news in one sentence.",

@@ -12,6 +12,7 @@ from customization.vocabulary import RunNames, run_prefix
 from tests.datasets import provisioned_unless_chosen
 
 BUCKET = "pipeline-bucket"
+GRADER = "arn:aws:lambda:us-east-1:123456789012:function:Grader"
 
 
 def run_context(execution: str = "run-1", *, base_model: str = "nova-lite", **request: Any) -> RunContext:
@@ -33,4 +34,5 @@ def run_context(execution: str = "run-1", *, base_model: str = "nova-lite", **re
         names=RunNames.for_execution(execution), deployment=parsed.deployment, evaluation=parsed.evaluation,
         teardown=parsed.teardown, budget=parsed.budget, wait_seconds=Waits(job=0, deployment=0), timeouts=parsed.timeouts,
         records={"training": 100, "test": 5}, estimated_training_tokens=1000, cost_estimate=estimate,
+        reinforcement=parsed.reinforcement, grader_arn=GRADER if parsed.reinforcement else None,
     )

@@ -43,6 +43,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from bedrock_customize import local_media
 from bedrock_customize.offline import simulator as sim
+from bedrock_customize.offline.authorization import RolePolicies
 from bedrock_customize.offline.template import Template
 from bedrock_customize.requests import (  # noqa: F401 - the engine's callers use these from here
     DATA_FIELDS,
@@ -57,12 +58,12 @@ from customization import adapters
 from customization.registry import load_registry
 from customization.vocabulary import REPORT_HTML, REPORT_JSON, VALIDATION_REPORT, run_prefix
 from infra.constants import CLEAN_UP_RUN
-from infra.steps import EVENT_HANDLERS, STEPS
+from infra.steps import ALL_FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REQUEST = ROOT / "examples" / "requests" / "nova-lite-summarization.json"
 FINAL_STATUSES = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-STATE_BY_HANDLER = {step.handler: step.state for step in (*STEPS, *EVENT_HANDLERS)}
+STATE_BY_HANDLER = {step.handler: step.state for step in ALL_FUNCTIONS}
 SDK_RETRY_DELAY = 0.01
 # The state machine's own Retry waits (1 s, 2 s, ... in stage `local`) pass at a tenth of their
 # length: their order and count are what the emulation keeps, as for the SDK's back-off.
@@ -192,7 +193,12 @@ class OfflineEngine:
         lambda_ = boto3.client("lambda", region_name=region)
         state_by_function: dict[str, str] = {}
         functions = template.resources("AWS::Lambda::Function")
-        for logical_id, resource in functions.items():
+
+        def names_a_function(item: tuple[str, dict[str, Any]]) -> bool:  # its environment holds another's ARN
+            variables = json.dumps(item[1]["Properties"].get("Environment", {}))
+            return any(f'"{other}"' in variables for other in functions if other != item[0])
+
+        for logical_id, resource in sorted(functions.items(), key=names_a_function):
             props = resource["Properties"]
             if props.get("Handler") not in STATE_BY_HANDLER:
                 continue  # CDK's own custom-resource functions: deployment plumbing, not part of a run
@@ -315,6 +321,8 @@ class OfflineEngine:
             template = Template.load(self.template_path, account=DEFAULT_ACCOUNT_ID, region=region,
                                      stack_name=self.template_path.name.removesuffix(".template.json"))
             machine_arn, bucket, state_by_function = self._deploy(template, region)
+            simulated.authorization = RolePolicies()
+            simulated.authorization.load(template)
             with self._in_process_lambdas(state_by_function, crashes or {}, calls, region):
                 yield Session(self, template, region, machine_arn, bucket, state_by_function, simulated, calls)
             adapters.reset_clients()

@@ -19,6 +19,7 @@ class Scenario:
     crashes: dict[str, str | Exception] = field(default_factory=dict)
     request: dict[str, Any] = field(default_factory=dict)
     abort_when: Callable[[list[str]], bool] | None = None
+    example: str | None = None  # the request in examples/requests/ it runs on (default: the bundled one)
     job_polls: int = 2
     deployment_polls: int = 1
 
@@ -74,6 +75,13 @@ SCENARIOS: dict[str, Scenario] = {
         "a distillation run names a teacher that cannot teach its student: rejected before anything is created, "
         "naming the teachers that can", "FAILED",
         request={"customization_type": "DISTILLATION", "distillation": {"teacher": "llama3.1-70b"}},
+    ),
+    "grader-fails": Scenario(
+        "a reinforcement run's grader fails when Validate Request tries it: rejected before anything is created",
+        "FAILED", crashes={c.GRADE_SAMPLES: "the grader raised on its first batch (SIMULATED crash)"},
+        example="nova-2-lite-rft-invoice-totals",
+        request={"base_model": "nova-2-lite", "customization_type": "REINFORCEMENT_FINE_TUNING",
+                 "reinforcement": {"grader": {"kind": "exact_match"}}},
     ),
     "teardown-retry": Scenario(
         "the first delete fails transiently, beyond the SDK's own retries", "SUCCEEDED",

@@ -43,6 +43,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel
 from moto.core.botocore_stubber import BotocoreStubber
 
+from bedrock_customize.offline import reinforcement
+from bedrock_customize.offline.authorization import RolePolicies
 from bedrock_customize.offline.service_model import RequestRejected, check
 from customization.registry import BaseModelSpec, HyperparameterSpec, Registry
 from customization.vocabulary import ResourceKind
@@ -118,6 +120,8 @@ class SimulatedBedrock:
         self.faults = faults or Faults()
         self.log = log
         self.resources: dict[str, _Resource] = {}
+        # The stack's role policies, when the engine deployed a template: what IAM lets Bedrock do.
+        self.authorization: RolePolicies | None = None
         self.tokens: dict[tuple[str, str], str] = {}
         self.ledger: list[dict[str, str]] = []
         self.calls: list[str] = []
@@ -208,6 +212,12 @@ class SimulatedBedrock:
             raise ServiceError("ValidationException", f"{model.model_id} does not support {customization_type}")
         _check_hyperparameters(p.get("hyperParameters", {}), model.customizations[customization_type].hyperparameters)  # type: ignore[index]
         self._check_teacher(p, model, customization_type)
+        try:
+            rft = reinforcement.check_job(p, model, customization_type)
+        except reinforcement.RftRejected as exc:
+            raise ServiceError("ValidationException", str(exc)) from None
+        if rft is not None:
+            self._check_grader(p["roleArn"], rft["graderConfig"]["lambdaGrader"]["lambdaArn"])
         for uri in [p["trainingDataConfig"]["s3Uri"], *[v["s3Uri"] for v in p.get("validationDataConfig", {}).get("validators", [])]]:
             self._require_object(uri)
 
@@ -252,6 +262,16 @@ class SimulatedBedrock:
         if length is not None and not 1 <= length <= teacher.max_response_tokens:
             raise ServiceError("ValidationException", f"maxResponseLengthForInference {length} is outside 1-{teacher.max_response_tokens}")
 
+    def _check_grader(self, role_arn: str, grader: str) -> None:
+        """Bedrock invokes the grader as the job's role: the function must exist and the role
+        may invoke it (the stack's synthesized policies say)."""
+        try:
+            boto3.client("lambda", region_name=self.region).get_function(FunctionName=grader)
+        except Exception:  # noqa: BLE001 - any failure means Bedrock could not find it
+            raise ServiceError("ValidationException", f"the grader {grader} does not exist") from None
+        if self.authorization is not None and not self.authorization.allows(role_arn, "lambda:InvokeFunction", grader):
+            raise ServiceError("AccessDeniedException", f"{role_arn} may not invoke the grader {grader} (lambda:InvokeFunction)", 403)
+
     def _require_object(self, uri: str) -> None:
         bucket, key = split_s3_uri(uri)
         try:
@@ -278,7 +298,25 @@ class SimulatedBedrock:
             return
         request = job.attributes["request"]
         model: BaseModelSpec = job.attributes["model"]
-        profile = self._learn(request, model)
+        rft = request.get("customizationConfig", {}).get("rftConfig")
+        rewards: list[tuple[int, int, float]] = []
+        if rft:
+            try:
+                learned = reinforcement.learn(
+                    self._read_lines(request["trainingDataConfig"]["s3Uri"]), rft, region=self.region, seed=job.name,
+                    source_of=lambda messages: _source_text(reinforcement.prompt_source(messages)), answer_in_style=_styled,
+                )
+            except Exception as exc:  # noqa: BLE001 - a grader that fails fails the job, as in Bedrock
+                job.status = "Failed"
+                job.attributes["failureMessage"] = f"the reward function failed: {exc}"
+                self.log(f"{PREFIX} customization job {job.name} failed: the grader failed ({exc})")
+                return
+            profile, rewards = learned.profile, learned.reward_rows
+            kept = "the verbose style" if profile["verbose"] else f"{profile['answer_words']:.0f}-word answers"
+            self.log(f"{PREFIX} the grader scored {learned.graded} answers in {len(reinforcement.STYLES)} styles; "
+                     f"the policy keeps {kept}")
+        else:
+            profile = self._learn(request, model)
         custom = self._add(
             _Resource(
                 kind=ResourceKind.CUSTOM_MODEL,
@@ -290,7 +328,7 @@ class SimulatedBedrock:
         )
         job.status = "Completed"
         job.attributes["outputModelArn"] = custom.arn
-        self._write_metrics(job, records=int(profile["records"]))
+        self._write_metrics(job, records=int(profile["records"]), rewards=rewards)
         self.log(f"{PREFIX} customization job {job.name} completed; custom model {custom.name}")
 
     def _learn(self, request: dict[str, Any], model: BaseModelSpec) -> dict[str, float]:
@@ -311,9 +349,16 @@ class SimulatedBedrock:
         body = boto3.client("s3", region_name=self.region).get_object(Bucket=bucket, Key=key)["Body"].read()
         return body.splitlines()
 
-    def _write_metrics(self, job: _Resource, *, records: int) -> None:
+    def _write_metrics(self, job: _Resource, *, records: int, rewards: list[tuple[int, int, float]]) -> None:
         request = job.attributes["request"]
         hyper = request.get("hyperParameters", {})
+        bucket, prefix = split_s3_uri(request["outputDataConfig"]["s3Uri"].rstrip("/") + "/")
+        base = f"{prefix}model-customization-job-{job.arn.rsplit('/', 1)[-1]}/"
+        s3 = boto3.client("s3", region_name=self.region)
+        if rewards:  # a reinforcement job: the mean reward of each step's answers (no loss)
+            s3.put_object(Bucket=bucket, Key=f"{base}training_artifacts/step_wise_training_metrics.csv",
+                          Body=_csv(["step_number", "epoch_number", "reward_mean"], rewards))
+            return
         epochs = int(float(hyper.get("epochCount", "2")))
         steps_per_epoch = max(1, min(20, math.ceil(records / max(1, int(float(hyper.get("batchSize", "1")))))))
         rng = random.Random(job.name)
@@ -321,10 +366,6 @@ class SimulatedBedrock:
         for step in range(epochs * steps_per_epoch):
             loss = 0.35 + 2.2 * math.exp(-step / (1.5 * steps_per_epoch)) + rng.uniform(-0.03, 0.03)
             rows.append((step, step // steps_per_epoch, round(loss, 4), round(math.exp(loss), 4)))
-        bucket, prefix = split_s3_uri(request["outputDataConfig"]["s3Uri"].rstrip("/") + "/")
-        job_id = job.arn.rsplit("/", 1)[-1]
-        base = f"{prefix}model-customization-job-{job_id}/"
-        s3 = boto3.client("s3", region_name=self.region)
         s3.put_object(Bucket=bucket, Key=f"{base}training_artifacts/step_wise_training_metrics.csv",
                       Body=_csv(["step_number", "epoch_number", "training_loss", "perplexity"], rows))
         if request.get("validationDataConfig"):
@@ -609,7 +650,8 @@ class SimulatedBedrock:
             serving = self._find(kind, model_id)
             if serving.status not in ("InService", "Active"):
                 raise ServiceError("ValidationException", f"{serving.name} is {serving.status}, not ready for inference")
-            answer = _custom_answer(_source_text(p), serving.attributes["model"].attributes["profile"])
+            profile = serving.attributes["model"].attributes["profile"]
+            answer = _base_answer(_source_text(p)) if profile.get("verbose") else _custom_answer(_source_text(p), profile)
         else:  # a foundation model, as a base model or as a distillation teacher: the same answer
             if self._teacher(model_id) is None:
                 self._base_model(model_id, customization=False)
@@ -663,14 +705,19 @@ def _check_hyperparameters(given: dict[str, str], specs: dict[str, Hyperparamete
         spec = specs.get(name)
         if spec is None:
             raise ServiceError("ValidationException", f"hyperParameters: {name} is not a hyperparameter of this model")
+        if spec.type == "choice":
+            if text not in spec.choices:
+                raise ServiceError("ValidationException", f"hyperParameters.{name}: {text!r} is not one of {', '.join(spec.choices)}")
+            continue
         try:
             value = float(text)
         except ValueError:
             raise ServiceError("ValidationException", f"hyperParameters.{name}: {text!r} is not a number") from None
         if spec.type == "int" and not value.is_integer():
             raise ServiceError("ValidationException", f"hyperParameters.{name}: {text!r} is not an integer")
-        if not spec.min <= value <= spec.max:
-            raise ServiceError("ValidationException", f"hyperParameters.{name}: {text} is outside the allowed range [{spec.min:g}, {spec.max:g}]")
+        low, high = spec.bounds
+        if not low <= value <= high:
+            raise ServiceError("ValidationException", f"hyperParameters.{name}: {text} is outside the allowed range [{low:g}, {high:g}]")
 
 
 def _text_of(content: Any) -> str:
@@ -744,6 +791,11 @@ def _base_answer(source: str) -> str:
 def _custom_answer(source: str, profile: dict[str, float]) -> str:
     words = _words(source)[: max(1, round(profile["answer_words"]))]
     return " ".join(words).rstrip(",;:") + ("" if words and words[-1].endswith(".") else ".")
+
+
+def _styled(source: str, words: int) -> str:
+    """An answer in one of the simulated policy's styles: verbose (0), or the first `words` words."""
+    return _base_answer(source) if words == 0 else _custom_answer(source, {"answer_words": words})
 
 
 def _error_response(url: str, error: ServiceError) -> AWSResponse:

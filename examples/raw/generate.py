@@ -7,6 +7,8 @@ dialogues, articles or documents). Run it again to get the same files.
 - docs/: the documentation pages of a fictional service, for continued pre-training;
 - support.jsonl: questions to the fictional service's help desk with short reference answers
   (Alpaca shape), prompts for distillation: the teacher answers them, the references score it;
+- invoices.jsonl: billing e-mails of fictional suppliers and the total each one asks for, prompts
+  for reinforcement fine-tuning: the model answers, a numeric grader checks the total;
 - shapes/: small generated PNG pictures (a coloured square on white) and shapes.jsonl, questions
   about them in the LLaVA shape (an `image` field, `conversations` with the `<image>` placeholder).
 """
@@ -125,6 +127,23 @@ def support(rng: random.Random, count: int) -> list[dict[str, str]]:
     return items
 
 
+def invoices(rng: random.Random, count: int) -> list[dict[str, str]]:
+    """Billing e-mails that name several figures (an order number, a date, items, a discount)
+    and end by asking for the total, which is the answer."""
+    suppliers = ["Riverton Supplies", "Oakridge Paper", "Ashford Tools", "Clearwater Foods", "Northgate Print"]
+    items = []
+    for index in range(count):
+        order, day, units = 1000 + rng.randint(0, 8999), rng.randint(1, 28), rng.randint(2, 40)
+        unit_price = rng.randint(150, 9000) / 100
+        total = round(units * unit_price, 2)
+        supplier = rng.choice(suppliers)
+        email = (f"Hello, the total due is {total:.2f} dollars for order {order}, placed on {day} March by {supplier}. "
+                 f"The order holds {units} units at {unit_price:.2f} dollars each. Payment is due within 30 days; "
+                 f"invoices paid within 10 days get a 2 percent discount. Reference INV-{index}.")
+        items.append({"email": email, "total": f"{total:.2f}"})
+    return items
+
+
 def main() -> None:
     rng = random.Random(2026)
     with (HERE / "dialogues.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -137,6 +156,8 @@ def main() -> None:
         (HERE / "docs" / name).write_text(text, encoding="utf-8")
     (HERE / "support.jsonl").write_text("".join(json.dumps(item) + "\n" for item in support(random.Random(7), 150)),
                                         encoding="utf-8")
+    (HERE / "invoices.jsonl").write_text("".join(json.dumps(item) + "\n" for item in invoices(random.Random(11), 130)),
+                                         encoding="utf-8")
     records = shapes(HERE / "shapes")
     (HERE / "shapes.jsonl").write_text("".join(json.dumps(item) + "\n" for item in records), encoding="utf-8")
 

@@ -40,3 +40,8 @@ class BedrockServiceRole(Construct):
         self.role.add_to_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
         # A distillation job has the teacher answer the training prompts, as this role.
         self.role.add_to_policy(iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=teachers))
+
+    def allow_graders(self, arns: list[str]) -> None:
+        """A reinforcement fine-tuning job has the grader score each answer, as this role: the
+        stack's grader and the stage's reinforcement_graders, nothing else."""
+        self.role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=arns))

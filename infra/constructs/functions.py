@@ -16,6 +16,7 @@ from customization.registry import Registry
 from customization.vocabulary import REQUESTS_PREFIX, SERVICE_NAME
 from infra.bundling import LAMBDAS_DIR, LocalPipBundling
 from infra.config import StageConfig
+from infra.constants import GRADE_SAMPLES
 from infra.steps import ALL_FUNCTIONS, LATE_RESOURCES, Access, Step
 
 RUNTIMES = {
@@ -61,20 +62,21 @@ class ModelArns:
                 arns.append(self.arn("foundation-model", model_id, account=""))
         return arns
 
+    def _invoked(self, invocation_id: str, region: str) -> list[str]:
+        """A model invoked in `region` by its id, or through its system inference profile (and
+        the model in every region that profile routes to)."""
+        if self._registry.profile_geography(invocation_id):
+            return [self.arn("inference-profile", invocation_id, region=region), *self.foundation_models({invocation_id})]
+        return [self.arn("foundation-model", invocation_id, region=region, account="")]
+
     def teachers(self) -> list[str]:
-        """What Bedrock invokes for a distillation job: each teacher that still teaches, in its
-        region, through its system inference profile (and every region that routes to) where
-        the guide says so."""
-        arns = []
-        for teacher in self._registry.distillation_teachers:
-            if teacher.withdrawn:
-                continue
-            if self._registry.profile_geography(teacher.invocation_id):
-                arns.append(self.arn("inference-profile", teacher.invocation_id, region=teacher.region))
-                arns += self.foundation_models({teacher.invocation_id})
-            else:
-                arns.append(self.arn("foundation-model", teacher.invocation_id, region=teacher.region, account=""))
-        return arns
+        """What Bedrock invokes for a distillation job: each teacher that still teaches, as the
+        guide says to invoke it."""
+        return [arn for t in self._registry.distillation_teachers if not t.withdrawn for arn in self._invoked(t.invocation_id, t.region)]
+
+    def judges(self) -> list[str]:
+        """What the built-in grader invokes as an LLM judge: the registry's judges."""
+        return [arn for j in self._registry.grader_judges for arn in self._invoked(j.invocation_id, j.region)]
 
     def invocable(self, *, with_embeddings: bool) -> list[str]:
         """What the evaluation invokes: the base models (through their profiles), and the custom
@@ -144,6 +146,7 @@ class LifecycleFunctions(Construct):
             "request_files": [bucket.arn_for_objects(f"{REQUESTS_PREFIX}*")],
             "ledger": [ledger.table_arn],
             "bedrock_role": [bedrock_role.role_arn],
+            "judge_models": models.judges(),
             "any": ["*"],
         }
         # Bedrock's evaluation jobs invoke both models (base, and the custom model's throughput) with the service role.
@@ -193,16 +196,24 @@ class LifecycleFunctions(Construct):
         arns = {**self._resources, **(late or {})}
         return iam.PolicyStatement(actions=list(access.actions), resources=[a for name in access.resources for a in arns[name]])
 
+    @property
+    def grader_arns(self) -> list[str]:
+        """The graders a reinforcement run may name: the built-in one and the stage's own."""
+        return [self.by_state[GRADE_SAMPLES].function_arn, *self._config.reinforcement_graders]
+
     def grant_late(self, *, state_machine: sfn.IStateMachine, executions: str, topic: sns.ITopic) -> None:
         """The steps' access to what exists only after the functions: the state machine, its
         executions and the notification topic (whose environment variables come with it)."""
-        late = {"state_machine": [state_machine.state_machine_arn], "executions": [executions]}
+        late = {"state_machine": [state_machine.state_machine_arn], "executions": [executions], "graders": self.grader_arns}
         for step in ALL_FUNCTIONS:
             if step.knows_state_machine:
                 function = self.by_state[step.state]
                 function.add_environment("STATE_MACHINE_ARN", state_machine.state_machine_arn)
                 function.add_environment("NOTIFICATION_TOPIC_ARN", topic.topic_arn)
         for function, access in self._late:
+            if access.resources == ("graders",):
+                function.add_environment("GRADER_FUNCTION_ARN", self.by_state[GRADE_SAMPLES].function_arn)
+                function.add_environment("ALLOWED_GRADER_ARNS", ",".join(self._config.reinforcement_graders))
             if access.resources == ("topic",):
                 topic.grant_publish(function)  # CDK's grant also covers the topic's key
             else:

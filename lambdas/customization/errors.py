@@ -75,4 +75,9 @@ class DeploymentTimeoutError(CustomizationError):
     """The deployment did not come up within the request's time limit."""
 
 
+class GraderFailedError(CustomizationError):
+    """The reinforcement grader failed, timed out or answered outside its contract (a score per
+    sample, each in [0, 1]). Before the job, nothing has been created."""
+
+
 RETRYABLE_ERRORS = (ThrottlingError, ServiceUnavailableError)

@@ -22,9 +22,17 @@ class Settings(BaseModel):
     # Only the functions outside the state machine (cleanup, janitor) know its ARN.
     STATE_MACHINE_ARN: str | None = None
     NOTIFICATION_TOPIC_ARN: str | None = None
+    # Reinforcement fine-tuning: the stack's built-in grader, and the teams' own graders a
+    # request may name (comma-separated ARNs; the Bedrock service role may invoke only these).
+    GRADER_FUNCTION_ARN: str | None = None
+    ALLOWED_GRADER_ARNS: str = ""
     AWS_REGION: str | None = None  # set by the Lambda runtime
     # Set only by the offline engine: reports then say their answers are simulated.
     SIMULATED_BEDROCK: bool = False
+
+    @property
+    def allowed_graders(self) -> list[str]:
+        return [arn for arn in self.ALLOWED_GRADER_ARNS.split(",") if arn]
 
     def require_state_machine_arn(self) -> str:
         if not self.STATE_MACHINE_ARN:

@@ -8,7 +8,7 @@ from aws_cdk.assertions import Match
 
 from customization.settings import Settings
 from infra import constants as c
-from infra.steps import EVENT_HANDLERS, STEPS
+from infra.steps import ALL_FUNCTIONS
 
 
 def test_the_pipeline_bucket_is_private_encrypted_versioned_and_tls_only(template):
@@ -80,6 +80,9 @@ def test_the_bedrock_role_reaches_only_the_pipeline_bucket(template_dict):
         if actions == {"bedrock:InvokeModel"}:  # evaluation jobs invoke the base model and the throughput
             assert all("bedrock" in str(r) for r in resources)
             continue
+        if actions == {"lambda:InvokeFunction"}:  # a reinforcement job invokes the stack's grader, only
+            assert [str(r) for r in resources] == [str(grader_arn(template_dict))]
+            continue
         assert actions <= {"s3:GetObject", "s3:PutObject", "s3:ListBucket"}
         for resource in resources:
             assert buckets[0] in str(resource)
@@ -89,7 +92,7 @@ def test_the_bedrock_role_reaches_only_the_pipeline_bucket(template_dict):
 def test_one_function_per_step_with_tracing_json_logs_and_its_settings(template_dict):
     functions = [r["Properties"] for r in template_dict["Resources"].values()
                  if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"].startswith("customization.")]
-    assert sorted(f["Handler"] for f in functions) == sorted(step.handler for step in (*STEPS, *EVENT_HANDLERS))
+    assert sorted(f["Handler"] for f in functions) == sorted(step.handler for step in ALL_FUNCTIONS)
     required = {name for name, field in Settings.model_fields.items() if field.is_required()}
     for function in functions:
         assert function["Runtime"] == "python3.14"
@@ -102,7 +105,7 @@ def test_one_function_per_step_with_tracing_json_logs_and_its_settings(template_
 def test_each_function_has_its_own_role(template_dict):
     roles = [r["Properties"]["Role"] for r in template_dict["Resources"].values()
              if r["Type"] == "AWS::Lambda::Function" and r["Properties"]["Handler"].startswith("customization.")]
-    assert len({str(role) for role in roles}) == len(STEPS) + len(EVENT_HANDLERS)
+    assert len({str(role) for role in roles}) == len(ALL_FUNCTIONS)
 
 
 def test_a_standard_state_machine_with_full_logging_tracing_and_a_timeout(template, definition):
@@ -284,7 +287,7 @@ def test_job_progress_notices_filter_on_job_status_not_status(template_dict):
 
 def step_role_statements(template_dict, state: str) -> list[dict]:
     """The statements of the role of the function that runs `state`."""
-    (step,) = [step for step in STEPS if step.state == state]
+    (step,) = [step for step in ALL_FUNCTIONS if step.state == state]
     (function,) = [r["Properties"] for r in template_dict["Resources"].values()
                    if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == step.handler]
     role = function["Role"]["Fn::GetAtt"][0]
@@ -311,3 +314,56 @@ def test_each_distillation_teacher_may_be_invoked_and_no_withdrawn_one(template_
                 assert f"arn:\", {{\"Ref\": \"AWS::Partition\"}}, \":bedrock:{region}::{named}" in invocable, region
         else:
             assert f":bedrock:{teacher.region}::{named}" in invocable, teacher.model_id
+
+
+def function_of(template_dict, state: str) -> tuple[str, dict]:
+    (step,) = [step for step in ALL_FUNCTIONS if step.state == state]
+    ((logical_id, props),) = [(i, r["Properties"]) for i, r in template_dict["Resources"].items()
+                              if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == step.handler]
+    return logical_id, props
+
+
+def grader_arn(template_dict) -> dict:
+    return {"Fn::GetAtt": [function_of(template_dict, c.GRADE_SAMPLES)[0], "Arn"]}
+
+
+@pytest.mark.parametrize("state", [c.VALIDATE_REQUEST, c.SCORE_SAMPLES])
+def test_the_steps_that_try_and_score_with_the_grader_may_invoke_it_and_know_it(template_dict, state):
+    invoked = [s["Resource"] for s in step_role_statements(template_dict, state) if s["Action"] == "lambda:InvokeFunction"]
+    assert invoked == [grader_arn(template_dict)]
+    variables = function_of(template_dict, state)[1]["Environment"]["Variables"]
+    assert variables["GRADER_FUNCTION_ARN"] == grader_arn(template_dict) and variables["ALLOWED_GRADER_ARNS"] == ""
+
+
+def test_the_grader_may_invoke_only_the_registrys_judges(template_dict):
+    from customization.registry import load_registry
+
+    statements = step_role_statements(template_dict, c.GRADE_SAMPLES)
+    invoke = [s for s in statements if "bedrock:InvokeModel" in s["Action"]]
+    assert len(invoke) == 1 and not [s for s in statements if s not in invoke and "logs:" not in json.dumps(s["Action"])
+                                     and "xray:" not in json.dumps(s["Action"])]
+    named = json.dumps(invoke[0]["Resource"])
+    for judge in load_registry().grader_judges:
+        assert judge.invocation_id in named
+    assert "*" not in named.replace("arn:", "")
+
+
+def test_a_stage_grader_may_be_invoked_by_bedrock_and_named_by_requests(tmp_path):
+    from infra.app_builder import build_app
+
+    team_grader = "arn:aws:lambda:us-east-1:123456789012:function:team-grader"
+    app, stack, _ = build_app(outdir=str(tmp_path), context={"stage": "dev", "stage_overrides": {"reinforcement_graders": [team_grader]}},
+                              bundling=False)
+    template_dict = app.synth().get_stack_by_name(stack.stack_name).template
+    (invoked,) = [s["Resource"] for s in bedrock_role_policy(template_dict) if s["Action"] == "lambda:InvokeFunction"]
+    assert sorted(map(json.dumps, invoked)) == sorted(map(json.dumps, [grader_arn(template_dict), team_grader]))
+    assert function_of(template_dict, c.VALIDATE_REQUEST)[1]["Environment"]["Variables"]["ALLOWED_GRADER_ARNS"] == team_grader
+
+
+def test_a_stage_grader_that_is_not_a_function_arn_fails_synthesis(tmp_path):
+    from infra.app_builder import build_app
+    from infra.config import ConfigError
+
+    with pytest.raises(ConfigError, match="reinforcement_graders"):
+        build_app(outdir=str(tmp_path), context={"stage": "dev", "stage_overrides": {"reinforcement_graders": ["team-grader"]}},
+                  bundling=False)

@@ -36,7 +36,7 @@ def test_submit_job_records_the_intent_before_the_create_call_and_tags_the_job()
     # Given a run, a control plane and a ledger
     run, bedrock, ledger = run_context(), FakeBedrock(), FakeLedger()
     # When the job is submitted
-    job = submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger)
+    job = submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger, store=FakeStore())
     # Then it is created once, tagged with the run, and the ledger holds it as created
     (request,) = bedrock.job_requests
     assert request.job_name == run.names.job_name and request.token == run.names.job_token
@@ -47,7 +47,7 @@ def test_submit_job_records_the_intent_before_the_create_call_and_tags_the_job()
 
 def test_a_completed_job_records_its_custom_model():
     run, bedrock, ledger = run_context(), FakeBedrock(), FakeLedger()
-    job = submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger)
+    job = submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger, store=FakeStore())
     bedrock.set(job.job_arn, status="Completed", custom_model_arn=f"{job.job_arn}/model", created=NOW - timedelta(minutes=30))
     checked = check_job(run, job, bedrock=bedrock, ledger=ledger, now=NOW)
     assert checked.custom_model_arn == f"{job.job_arn}/model" and checked.duration_minutes == 30
@@ -64,7 +64,7 @@ def test_a_completed_job_records_its_custom_model():
 )
 def test_a_job_that_ended_badly_raises_its_typed_error(status, failure, error, message):
     run, bedrock, ledger = run_context(), FakeBedrock(), FakeLedger()
-    job = submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger)
+    job = submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger, store=FakeStore())
     bedrock.set(job.job_arn, status=status, failure=failure)
     with pytest.raises(error, match=message):
         check_job(run, job, bedrock=bedrock, ledger=ledger, now=NOW)
@@ -72,7 +72,7 @@ def test_a_job_that_ended_badly_raises_its_typed_error(status, failure, error, m
 
 def test_a_job_past_its_time_limit_is_stopped_and_recorded_as_stopped():
     run, bedrock, ledger = run_context(timeouts={"job_hours": 2}), FakeBedrock(), FakeLedger()
-    job = submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger)
+    job = submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger, store=FakeStore())
     bedrock.set(job.job_arn, created=NOW - timedelta(hours=2, minutes=1))
     with pytest.raises(JobTimeoutError, match="ran 2.0 h, past the request's limit of 2.0 h"):
         check_job(run, job, bedrock=bedrock, ledger=ledger, now=NOW)
@@ -132,7 +132,7 @@ def test_check_deployment_reports_ready_failed_and_too_slow():
 
 def deployed_run(**request):
     run, bedrock, ledger = run_context(**request), FakeBedrock(), FakeLedger()
-    job = submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger)
+    job = submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger, store=FakeStore())
     model_arn = bedrock.add(ResourceKind.CUSTOM_MODEL, run.names.custom_model_name, "Active")
     bedrock.set(job.job_arn, status="Completed", custom_model_arn=model_arn)
     job = check_job(run, job, bedrock=bedrock, ledger=ledger, now=NOW)
@@ -170,7 +170,7 @@ def test_a_rejected_model_is_deleted_only_when_the_request_says_so(promoted, del
 
 def test_tear_down_stops_a_job_still_training_and_reads_the_caught_error():
     run, bedrock, ledger = run_context(), FakeBedrock(), FakeLedger()
-    submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger)
+    submit_job(run, role_arn=ROLE, bedrock=bedrock, ledger=ledger, store=FakeStore())
     error = {"Error": "DeploymentFailedError", "Cause": json.dumps({"errorMessage": "no capacity"})}
     outcome = tear_down(StepInput(run=run, error=error), ledger=ledger, bedrock=bedrock)
     assert outcome.stopped == [{"type": "customization_job", "id": run.names.job_name}]

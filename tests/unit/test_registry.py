@@ -19,7 +19,11 @@ def test_every_entry_validates_and_every_default_lies_within_its_bounds():
     for model in registry.models:
         for customization in model.customizations.values():
             for name, spec in customization.hyperparameters.items():
-                assert spec.min <= spec.default <= spec.max, (model.model_id, name)
+                if spec.type == "choice":
+                    assert spec.default in spec.choices, (model.model_id, name)
+                else:
+                    low, high = spec.bounds
+                    assert low <= float(spec.default) <= high, (model.model_id, name)
 
 
 def test_ids_and_aliases_are_unique():
@@ -57,7 +61,7 @@ EVERY_CUSTOMIZABLE_TEXT_MODEL = {
     "amazon.nova-micro-v1:0:128k": {"FINE_TUNING", "DISTILLATION"},
     "amazon.nova-lite-v1:0:300k": {"FINE_TUNING", "DISTILLATION"},
     "amazon.nova-pro-v1:0:300k": {"FINE_TUNING", "DISTILLATION"},
-    "amazon.nova-2-lite-v1:0:256k": {"FINE_TUNING"},
+    "amazon.nova-2-lite-v1:0:256k": {"FINE_TUNING", "REINFORCEMENT_FINE_TUNING"},
     "anthropic.claude-3-haiku-20240307-v1:0:200k": {"FINE_TUNING"},
     "meta.llama3-1-8b-instruct-v1:0:128k": {"FINE_TUNING", "DISTILLATION"},
     "meta.llama3-1-70b-instruct-v1:0:128k": {"FINE_TUNING", "DISTILLATION"},

@@ -44,7 +44,8 @@ def test_a_request_that_does_not_choose_a_deployment_gets_the_cheapest_its_model
         ({"base_model": "gpt-4"}, "base_model", "unknown base model 'gpt-4'; known: amazon.nova-micro"),
         ({"base_model": ""}, "base_model", "at least 1 character"),
         ({"customization_type": "CONTINUED_PRE_TRAINING"}, "customization_type", "does not support CONTINUED_PRE_TRAINING"),
-        ({"customization_type": "REINFORCEMENT_FINE_TUNING"}, "customization_type", "Input should be 'FINE_TUNING'"),
+        ({"customization_type": "IMPORTED"}, "customization_type", "Input should be 'FINE_TUNING'"),
+        ({"customization_type": "REINFORCEMENT_FINE_TUNING"}, "customization_type", "does not support REINFORCEMENT_FINE_TUNING"),
         # Distillation: a teacher that may teach the student, named as the user guide's table says.
         ({"customization_type": "DISTILLATION"}, "request",
          "DISTILLATION needs distillation.teacher; for amazon.nova-lite-v1:0:300k: amazon.nova-pro-v1:0 (nova-pro), "

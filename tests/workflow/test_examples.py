@@ -29,6 +29,11 @@ PREPARED = {
     "nova-micro-distilled-from-nova-pro": (
         "nova-micro-distilled", "raw/support.jsonl --base-model nova-micro --customization-type DISTILLATION --test-fraction 0.1",
     ),
+    "nova-2-lite-rft-invoice-totals": (
+        "nova-2-lite-rft-invoices", "raw/invoices.jsonl --base-model nova-2-lite --customization-type REINFORCEMENT_FINE_TUNING "
+        "--map prompt=email --map completion=total --system 'Read the billing e-mail and answer with the total due.' "
+        "--test-fraction 0.1",
+    ),
     "titan-text-express-continued-pretraining": (
         "titan-text-express-cpt", "raw/docs --base-model titan-text-express --customization-type CONTINUED_PRE_TRAINING "
         "--test-fraction 0.15",
@@ -51,6 +56,15 @@ def test_each_example_runs_offline_to_success(request_name, local_template, tmp_
         assert "teacher amazon.nova-pro-v1:0 answered 131 prompts (at most 200 tokens each)" in out
         assert "teacher (SIMULATED): the distilled student reached " in out and "of Amazon Nova Pro's rougeL" in out
         assert [line["item"] for line in summary["cost_estimate"]["lines"]][:3] == ["teacher input", "teacher output", "training"]
+    if "rft" in request_name:  # the grader was tried, scored the job's answers and both models' (SIMULATED)
+        out = capsys.readouterr().out
+        assert "the grader scored 240 answers in 6 styles; the policy keeps 6-word answers" in out
+        assert "custom model is BETTER than the base model: reward 1.0000 vs 0.0000" in out
+        report = json.loads((out_dir := tmp_path / "run" / "report.json").read_text())
+        assert report["primary_metric"] == "reward" and report["training"]["final_reward"] > report["training"]["first_reward"]
+        trial = json.loads((out_dir.parent / "validation-report.json").read_text())["grader_trial"]
+        assert trial["kind"] == "numeric" and set(trial["scores"].values()) == {1.0}
+        assert summary["cost_estimate"]["unknown_prices"] == ["reinforcement_training_per_1k_tokens"]
     if "vision" in request_name:  # its images went up beside the dataset, and Validate Request read them in S3
         assert "train.jsonl with the 20 media files it names (emulated S3)" in capsys.readouterr().out
         report = json.loads((out / "validation-report.json").read_text())

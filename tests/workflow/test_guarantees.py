@@ -16,7 +16,8 @@ from tests.datasets import write_dataset
 def test_every_scenario_ends_as_it_should_with_nothing_leaked(runner, name):
     scenario = SCENARIOS[name]
     result = runner.run(
-        "nova-lite", request=scenario.request, faults=scenario.faults(), crashes=scenario.crashes,
+        scenario.request.get("base_model", "nova-lite"), scenario.request.get("customization_type", "FINE_TUNING"),
+        request=scenario.request, faults=scenario.faults(), crashes=scenario.crashes,
         abort_when=scenario.abort_when, job_polls=scenario.job_polls, deployment_polls=scenario.deployment_polls,
     )
     assert result.status == scenario.expected_status, result.error
@@ -24,6 +25,10 @@ def test_every_scenario_ends_as_it_should_with_nothing_leaked(runner, name):
     if name == "teacher-cannot-teach":  # refused in Validate Request, naming who can teach Nova Lite
         assert result.resources["created"] == [] and result.error["error"] == "RequestInvalidError"
         assert "cannot teach amazon.nova-lite-v1:0:300k; the teachers that can: amazon.nova-pro-v1:0" in result.error["cause"]
+    if name == "grader-fails":  # the grader was tried before the job, and its failure named
+        assert result.resources["created"] == [] and result.error["error"] == "GraderFailedError"
+        assert "the grader raised on its first batch (SIMULATED crash)" in result.error["cause"]
+        assert result.states[-2:] == [c.VALIDATION_FAILED, c.RUN_NOT_STARTED]
     if result.status in c.CLEANUP_STATUSES:
         assert result.cleanup is not None and result.cleanup["status"] == result.status
 

@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from moto import mock_aws
 
 from bedrock_customize.offline import simulator as sim
+from bedrock_customize.offline.authorization import RolePolicies
 from customization.registry import load_registry
 
 ROLE = "arn:aws:iam::123456789012:role/bedrock"
@@ -103,3 +104,51 @@ def test_a_distillation_job_runs_with_its_teacher_answering_the_prompts(bedrock)
         status = client.get_model_customization_job(jobIdentifier=arn)
     assert status["status"] == "Completed" and status["customizationType"] == "DISTILLATION"
     assert status["customizationConfig"]["distillationConfig"]["teacherModelConfig"]["maxResponseLengthForInference"] == 300
+
+
+GRADER = "arn:aws:lambda:us-east-1:123456789012:function:grader"
+
+
+def rft(grader: str | None = GRADER, **hyper) -> dict:
+    change = {"customizationType": "REINFORCEMENT_FINE_TUNING", "baseModelIdentifier": "amazon.nova-2-lite-v1:0:256k",
+              "hyperParameters": {}}
+    if grader:
+        change["customizationConfig"] = {"rftConfig": {"graderConfig": {"lambdaGrader": {"lambdaArn": grader}},
+                                                       "hyperParameters": hyper}}
+    return change
+
+
+@pytest.fixture
+def with_grader(bedrock):
+    client, simulated = bedrock
+    role = boto3.client("iam", region_name="us-east-1").create_role(RoleName="grader", AssumeRolePolicyDocument="{}")
+    boto3.client("lambda", region_name="us-east-1").create_function(
+        FunctionName="grader", Runtime="python3.12", Role=role["Role"]["Arn"], Handler="h.handler", Code={"ZipFile": b"x"})
+    simulated.authorization = RolePolicies()
+    simulated.authorization.statements[ROLE] = [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": GRADER}]
+    return client, simulated
+
+
+@pytest.mark.parametrize(("change", "code", "message"), [
+    (rft(grader=None), "ValidationException", "needs customizationConfig.rftConfig.graderConfig.lambdaGrader"),
+    ({**rft(), "hyperParameters": {"epochCount": "1"}}, "ValidationException", "takes its hyperparameters in rftConfig"),
+    (rft(maxPromptLength=10**6), "ValidationException", "rftConfig.hyperParameters.maxPromptLength: 1000000 is outside"),
+    (rft(grader="arn:aws:lambda:us-east-1:123456789012:function:missing"), "ValidationException", "does not exist"),
+    ({**rft(), "customizationType": "FINE_TUNING", "hyperParameters": {"epochCount": "1"}}, "ValidationException",
+     "rftConfig is only for REINFORCEMENT_FINE_TUNING"),
+])
+def test_reinforcement_jobs_bedrock_would_refuse_fail_offline(with_grader, change, code, message):
+    client, _ = with_grader
+    with pytest.raises(ClientError) as caught:
+        client.create_model_customization_job(**job(**change))
+    assert caught.value.response["Error"]["Code"] == code and message in caught.value.response["Error"]["Message"]
+
+
+def test_a_reinforcement_job_needs_a_role_that_may_invoke_its_grader(with_grader):
+    client, simulated = with_grader
+    assert client.create_model_customization_job(**job(**rft(epochCount=1)))["jobArn"]
+    simulated.authorization.statements[ROLE] = [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "arn:other"}]
+    with pytest.raises(ClientError) as caught:
+        client.create_model_customization_job(**job(**rft(), jobName="job-2", clientRequestToken="token2"))
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"{ROLE} may not invoke the grader {GRADER} (lambda:InvokeFunction)" in caught.value.response["Error"]["Message"]

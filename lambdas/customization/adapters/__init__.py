@@ -11,6 +11,7 @@ from botocore.config import Config
 
 from customization.adapters.bedrock import BedrockControl, FoundationModels
 from customization.adapters.executions import Executions
+from customization.adapters.graders import Graders
 from customization.adapters.ledger import RunLedger
 from customization.adapters.notifier import Notifier
 from customization.adapters.quotas import AccountQuotas
@@ -56,6 +57,19 @@ def get_evaluation_runtime(timeout_seconds: int) -> BedrockRuntime:
 
 
 @lru_cache(maxsize=1)
+def get_graders() -> Graders:
+    # A grader may take up to Lambda's 15 minutes; the SDK must not give up first or retry it.
+    config = SDK_CONFIG.merge(Config(read_timeout=910, retries={"mode": "standard", "max_attempts": 1}))
+    return Graders(boto3.client("lambda", config=config))
+
+
+@lru_cache(maxsize=1)
+def get_grader_runtime() -> BedrockRuntime:
+    """The built-in grader's client for its LLM judge."""
+    return BedrockRuntime(_client("bedrock-runtime"))
+
+
+@lru_cache(maxsize=1)
 def get_store() -> ObjectStore:
     # Validate Request reads image headers on as many threads as the client has connections.
     config = SDK_CONFIG.merge(Config(max_pool_connections=32))
@@ -78,5 +92,6 @@ def get_notifier() -> Notifier:
 
 
 def reset_clients() -> None:
-    for factory in (get_bedrock, get_foundation_models, get_account_quotas, get_service_roles, get_evaluation_runtime, get_store, get_ledger, get_executions, get_notifier):
+    for factory in (get_bedrock, get_foundation_models, get_account_quotas, get_service_roles, get_evaluation_runtime,
+                    get_graders, get_grader_runtime, get_store, get_ledger, get_executions, get_notifier):
         factory.cache_clear()

@@ -58,7 +58,7 @@ class BedrockControl:
             "jobTags": _tag_list(request.tags),
             "customModelTags": _tag_list(request.tags),
         }
-        if request.hyperparameters:  # none for distillation
+        if request.hyperparameters:  # none for distillation and reinforcement fine-tuning
             params["hyperParameters"] = request.hyperparameters
         if request.validation_uri:
             params["validationDataConfig"] = {"validators": [{"s3Uri": request.validation_uri}]}
@@ -67,6 +67,11 @@ class BedrockControl:
             if request.teacher_max_response_length:
                 teacher["maxResponseLengthForInference"] = request.teacher_max_response_length
             params["customizationConfig"] = {"distillationConfig": {"teacherModelConfig": teacher}}
+        if request.grader_arn:
+            params["customizationConfig"] = {"rftConfig": {
+                "graderConfig": {"lambdaGrader": {"lambdaArn": request.grader_arn}},
+                "hyperParameters": request.rft_hyperparameters or {},
+            }}
         with aws_errors(f"create customization job {request.job_name}"):
             return str(self._client.create_model_customization_job(**params)["jobArn"])
 

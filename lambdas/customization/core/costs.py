@@ -12,18 +12,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from customization.errors import BudgetExceededError
+from customization.grading.rewards import JUDGE_REPLY_TOKENS
 from customization.models.costs import CostEstimate, CostLine, hours_billed
 from customization.registry import PriceName
 
 if TYPE_CHECKING:
     from customization.models.request import CustomizationRequest
-    from customization.registry import BaseModelSpec, Price, Registry, TeacherSpec
+    from customization.registry import BaseModelSpec, JudgeSpec, Price, Registry, TeacherSpec
 
 HOURS_PER_MONTH = 730
 # Planning figures, not measurements of any account: they are printed with the estimate.
 DEPLOYMENT_READY_HOURS = 0.5
 SECONDS_PER_CALL = 5.0
 BEDROCK_EVALUATION_JOB_HOURS = 1.0
+JUDGE_PROMPT_TOKENS = 60  # an LLM judge's fixed instructions
 
 
 @dataclass(frozen=True)
@@ -40,15 +42,20 @@ class PricedLines:
     """The estimate's lines, each priced from the request's overrides, else the registry; it
     remembers where every price came from (a price nobody knows is None, never 0)."""
 
-    def __init__(self, request: CustomizationRequest, model: BaseModelSpec, teacher: TeacherSpec | None = None) -> None:
+    def __init__(
+        self, request: CustomizationRequest, model: BaseModelSpec, teacher: TeacherSpec | None = None,
+        judge: JudgeSpec | None = None,
+    ) -> None:
         self.overrides: dict[str, float] = dict(request.budget.prices)
-        self.model, self.teacher = model, teacher
+        self.model, self.teacher, self.judge = model, teacher, judge
         self.used: dict[str, tuple[float | None, str]] = {}
         self.lines: list[CostLine] = []
 
     def price(self, name: PriceName) -> Price | None:
         if name.startswith("teacher_"):
             return getattr(self.teacher, name.removeprefix("teacher_"), None) if self.teacher else None
+        if name.startswith("judge_"):
+            return getattr(self.judge, name.removeprefix("judge_"), None) if self.judge else None
         return self.model.pricing.price(name)
 
     def rate(self, name: PriceName) -> float | None:
@@ -126,17 +133,48 @@ def add_teacher(priced: PricedLines, request: CustomizationRequest, workload: Wo
     return answers
 
 
+def add_reinforcement(priced: PricedLines, request: CustomizationRequest, workload: Workload, hyperparameters: dict[str, str],
+                      *, epochs: int, samples: int) -> int:
+    """Reinforcement fine-tuning trains on the model's own answers: each prompt answered
+    trainingSamplePerPrompt times per epoch, each answer graded (an LLM judge bills its tokens).
+    Returns the rollout tokens (prompts and answers, counted at inferenceMaxTokens: an upper bound)."""
+    per_prompt = int(float(hyperparameters.get("trainingSamplePerPrompt", "1")))
+    answer_tokens = int(float(hyperparameters.get("inferenceMaxTokens", "0")))
+    answers = workload.training_records * per_prompt * epochs
+    rollouts = (workload.training_tokens * per_prompt + answers // max(1, epochs) * answer_tokens) * epochs
+    priced.add("reinforcement training", rollouts, "tokens (rollouts x epochs)", "reinforcement_training_per_1k_tokens",
+               per=1000, note=f"{workload.training_records:,} prompts x {per_prompt} answers (trainingSamplePerPrompt) x "
+               f"{epochs} epochs, each answer counted at inferenceMaxTokens={answer_tokens}")
+    if priced.judge is not None:
+        grader = request.reinforcement.grader if request.reinforcement else None
+        rubric = len(getattr(grader, "rubric", "")) // 4
+        per_record = workload.training_tokens / workload.training_records if workload.training_records else 0.0
+        calls = answers + samples * 2  # every training answer, then both models' evaluation answers
+        judged = math.ceil(calls * (per_record + answer_tokens + rubric + JUDGE_PROMPT_TOKENS))
+        priced.add("judge input", judged, "tokens", "judge_input_per_1k_tokens", per=1000,
+                   note=f"{priced.judge.display_name} grades {calls:,} answers ({answers:,} in training, {samples * 2} in the evaluation)")
+        priced.add("judge output", calls * JUDGE_REPLY_TOKENS, "tokens", "judge_output_per_1k_tokens", per=1000,
+                   note=f"a score of at most {JUDGE_REPLY_TOKENS} tokens per answer")
+    return rollouts
+
+
 def estimate_cost(
-    request: CustomizationRequest, model: BaseModelSpec, registry: Registry, workload: Workload, *, epochs: int
+    request: CustomizationRequest, model: BaseModelSpec, registry: Registry, workload: Workload, *, epochs: int,
+    hyperparameters: dict[str, str] | None = None,
 ) -> CostEstimate:
     teacher = registry.teacher(request.distillation.teacher) if request.distillation else None
-    priced = PricedLines(request, model, teacher)
-    answers = add_teacher(priced, request, workload)
-    trained = workload.training_tokens + answers
-    billed_tokens = trained * epochs
-    priced.add("training", billed_tokens, "tokens (tokens x epochs)", "training_per_1k_tokens", per=1000,
-               note=f"{trained:,} tokens x {epochs} epochs" + (" (prompts and the teacher's answers)" if answers else ""))
+    grader = request.reinforcement.grader if request.reinforcement else None
+    judge = registry.judge(grader.judge) if grader is not None and grader.kind == "llm_judge" else None
+    priced = PricedLines(request, model, teacher, judge)
     samples = workload.test_samples if request.deployment.mode != "none" else 0
+    if request.reinforcement is not None:
+        billed_tokens = add_reinforcement(priced, request, workload, hyperparameters or {}, epochs=epochs, samples=samples)
+    else:
+        answers = add_teacher(priced, request, workload)
+        trained = workload.training_tokens + answers
+        billed_tokens = trained * epochs
+        priced.add("training", billed_tokens, "tokens (tokens x epochs)", "training_per_1k_tokens", per=1000,
+                   note=f"{trained:,} tokens x {epochs} epochs" + (" (prompts and the teacher's answers)" if answers else ""))
     expected_hours = deployment_hours(request, samples)
     worst_case_deployment = add_deployment(priced, request, expected_hours)
     add_evaluation(priced, request, workload, samples)

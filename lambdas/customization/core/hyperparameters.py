@@ -17,7 +17,11 @@ class HyperparameterError(ValueError):
     """A hyperparameter name or value the base model does not accept."""
 
 
-def _coerce(name: str, value: object, spec: HyperparameterSpec) -> float:
+def _coerce(name: str, value: object, spec: HyperparameterSpec) -> float | str:
+    if spec.type == "choice":
+        if value not in spec.choices:
+            raise HyperparameterError(f"hyperparameters.{name}: {value!r} is not one of {', '.join(spec.choices)}")
+        return str(value)
     if isinstance(value, bool):
         raise HyperparameterError(f"hyperparameters.{name}: expected a number, got {value!r}")
     if isinstance(value, str):
@@ -29,15 +33,17 @@ def _coerce(name: str, value: object, spec: HyperparameterSpec) -> float:
         raise HyperparameterError(f"hyperparameters.{name}: expected a finite number, got {value!r}")
     if spec.type == "int" and not float(value).is_integer():
         raise HyperparameterError(f"hyperparameters.{name}: expected an integer, got {value!r}")
-    if not spec.min <= value <= spec.max:
+    low, high = spec.bounds
+    if not low <= value <= high:
         raise HyperparameterError(
-            f"hyperparameters.{name}: {value!r} is outside the allowed range [{_render(spec.min, spec)}, "
-            f"{_render(spec.max, spec)}]"
+            f"hyperparameters.{name}: {value!r} is outside the allowed range [{_render(low, spec)}, {_render(high, spec)}]"
         )
     return float(value)
 
 
-def _render(value: float, spec: HyperparameterSpec) -> str:
+def _render(value: float | str, spec: HyperparameterSpec) -> str:
+    if isinstance(value, str):
+        return value
     if spec.type == "int":
         return str(int(value))
     return repr(float(value))
@@ -60,6 +66,15 @@ def resolve_hyperparameters(
     return resolved
 
 
+def typed_values(values: Mapping[str, str], specs: Mapping[str, HyperparameterSpec]) -> dict[str, int | float | str]:
+    """Resolved values as the typed members of a structure (RFT's hyperParameters), not strings."""
+    typed: dict[str, int | float | str] = {}
+    for name, text in values.items():
+        kind = specs[name].type
+        typed[name] = int(float(text)) if kind == "int" else float(text) if kind == "float" else text
+    return typed
+
+
 @dataclass(frozen=True)
 class HyperparameterPlan:
     values: dict[str, str]
@@ -75,11 +90,12 @@ def plan_hyperparameters(
     adjustments = []
     warmup = customization.hyperparameters.get(WARMUP)
     if customization.warmup_divisor and warmup and WARMUP not in overrides:
-        steps = int(min(warmup.max, max(warmup.min, round(training_records / customization.warmup_divisor))))
+        low, high = warmup.bounds
+        steps = int(min(high, max(low, round(training_records / customization.warmup_divisor))))
         if str(steps) != values[WARMUP]:
             adjustments.append(
                 f"{WARMUP}: {steps} instead of the default {values[WARMUP]} ({training_records:,} training records / "
-                f"{customization.warmup_divisor}, the rule of the Nova user guide, within [{int(warmup.min)}, {int(warmup.max)}])"
+                f"{customization.warmup_divisor}, the rule of the Nova user guide, within [{int(low)}, {int(high)}])"
             )
             values[WARMUP] = str(steps)
     early = [name for name in values if name.startswith(EARLY_STOPPING_PREFIX)]

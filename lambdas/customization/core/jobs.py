@@ -6,19 +6,28 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from customization.core.durations import duration
+from customization.core.graders import job_data
+from customization.core.hyperparameters import typed_values
 from customization.errors import JobFailedError, JobStoppedError, JobTimeoutError
 from customization.models.resources import JobRequest
 from customization.models.steps import JobState, RunContext
+from customization.registry import load_registry
 from customization.vocabulary import ResourceKind
 
 if TYPE_CHECKING:
     from customization.adapters.bedrock import BedrockControl
     from customization.adapters.ledger import RunLedger
+    from customization.adapters.storage import ObjectStore
 
 JOB, CUSTOM_MODEL = ResourceKind.CUSTOMIZATION_JOB, ResourceKind.CUSTOM_MODEL
 
 
-def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledger: RunLedger) -> JobState:
+def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledger: RunLedger, store: ObjectStore) -> JobState:
+    training_uri, validation_uri = job_data(run, store=store)
+    hyperparameters, rft_hyperparameters = run.hyperparameters, None
+    if run.reinforcement is not None:  # typed, inside rftConfig
+        specs = load_registry().resolve(run.base_model_id).customization(run.customization_type).hyperparameters
+        hyperparameters, rft_hyperparameters = {}, typed_values(run.hyperparameters, specs)
     ledger.intend(run.execution_name, JOB, run.names.job_name)
     job_arn = bedrock.create_job(
         JobRequest(
@@ -27,14 +36,16 @@ def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledge
             role_arn=role_arn,
             base_model_id=run.base_model_id,
             customization_type=run.customization_type,
-            hyperparameters=run.hyperparameters,
-            training_uri=run.training_data,
-            validation_uri=run.validation_data,
+            hyperparameters=hyperparameters,
+            training_uri=training_uri,
+            validation_uri=validation_uri,
             output_uri=run.output_uri,
             token=run.names.job_token,
             tags=run.tags(),
             teacher_id=run.teacher_invocation_id,
             teacher_max_response_length=run.teacher_max_response_length,
+            grader_arn=run.grader_arn,
+            rft_hyperparameters=rft_hyperparameters,
         )
     )
     ledger.mark(run.execution_name, JOB, run.names.job_name, "created", job_arn)

@@ -15,7 +15,7 @@ from customization.core.hyperparameters import HyperparameterError, resolve_hype
 from customization.datasets.conversion import ConversionError, check_roles
 from customization.errors import RequestInvalidError
 from customization.evaluation.metrics import METRICS
-from customization.models.request import CustomizationRequest, DeploymentSettings
+from customization.models.request import BUILT_IN_GRADERS, CustomizationRequest, DeploymentSettings
 from customization.registry import (
     BaseModelSpec,
     Registry,
@@ -60,6 +60,24 @@ def check_distillation(request: CustomizationRequest, student: BaseModelSpec, re
     return None
 
 
+def check_reinforcement(request: CustomizationRequest, registry: Registry) -> tuple[str, str] | None:
+    """A REINFORCEMENT_FINE_TUNING run names its grader; no other run names one. An LLM judge
+    is one of the registry's (the built-in grader's role may invoke only those)."""
+    settings = request.reinforcement
+    if request.customization_type != "REINFORCEMENT_FINE_TUNING":
+        return ("reinforcement", f"a grader is only for customization_type REINFORCEMENT_FINE_TUNING, not "
+                f"{request.customization_type}") if settings else None
+    if settings is None:
+        return "request", ("customization_type REINFORCEMENT_FINE_TUNING needs reinforcement.grader: a built-in kind "
+                           f"({', '.join(BUILT_IN_GRADERS)}) or kind lambda with your function_arn")
+    if settings.grader.kind == "llm_judge":
+        try:
+            registry.judge(settings.grader.judge)
+        except UnknownBaseModelError as exc:
+            return "reinforcement.grader.judge", str(exc)
+    return None
+
+
 def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[str, str] | None:
     """The first rule the request breaks for its base model, as (field, message); None when it
     fits. The field is "request" where a rule relates two fields."""
@@ -75,9 +93,9 @@ def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[
         resolve_hyperparameters(request.hyperparameters, customization.hyperparameters)
     except HyperparameterError as exc:
         return "request", str(exc)
-    distilled = check_distillation(request, spec, registry)
-    if distilled:
-        return distilled
+    problem = check_distillation(request, spec, registry) or check_reinforcement(request, registry)
+    if problem:
+        return problem
     if request.validation_data and customization.limits.validation_records is None:
         return "request", f"validation_data: {spec.display_name} takes no validation set for {request.customization_type}"
     early = sorted(name for name in request.hyperparameters if name.startswith("earlyStopping"))
@@ -106,7 +124,9 @@ def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[
     metric = METRICS.get(evaluation.primary_metric)
     if metric is None:
         return "evaluation.primary_metric", f"{evaluation.primary_metric!r} is not a metric; known: {', '.join(METRICS)}"
-    if metric.needs and not getattr(evaluation, metric.needs):
+    if metric.needs == "reinforcement" and request.reinforcement is None:
+        return "request", f"evaluation.primary_metric: {metric.name} is only measured in a REINFORCEMENT_FINE_TUNING run"
+    if metric.needs and metric.needs != "reinforcement" and not getattr(evaluation, metric.needs):
         return "request", f"evaluation.primary_metric: {metric.name} is only measured with evaluation.{metric.needs} set"
     if evaluation.embedding_model not in registry.embedding_models:
         return "evaluation.embedding_model", (
@@ -137,6 +157,9 @@ def parse_request(raw: dict[str, object], *, bucket: str | None, registry: Regis
         raise RequestInvalidError(f"invalid request: {field}: {message}")
     if request.deployment.mode is None:
         request = request.model_copy(update={"deployment": cost_safe_deployment(request, registry)})
+    if request.reinforcement is not None and "primary_metric" not in request.evaluation.model_fields_set:
+        # A reinforcement run is judged by what it was trained to raise, unless the request says otherwise.
+        request = request.model_copy(update={"evaluation": request.evaluation.model_copy(update={"primary_metric": "reward"})})
     return request
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from customization.core.costs import CostEstimate, Workload, enforce_budget, estimate_cost
+from customization.core.graders import check_references, grader_function, try_grader
 from customization.core.hyperparameters import HyperparameterPlan, plan_hyperparameters
 from customization.core.preflight import account_preflight, preflight
 from customization.core.request_rules import parse_request
@@ -27,6 +28,7 @@ from customization.vocabulary import DATA_FIELDS, VALIDATION_REPORT, DataRole, R
 
 if TYPE_CHECKING:
     from customization.adapters.bedrock import FoundationModels
+    from customization.adapters.graders import Graders
     from customization.adapters.ledger import RunLedger
     from customization.adapters.quotas import AccountQuotas
     from customization.adapters.roles import ServiceRoles
@@ -73,7 +75,7 @@ def estimate_run(
     epochs = plan.values.get("epochCount")
     estimate = estimate_cost(
         request, model, load_registry(), workload(reports, counts, request.evaluation.max_samples),
-        epochs=int(float(epochs)) if epochs else 1,
+        epochs=int(float(epochs)) if epochs else 1, hyperparameters=plan.values,
     )
     return estimate, plan
 
@@ -110,7 +112,7 @@ def s3_source(role: str, uri: str, store: ObjectStore) -> DatasetSource:
 
 def _run_context(
     event: ValidateRequestInput, settings: Settings, request: CustomizationRequest, model: BaseModelSpec, plan: RunPlan,
-    split: dict[str, Any],
+    split: dict[str, Any], grader_arn: str | None,
 ) -> RunContext:
     prefix = run_prefix(event.execution_name)
     waits = request.wait_seconds
@@ -133,6 +135,8 @@ def _run_context(
         hyperparameter_adjustments=plan.hyperparameters.adjustments,
         teacher_invocation_id=load_registry().teacher(request.distillation.teacher).invocation_id if request.distillation else None,
         teacher_max_response_length=request.distillation.max_response_length if request.distillation else None,
+        reinforcement=request.reinforcement,
+        grader_arn=grader_arn,
         names=RunNames.for_execution(event.execution_name),
         deployment=request.deployment,
         evaluation=request.evaluation,
@@ -159,6 +163,7 @@ def validate_request(
     foundation_models: FoundationModels,
     quotas: AccountQuotas,
     roles: ServiceRoles,
+    graders: Graders,
 ) -> tuple[RunContext, dict[str, Any]]:
     request = parse_request(event.request, bucket=settings.BUCKET_NAME)
     if request.training_data is None:  # the state machine prepares raw data first
@@ -174,6 +179,14 @@ def validate_request(
     if invalid:
         store.put_json(report_uri, {"valid": False, "base_model": model.model_id, "datasets": [r.as_dict() for r in reports]})
         raise DatasetInvalidError(" | ".join(invalid) + f" (full report: {report_uri})")
+
+    grader_arn, grader_trial = None, None
+    if request.reinforcement is not None:  # the grader must be able to score this data, and answer
+        grader_arn = grader_function(request.reinforcement, settings)
+        for field in ("training_data", "validation_data"):
+            if (uri := getattr(request, field)) is not None:
+                check_references(request.reinforcement, store.iter_lines(uri), uri)
+        grader_trial = try_grader(request.reinforcement, grader_arn, store.iter_lines(request.training_data), graders=graders)
 
     plan = plan_run(request, model, reports)
     split = hold_out_test_set(
@@ -191,13 +204,14 @@ def validate_request(
         "hyperparameters": plan.hyperparameters.values,
         "hyperparameter_adjustments": plan.hyperparameters.adjustments,
         "preflight": checked,
+        "grader_trial": grader_trial,
         "cost_estimate": plan.estimate.model_dump(mode="json"),
         "budget_usd": request.budget.max_usd,
     }
     store.put_json(report_uri, report)
     enforce_budget(plan.estimate, request.budget.max_usd)
 
-    run = _run_context(event, settings, request, model, plan, split)
+    run = _run_context(event, settings, request, model, plan, split, grader_arn)
     # What the cleanup of an aborted or timed-out run needs, since no state payload reaches it.
     ledger.record_run(
         run.execution_name,

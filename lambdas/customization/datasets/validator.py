@@ -37,7 +37,7 @@ def batch_size_for(overrides: dict[str, object], hyperparameters: dict[str, Hype
     if "batchSize" in overrides:
         return int(float(str(overrides["batchSize"])))
     spec = hyperparameters.get("batchSize")
-    return int(spec.default) if spec else None
+    return int(float(spec.default)) if spec else None
 
 
 def validate_dataset(

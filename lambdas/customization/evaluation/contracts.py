@@ -41,6 +41,7 @@ class Sample(_Contract):
     system: list[dict[str, str]]
     messages: list[dict[str, Any]]
     reference: str
+    grading: dict[str, Any] | None = None  # reinforcement: the record's fields the grader reads
 
 
 class Answer(_Sparse):
@@ -54,6 +55,7 @@ class Answer(_Sparse):
     output_tokens: int | None = None
     attempts: int
     similarity: float | None = None
+    reward: float | None = None  # reinforcement: the run's grader's score
 
     @property
     def answered(self) -> bool:
@@ -108,6 +110,10 @@ class TrainingAnalysis(_Contract):
     suggested_epochs: int | None = None
     training_curve: list[tuple[int, float]] | None = Field(None, description="(step, loss)")
     validation_curve: list[tuple[int, float]] | None = Field(None, description="(epoch, mean loss)")
+    # Reinforcement fine-tuning: the mean reward of each step's sampled answers.
+    reward_curve: list[tuple[int, float]] | None = Field(None, description="(step, mean reward)")
+    first_reward: float | None = None
+    final_reward: float | None = None
 
     @model_serializer(mode="wrap")
     def _only_what_was_found(self, handler: Any) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Training curves: Bedrock writes step_wise_training_metrics.csv (and validation_metrics.csv
 when a validation set was given) under the job's output prefix. This reads them, reports the
 final and best losses, and flags divergence, overfitting and under-training, with a
-suggested epoch count for the next run."""
+suggested epoch count for the next run. A reinforcement job's file carries the mean reward
+of each step (column `reward_mean`, the simulation's name: the guide read names no column)
+instead of a loss: its curve rises, and a falling one is flagged."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ VALIDATION_FILE = "validation_metrics.csv"
 class Curves:
     training: list[tuple[int, int, float]] = field(default_factory=list)  # step, epoch, loss
     validation: list[tuple[int, int, float]] = field(default_factory=list)
+    rewards: list[tuple[int, int, float]] = field(default_factory=list)  # step, epoch, mean reward
 
 
 def parse_metrics(text: str, loss_column: str) -> list[tuple[int, int, float]]:
@@ -42,6 +45,8 @@ def _epoch_means(rows: list[tuple[int, int, float]]) -> list[float]:
 
 def analyse(curves: Curves, *, epochs: int, max_epochs: int) -> TrainingAnalysis:
     """Figures and flags; `epochs` is what the job ran, `max_epochs` the model's upper bound."""
+    if curves.rewards and not curves.training:
+        return analyse_rewards(curves.rewards, epochs=epochs)
     if not curves.training:
         return TrainingAnalysis(available=False, flags=[], notes=["no training metrics were found under the job's output"])
     losses = [loss for _, _, loss in curves.training]
@@ -83,4 +88,23 @@ def analyse(curves: Curves, *, epochs: int, max_epochs: int) -> TrainingAnalysis
         notes=notes or ["the curves look converged"],
         training_curve=[(step, round(loss, 4)) for step, _, loss in curves.training],
         validation_curve=[(epoch, round(loss, 4)) for epoch, loss in enumerate(epoch_validation, start=1)],
+    )
+
+
+def analyse_rewards(rows: list[tuple[int, int, float]], *, epochs: int) -> TrainingAnalysis:
+    """A reinforcement job's reward curve: where it started and ended, and whether it fell."""
+    epoch_means = _epoch_means(rows)
+    first, final = rows[0][2], rows[-1][2]
+    flags, notes = [], []
+    if len(epoch_means) >= 2 and epoch_means[-1] < epoch_means[0] - 0.02:
+        flags.append("reward-falling")
+        notes.append("the mean reward fell over training: lower the learning rate, or check the grader")
+    elif final <= first + 0.01:
+        flags.append("reward-flat")
+        notes.append("the mean reward barely moved: the grader may not tell better answers from worse ones")
+    return TrainingAnalysis(
+        available=True, flags=flags, notes=notes or [f"the mean reward rose from {first:.3f} to {final:.3f}"],
+        steps=len(rows), epochs_run=epochs, suggested_epochs=epochs,
+        reward_curve=[(step, round(reward, 4)) for step, _, reward in rows], first_reward=round(first, 4),
+        final_reward=round(final, 4),
     )

@@ -87,7 +87,12 @@ def render_report(report: EvaluationReport) -> str:
             f"<th>distilled student</th><th>teacher {escape(teacher.teacher)}</th></tr>{cells}</table>"
         )
     parts.append("<h2>Training</h2>")
-    if training.available:
+    if training.available and training.reward_curve:
+        parts.append(_chart([("mean reward of the sampled answers (by step)", "#1f8f3f", training.reward_curve)]))
+        parts.append(f"<p>mean reward first {training.first_reward}, final {training.final_reward}. "
+                     f"Flags: {escape(', '.join(training.flags) or 'none')}.</p>"
+                     f"<p class='small'>{escape('; '.join(training.notes))}</p>")
+    elif training.available:
         parts.append(_chart([("training loss (by step)", "#1f5fbf", training.training_curve or [])]))
         if training.validation_curve:
             parts.append(_chart([("validation loss (by epoch)", "#bf5f1f", training.validation_curve)]))

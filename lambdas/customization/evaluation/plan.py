@@ -33,7 +33,8 @@ def iter_samples(lines: Iterable[bytes], data_format: str) -> Iterator[Sample]:
         except _UNFIT:
             continue
         if exchange.messages and exchange.messages[-1]["role"] == "user" and exchange.reference:
-            yield Sample(index=index, system=exchange.system, messages=exchange.messages, reference=exchange.reference)
+            yield Sample(index=index, system=exchange.system, messages=exchange.messages, reference=exchange.reference,
+                         grading=exchange.grading)
             index += 1
 
 

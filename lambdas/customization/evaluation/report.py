@@ -102,14 +102,16 @@ def training_analysis(run: RunContext, job: JobState | None, store: ObjectStore)
         job_id = job.job_arn.rsplit("/", 1)[-1]
         for uri in store.list_keys(f"{run.output_uri}model-customization-job-{job_id}/"):
             if uri.endswith(TRAINING_FILE):
-                curves.training = parse_metrics(store.read_text(uri), "training_loss")
+                text = store.read_text(uri)
+                curves.training = parse_metrics(text, "training_loss")
+                curves.rewards = parse_metrics(text, "reward_mean")
             elif uri.endswith(VALIDATION_FILE):
                 curves.validation = parse_metrics(store.read_text(uri), "validation_loss")
     spec = load_registry().resolve(run.base_model_id).customization(run.customization_type)
     epochs_spec = spec.hyperparameters.get("epochCount")
     return analyse(
         curves, epochs=int(float(run.hyperparameters.get("epochCount", "1"))),
-        max_epochs=int(epochs_spec.max) if epochs_spec else 1,
+        max_epochs=int(epochs_spec.bounds[1]) if epochs_spec else 1,
     )
 
 
@@ -187,7 +189,8 @@ def report_evaluation(
     settings = run.evaluation
     rows = read_results(run, store)
     paired = [row for row in rows if row.paired]
-    comparison = compare(paired, active_metrics(settings.model_dump()), seed=settings.seed)
+    switches = {**settings.model_dump(), "reinforcement": run.reinforcement is not None}
+    comparison = compare(paired, active_metrics(switches), seed=settings.seed)
     primary = settings.primary_metric
     promoted, why = promotion_decision(comparison.deltas[primary], comparison.intervals[primary], len(paired), settings)
     outcome = verdict(comparison.means["base"][primary], comparison.means["custom"][primary], len(paired), primary)

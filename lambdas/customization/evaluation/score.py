@@ -8,17 +8,21 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from customization.evaluation.contracts import ROLES, AnsweredSample, Answerer
+from customization.evaluation.contracts import ROLES, AnsweredSample, Answerer, Sample
 from customization.evaluation.inference import InferenceSettings, answer_samples
 from customization.evaluation.plan import read_shard
+from customization.models.grading import GRADER_FIELD, grader_sample, openai_messages, read_scores
 from customization.models.steps import DeploymentState, RunContext, ScoringOutcome, Shard
 from customization.vocabulary import EVALUATION_DIR
 
 if TYPE_CHECKING:
+    from customization.adapters.graders import Graders
     from customization.adapters.runtime import BedrockRuntime
     from customization.adapters.storage import ObjectStore
+    from customization.models.request import ReinforcementSettings
 
 RESULTS = f"{EVALUATION_DIR}results/"
+GRADER_BATCH = 64  # samples per grader invocation
 
 
 def cosine(a: list[float], b: list[float]) -> float:
@@ -35,8 +39,31 @@ def _add_similarity(rows: list[AnsweredSample], model_id: str, runtime: BedrockR
                 answer.similarity = cosine(reference, runtime.embed(model_id=model_id, text=answer.text))
 
 
+def _add_rewards(
+    rows: list[AnsweredSample], samples: list[Sample], reinforcement: ReinforcementSettings, grader: str, graders: Graders
+) -> None:
+    """Each answer scored by the run's grader, as Bedrock scored the answers it trained on."""
+    by_index = {sample.index: sample for sample in samples}
+    sent, targets = [], {}
+    for row in rows:
+        sample = by_index[row.index]
+        fields = dict(sample.grading or {})
+        if reinforcement.built_in:
+            fields[GRADER_FIELD] = reinforcement.grader.model_dump(mode="json")
+        for role, answer in (("base", row.base), ("custom", row.custom), ("teacher", row.teacher)):
+            if answer is not None and answer.text is not None:
+                sample_id = f"eval-{row.index}-{role}"
+                sent.append(grader_sample(sample_id, openai_messages(sample.system, sample.messages, answer.text), fields))
+                targets[sample_id] = answer
+    for start in range(0, len(sent), GRADER_BATCH):
+        batch = sent[start : start + GRADER_BATCH]
+        for sample_id, score in read_scores(batch, graders.grade(grader, batch), grader).items():
+            targets[sample_id].reward = round(score, 4)
+
+
 def score_shards(
-    run: RunContext, deployment: DeploymentState, shards: list[Shard], *, runtime: BedrockRuntime, store: ObjectStore
+    run: RunContext, deployment: DeploymentState, shards: list[Shard], *, runtime: BedrockRuntime, store: ObjectStore,
+    graders: Graders | None = None,
 ) -> ScoringOutcome:
     settings = InferenceSettings(max_tokens=run.evaluation.max_tokens, temperature=run.evaluation.temperature)
     models: dict[Answerer, str] = {"base": run.base_model_invocation_id, "custom": deployment.arn or ""}
@@ -48,6 +75,8 @@ def score_shards(
         rows = answer_samples(samples, models, runtime=runtime, settings=settings, concurrency=run.evaluation.concurrency)
         if run.evaluation.semantic_similarity:
             _add_similarity(rows, run.evaluation.embedding_model, runtime)
+        if run.reinforcement is not None and run.grader_arn and graders is not None:
+            _add_rewards(rows, samples, run.reinforcement, run.grader_arn, graders)
         body = "".join(row.model_dump_json() + "\n" for row in rows)
         store.put_bytes(run.uri(f"{RESULTS}shard-{shard.index:04d}.jsonl"), body.encode(), "application/jsonl")
         failed += sum(1 for row in rows if row.base.error is not None or row.custom.error is not None)

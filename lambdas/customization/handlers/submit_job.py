@@ -3,7 +3,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customization.adapters import get_bedrock, get_ledger
+from customization.adapters import get_bedrock, get_ledger, get_store
 from customization.core.jobs import submit_job
 from customization.models.steps import StepInput
 from customization.observability import logger, metrics, tracer
@@ -15,7 +15,8 @@ from customization.settings import get_settings
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = StepInput.model_validate(event)
-    job = submit_job(state.run, role_arn=get_settings().BEDROCK_ROLE_ARN, bedrock=get_bedrock(), ledger=get_ledger())
+    job = submit_job(state.run, role_arn=get_settings().BEDROCK_ROLE_ARN, bedrock=get_bedrock(), ledger=get_ledger(),
+                     store=get_store())
     logger.info("customization job submitted", job_arn=job.job_arn)
     metrics.add_metric(name="JobsSubmitted", unit=MetricUnit.Count, value=1)
     return job.model_dump(mode="json")

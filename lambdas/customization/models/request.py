@@ -158,16 +158,104 @@ class DistillationSettings(_Strict):
     )
 
 
+class ExactMatchGrader(_Strict):
+    """1 when the answer equals the reference after normalisation (case, spaces, end punctuation)."""
+
+    kind: Literal["exact_match"]
+
+
+class NumericGrader(_Strict):
+    """1 when the last number in the answer is within a tolerance of the reference's number."""
+
+    kind: Literal["numeric"]
+    tolerance: float = Field(0.0, ge=0, description="absolute difference allowed")
+    relative_tolerance: float = Field(0.0, ge=0, le=1, description="difference allowed as a share of the reference")
+
+
+class JsonFieldGrader(_Strict):
+    """1 when the answer's JSON has the reference's value at `field` (a dotted path)."""
+
+    kind: Literal["json_field"]
+    field: str = Field(min_length=1, pattern=r"^[^.\s]+(\.[^.\s]+)*$", description="dotted path, e.g. order.status")
+
+
+class RegexGrader(_Strict):
+    """1 when `pattern` matches the answer; with a group named `answer`, when that group equals
+    the reference after normalisation."""
+
+    kind: Literal["regex"]
+    pattern: str = Field(min_length=1, max_length=1000, description="a Python regular expression, searched in the answer")
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        import re
+
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return value
+
+
+class RougeGrader(_Strict):
+    """ROUGE-L F1 of the answer against the reference (a graded score, not 0 or 1)."""
+
+    kind: Literal["rouge_l"]
+
+
+class JudgeGrader(_Strict):
+    """a Bedrock model scores each answer against the rubric and the reference, 0 to 10 (scaled to 0-1)."""
+
+    kind: Literal["llm_judge"]
+    judge: str = Field(min_length=1, description="one of the registry's grader judges, e.g. nova-pro")
+    rubric: str = Field(min_length=10, max_length=4000, description="what a good answer is, in the judge's words")
+
+
+class LambdaGrader(_Strict):
+    """your own grader function, answering Bedrock's reward-function contract."""
+
+    kind: Literal["lambda"]
+    function_arn: str = Field(
+        pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9_$-]+)?$",
+        description="the function's ARN; it must be listed in the stage's reinforcement_graders (the Bedrock role may invoke only those)",
+    )
+
+
+GraderSettings = Annotated[
+    ExactMatchGrader | NumericGrader | JsonFieldGrader | RegexGrader | RougeGrader | JudgeGrader | LambdaGrader,
+    Field(discriminator="kind"),
+]
+BUILT_IN_GRADERS = ("exact_match", "numeric", "json_field", "regex", "rouge_l", "llm_judge")
+
+
+class ReinforcementSettings(_Strict):
+    """How a REINFORCEMENT_FINE_TUNING run rewards the model's answers."""
+
+    grader: GraderSettings = Field(description="a built-in reward (kind) or the team's own Lambda (kind lambda)")
+    preflight_records: int = Field(
+        3, ge=1, le=20, description="training records the grader is tried on in Validate Request, before anything is spent"
+    )
+
+    @property
+    def built_in(self) -> bool:
+        return self.grader.kind != "lambda"
+
+
 class CustomizationRequest(_Strict):
     """One customization run. Unknown fields are rejected."""
 
     base_model: str = Field(min_length=1, description="registry model id or alias, e.g. nova-lite")
     customization_type: CustomizationType = Field(
         "FINE_TUNING",
-        description="CONTINUED_PRE_TRAINING where the model supports it (Titan Text); DISTILLATION for a student of a teacher",
+        description="CONTINUED_PRE_TRAINING where the model supports it (Titan Text); DISTILLATION for a student of a teacher; "
+        "REINFORCEMENT_FINE_TUNING against a grader (Nova 2 Lite)",
     )
     distillation: DistillationSettings | None = Field(
         None, description="the teacher, for customization_type DISTILLATION (required then, refused otherwise)"
+    )
+    reinforcement: ReinforcementSettings | None = Field(
+        None, description="the grader, for customization_type REINFORCEMENT_FINE_TUNING (required then, refused otherwise)"
     )
     prepare: PrepareSettings | None = Field(
         None, description="raw data to convert first (then training_data, validation_data and test_data are its output)"

@@ -23,6 +23,10 @@ class JobRequest:
     tags: dict[str, str]
     teacher_id: str | None = None  # DISTILLATION: the teacher and the longest answer asked of it
     teacher_max_response_length: int | None = None
+    # REINFORCEMENT_FINE_TUNING: the grader Bedrock invokes, and the typed hyperparameters
+    # (rftConfig.hyperParameters, not the string map).
+    grader_arn: str | None = None
+    rft_hyperparameters: dict[str, int | float | str] | None = None
 
 
 @dataclass(frozen=True)

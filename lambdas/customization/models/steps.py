@@ -17,6 +17,7 @@ from customization.models.request import (
     BudgetSettings,
     DeploymentSettings,
     EvaluationSettings,
+    ReinforcementSettings,
     TeardownSettings,
     Timeouts,
 )
@@ -60,6 +61,9 @@ class RunContext(_Contract):
     # DISTILLATION: what teacherModelIdentifier names, and its maxResponseLengthForInference.
     teacher_invocation_id: str | None = None
     teacher_max_response_length: int | None = None
+    # REINFORCEMENT_FINE_TUNING: how answers are rewarded, and the function that does it.
+    reinforcement: ReinforcementSettings | None = None
+    grader_arn: str | None = None
     names: RunNames
     deployment: DeploymentSettings
     evaluation: EvaluationSettings

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-CustomizationType = Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION"]
+CustomizationType = Literal["FINE_TUNING", "CONTINUED_PRE_TRAINING", "DISTILLATION", "REINFORCEMENT_FINE_TUNING"]
 # The name of a module in customization/datasets/formats/ (a test checks every one resolves).
 DataFormatName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
@@ -24,13 +24,22 @@ class _Strict(BaseModel):
 
 
 class HyperparameterSpec(_Strict):
-    type: Literal["int", "float"]
-    min: float
-    max: float
-    default: float
+    """A number within [min, max], or (type "choice") one of `choices`."""
+
+    type: Literal["int", "float", "choice"]
+    min: float | None = None
+    max: float | None = None
+    default: float | str
+    choices: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _default_within_bounds(self) -> HyperparameterSpec:
+        if self.type == "choice":
+            if not self.choices or self.default not in self.choices or self.min is not None or self.max is not None:
+                raise ValueError("a choice hyperparameter needs choices that hold its default, and no min or max")
+            return self
+        if self.min is None or self.max is None or isinstance(self.default, str) or self.choices:
+            raise ValueError("a number hyperparameter needs a min, a max and a numeric default, and no choices")
         if not self.min <= self.max:
             raise ValueError(f"min {self.min} is above max {self.max}")
         if not self.min <= self.default <= self.max:
@@ -38,6 +47,11 @@ class HyperparameterSpec(_Strict):
         if self.type == "int" and not all(float(v).is_integer() for v in (self.min, self.max, self.default)):
             raise ValueError("an int hyperparameter needs integer min, max and default")
         return self
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        assert self.min is not None and self.max is not None  # a number's, checked above
+        return self.min, self.max
 
 
 class RecordRange(_Strict):
@@ -122,6 +136,9 @@ PriceName = Literal[
     "custom_output_per_1k_tokens",
     "teacher_input_per_1k_tokens",  # a distillation teacher's, from its TeacherSpec
     "teacher_output_per_1k_tokens",
+    "reinforcement_training_per_1k_tokens",
+    "judge_input_per_1k_tokens",  # an LLM-judge grader's model, from its JudgeSpec
+    "judge_output_per_1k_tokens",
 ]
 
 
@@ -147,6 +164,9 @@ class Pricing(_Strict):
     base_output_per_1k_tokens: Price
     custom_input_per_1k_tokens: Price | None = Field(None, description="on-demand deployment of the custom model")
     custom_output_per_1k_tokens: Price | None = None
+    reinforcement_training_per_1k_tokens: Price | None = Field(
+        None, description="reinforcement fine-tuning, per 1,000 tokens of rollouts (prompt and answer) x epochs"
+    )
 
     def price(self, name: PriceName) -> Price | None:
         return getattr(self, name, None)  # a teacher's prices are the teacher's
@@ -209,6 +229,18 @@ class TeacherSpec(_Strict):
     source: str = Field(min_length=1)
 
 
+class JudgeSpec(_Strict):
+    """A model the built-in grader may ask to judge answers (an LLM judge), and its rates."""
+
+    invocation_id: str = Field(min_length=1, description="the model id or system inference profile the grader invokes")
+    aliases: tuple[str, ...] = ()
+    display_name: str
+    region: str
+    input_per_1k_tokens: Price
+    output_per_1k_tokens: Price
+    source: str = Field(min_length=1)
+
+
 class Geography(_Strict):
     """A geography of cross-Region (system) inference profiles: invocation ids that start with
     `<name>.` route to the foundation model in any of these regions, so IAM must allow each."""
@@ -218,11 +250,12 @@ class Geography(_Strict):
 
 
 class Registry(_Strict):
-    schema_version: Literal[5]
+    schema_version: Literal[6]
     price_sources: dict[str, PriceSource] = Field(min_length=1)
     inference_geographies: dict[str, Geography] = Field(min_length=1)
     embedding_models: tuple[str, ...] = Field(min_length=1, description="models evaluation.embedding_model may name")
     distillation_teachers: tuple[TeacherSpec, ...] = Field(min_length=1)
+    grader_judges: tuple[JudgeSpec, ...] = Field(min_length=1, description="models an llm_judge grader may name")
     models: tuple[BaseModelSpec, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -238,11 +271,12 @@ class Registry(_Strict):
                 if isinstance(price, Price) and price.source not in self.price_sources:
                     raise ValueError(f"{model.model_id}: pricing.{field} names an unknown source {price.source!r}")
             self.profile_geography(model.invocation_id)  # an unknown geography fails the registry
-        for teacher in self.distillation_teachers:
-            self.profile_geography(teacher.invocation_id)
-            for price in (teacher.input_per_1k_tokens, teacher.output_per_1k_tokens):
+        for priced in (*self.distillation_teachers, *self.grader_judges):
+            self.profile_geography(priced.invocation_id)
+            for price in (priced.input_per_1k_tokens, priced.output_per_1k_tokens):
                 if price.source not in self.price_sources:
-                    raise ValueError(f"teacher {teacher.model_id}: a price names an unknown source {price.source!r}")
+                    raise ValueError(f"{priced.invocation_id}: a price names an unknown source {price.source!r}")
+        for teacher in self.distillation_teachers:
             for student in () if teacher.withdrawn else teacher.students:
                 spec = next((m for m in self.models if m.model_id == student), None)
                 if spec is None or "DISTILLATION" not in spec.customizations:
@@ -255,6 +289,13 @@ class Registry(_Strict):
                 return teacher
         known = ", ".join(f"{t.model_id} ({', '.join(t.aliases)})" for t in self.distillation_teachers)
         raise UnknownBaseModelError(f"unknown teacher model {id_or_alias!r}; known: {known}")
+
+    def judge(self, id_or_alias: str) -> JudgeSpec:
+        for judge in self.grader_judges:
+            if id_or_alias in (judge.invocation_id, *judge.aliases):
+                return judge
+        known = ", ".join(f"{j.invocation_id} ({', '.join(j.aliases)})" for j in self.grader_judges)
+        raise UnknownBaseModelError(f"unknown judge model {id_or_alias!r}; known: {known}")
 
     def teachers_of(self, student_id: str) -> list[TeacherSpec]:
         return [t for t in self.distillation_teachers if student_id in t.students and not t.withdrawn]

@@ -25,6 +25,9 @@ class Exchange:
     system: list[dict[str, str]]
     messages: list[dict[str, Any]]
     reference: str
+    # Reinforcement fine-tuning: the record's fields besides its messages (reference_answer and
+    # whatever the grader reads), passed to the grader with each answer.
+    grading: dict[str, Any] | None = None
 
 
 @dataclass

@@ -1,0 +1,24 @@
+"""Reinforcement graders: Lambda functions invoked with a batch of samples, as Bedrock invokes
+them. The answer is returned as it came (a list of scores, or Lambda's error payload) for
+`grading.contract.read_scores` to judge."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from customization.adapters.errors import aws_errors
+
+
+class Graders:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def grade(self, function_arn: str, samples: list[dict[str, Any]]) -> Any:
+        with aws_errors(f"invoke the grader {function_arn}"):
+            response = self._client.invoke(FunctionName=function_arn, Payload=json.dumps(samples).encode())
+        body = response["Payload"].read()
+        try:
+            return json.loads(body) if body else None
+        except ValueError:
+            return {"errorType": "InvalidJSON", "errorMessage": f"the answer is not JSON: {body[:200]!r}"}
