@@ -263,13 +263,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if valid else EXIT_FAILED
 
 
+def _log_objects(folder: Path | None, uri: str, s3_client: Any) -> Iterator[tuple[str, bytes]]:
+    """The invocation log objects of a local folder, or under an S3 prefix."""
+    if folder is not None:
+        files = [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+        yield from ((str(path), path.read_bytes()) for path in files)
+        return
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    client = s3_client()
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield f"s3://{bucket}/{item['Key']}", client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+    except (ClientError, BotoCoreError) as exc:
+        raise UsageError(f"invocation_logs.source: cannot read {uri}: {exc}") from None
+
+
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Validate the request and its datasets as Validate Request does, then price the run."""
     from bedrock_customize.local_media import LocalFolders
-    from bedrock_customize.requests import RequestFileError, load_request, local_datasets
+    from bedrock_customize.requests import LOGS_SOURCE, RequestFileError, load_request, local_datasets, with_uploaded
     from customization.core.costs import render_estimate
     from customization.core.request_rules import parse_request
-    from customization.core.validate_request import check_datasets, estimate_run, plan_run
+    from customization.core.validate_request import check_datasets, estimate_run, logs_report, plan_run
     from customization.errors import RequestInvalidError
     from customization.registry import load_registry
     from customization.vocabulary import DATA_FIELDS
@@ -280,7 +298,10 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         raw = load_request(path)
         local = local_datasets(raw, path.parent)
         # Local files stand in for the S3 objects `start` would upload them to.
-        request = parse_request({**raw, **{field: f"s3://local-files/{field}" for field in local}}, bucket=None)
+        stand_in = raw
+        for field in local:
+            stand_in = with_uploaded(stand_in, field, f"s3://local-files/{field}/")
+        request = parse_request(stand_in, bucket=None)
     except (RequestFileError, RequestInvalidError) as exc:
         print(f"bedrock-customize: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -305,6 +326,13 @@ def cmd_estimate(args: argparse.Namespace) -> int:
         if media is not None:
             media.close()
     folders.restore_names(reports)
+    if request.invocation_logs is not None:  # the logs are the training data, read as Validate Request reads them
+        try:
+            objects = _log_objects(local.get(LOGS_SOURCE), raw["invocation_logs"]["source"], s3_client)
+        except UsageError as exc:
+            print(f"bedrock-customize: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        reports.insert(0, logs_report(request, objects))
     invalid = [r.describe() for r in reports if not r.valid]
     if invalid:
         print("bedrock-customize: the datasets are invalid, so the run would be rejected before any cost:\n"

@@ -68,7 +68,7 @@ def console_link(arn: str) -> str:
 
 def start(stack: str, request_path: Path, name: str | None) -> str:
     from bedrock_customize import local_media
-    from bedrock_customize.requests import PREPARE_SOURCE, dataset_key, execution_name_for, load_request, local_datasets
+    from bedrock_customize.requests import dataset_key, execution_name_for, load_request, local_datasets, with_uploaded
 
     request = load_request(request_path)
     datasets = local_datasets(request, request_path.parent)
@@ -78,10 +78,7 @@ def start(stack: str, request_path: Path, name: str | None) -> str:
     for field, path in datasets.items():
         key = dataset_key(name, field, path)  # with the media it names relative to itself
         uri, media = aws_call(f"upload {path}", lambda path=path, key=key: local_media.upload(s3, path, outputs["BucketName"], key))
-        if field == PREPARE_SOURCE:
-            request["prepare"] = {**request["prepare"], "source": uri}
-        else:
-            request[field] = uri
+        request = with_uploaded(request, field, uri)
         print(f"uploaded {path} to {uri}" + (f" with the {media} media files it names" if media else ""))
     arn = aws_call("start the execution", lambda: sfn.start_execution(
         stateMachineArn=outputs["StateMachineArn"], name=name, input=json.dumps(request)))["executionArn"]

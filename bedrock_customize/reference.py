@@ -42,6 +42,8 @@ def _type(node: dict[str, Any]) -> str:
         keys = node.get("propertyNames", {}).get("enum")
         values = _type(node.get("additionalProperties", {})) or "value"
         return f"map of {' / '.join(f'`{k}`' for k in keys)} to {values}" if keys else f"map of name to {values}"
+    if node.get("type") == "array":
+        return "list of objects" if "$ref" in node.get("items", {}) else f"list of {_type(node.get('items', {})) or 'values'}"
     if "anyOf" in node:
         return " or ".join(sorted({_type(option) for option in node["anyOf"] if option.get("type") != "null"}))
     return {"integer": "integer", "number": "number", "string": "string", "boolean": "boolean"}.get(node.get("type", ""), "")

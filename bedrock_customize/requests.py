@@ -13,6 +13,9 @@ from customization.models.s3 import S3_URI
 from customization.vocabulary import DATA_FIELDS
 
 PREPARE_SOURCE = "prepare.source"
+LOGS_SOURCE = "invocation_logs.source"
+# Sections whose `source` may be a local file or folder, uploaded before the run starts.
+SOURCES = {PREPARE_SOURCE: "raw data the run prepares first", LOGS_SOURCE: "model invocation logs to distil from"}
 
 
 class RequestFileError(ValueError):
@@ -45,13 +48,23 @@ def local_datasets(request: dict[str, Any], base_dir: Path) -> dict[str, Path]:
             except MediaPathError as exc:
                 raise RequestFileError(f"{name}: {exc}") from None
             found[name] = path
-    source = (request.get("prepare") or {}).get("source") if isinstance(request.get("prepare"), dict) else None
-    if isinstance(source, str) and not S3_URI.match(source):
-        path = (base_dir / source).resolve()
-        if not path.exists():
-            raise RequestFileError(f"prepare.source: local file or folder {path} does not exist")
-        found[PREPARE_SOURCE] = path  # raw data the run prepares first
+    for field in SOURCES:
+        section = request.get(field.split(".")[0])
+        source = section.get("source") if isinstance(section, dict) else None
+        if isinstance(source, str) and not S3_URI.match(source):
+            path = (base_dir / source).resolve()
+            if not path.exists():
+                raise RequestFileError(f"{field}: local file or folder {path} does not exist")
+            found[field] = path
     return found
+
+
+def with_uploaded(request: dict[str, Any], field: str, uri: str) -> dict[str, Any]:
+    """The request naming `uri` where it named a local file or folder in `field`."""
+    if field in SOURCES:
+        section = field.split(".")[0]
+        return {**request, section: {**request[section], "source": uri}}
+    return {**request, field: uri}
 
 
 def dataset_key(execution_name: str, field: str, path: Path) -> str:

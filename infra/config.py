@@ -50,6 +50,10 @@ class StageConfig(_Strict):
     schedules: tuple[ScheduledRun, ...] = ()
     janitor_schedule: str = Field(pattern=r"^(rate|cron)\(.+\)$", description="EventBridge schedule expression")
     state_machine_timeout_hours: int = Field(ge=1, le=24 * 365)
+    invocation_logging: bool = Field(
+        False, description="turn on Bedrock's model invocation logging (account-wide, this region) to the pipeline "
+        "bucket, for distillation from production traffic",
+    )
     reinforcement_graders: tuple[str, ...] = Field(
         (), description="the teams' own grader functions (ARNs) a reinforcement fine-tuning run may name; "
         "the Bedrock service role may invoke these and the built-in grader, nothing else",

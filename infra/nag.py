@@ -11,8 +11,9 @@ from constructs import Construct
 
 ACKNOWLEDGED: dict[str, str] = {
     "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]": (
-        "Only on CDK's own BucketNotificationsHandler, the custom resource that switches on the "
-        "bucket's EventBridge notifications at deployment; it writes its logs and nothing else."
+        "Only on CDK's own custom-resource functions: BucketNotificationsHandler, which switches on the "
+        "bucket's EventBridge notifications at deployment, and (with the stage's invocation_logging) the "
+        "AwsCustomResource that sets Bedrock's invocation logging; they write their logs and nothing else."
     ),
     "AwsSolutions::AwsSolutions-IAM5[Action::kms:GenerateDataKey*]": (
         "Publishing to the notification topic needs GenerateDataKey on the topic's own key (named "
@@ -30,8 +31,9 @@ ACKNOWLEDGED: dict[str, str] = {
         "X-Ray's PutTraceSegments/PutTelemetryRecords, the CloudWatch Logs delivery actions of "
         "Step Functions, Bedrock's ListProvisionedModelThroughputs/ListCustomModelDeployments "
         "(the janitor's listing), and the pre-flight's GetFoundationModelAvailability (model access), "
-        "ListServiceQuotas, ListModelCustomizationJobs and ListCustomModels (quota headroom) "
-        "support no resource-level permissions."
+        "ListServiceQuotas, ListModelCustomizationJobs and ListCustomModels (quota headroom), and "
+        "Put/DeleteModelInvocationLoggingConfiguration (the stage's invocation_logging, an account "
+        "setting) support no resource-level permissions."
     ),
     "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:model-customization-job/*]": (
         "Job ARNs end in an id Bedrock assigns at creation; the account and region are fixed."

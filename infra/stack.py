@@ -12,6 +12,7 @@ from infra.config import StageConfig
 from infra.constructs.bedrock_role import BedrockServiceRole
 from infra.constructs.functions import LifecycleFunctions, ModelArns
 from infra.constructs.guards import CleanupGuards
+from infra.constructs.invocation_logging import InvocationLogging
 from infra.constructs.ledger import RunLedgerTable
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.notifications import Notifications
@@ -53,6 +54,9 @@ class ModelCustomizationStack(cdk.Stack):
             start_from_request=trigger, notify_run=notify, notify_job_progress=job_progress,
         )
 
+        if config.invocation_logging:
+            logging = InvocationLogging(self, "InvocationLogging", bucket=storage.bucket)
+            cdk.CfnOutput(self, "InvocationLogsUri", value=logging.logs_uri)
         Monitoring(self, "Monitoring", state_machine=machine, topic=notifications.topic, dead_letters=guards.dead_letters)
         ScheduledRuns(self, "Schedules", state_machine=machine, runs=config.schedules, dead_letters=guards.dead_letters)
         nag.acknowledge(self, bucket=storage.bucket, functions=functions.by_state.values(), state_machine=machine)

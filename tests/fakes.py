@@ -197,6 +197,9 @@ class FakeStore:
     def read_text(self, uri: str) -> str:
         return self._read(uri).decode()
 
+    def read_bytes(self, uri: str) -> bytes:
+        return self._read(uri)
+
     def read_version(self, bucket: str, key: str, version: str | None) -> bytes:
         return self._read(f"s3://{bucket}/{key}")
 

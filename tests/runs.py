@@ -29,10 +29,12 @@ def run_context(execution: str = "run-1", *, base_model: str = "nova-lite", **re
         stack_name="Stack", bucket=BUCKET, prefix=prefix, output_uri=f"s3://{BUCKET}/{prefix}output/",
         base_model_id=model.model_id, base_model_invocation_id=model.invocation_id,
         customization_type=parsed.customization_type, data_format=customization.data_format,
-        training_data=parsed.training_data, validation_data=parsed.validation_data, test_data=parsed.test_data,
+        training_data=parsed.training_data or (parsed.invocation_logs.source if parsed.invocation_logs else ""),
+        validation_data=parsed.validation_data, test_data=parsed.test_data,
         split={"source": "test_data"}, hyperparameters={"epochCount": "2"}, hyperparameter_adjustments=[],
         names=RunNames.for_execution(execution), deployment=parsed.deployment, evaluation=parsed.evaluation,
         teardown=parsed.teardown, budget=parsed.budget, wait_seconds=Waits(job=0, deployment=0), timeouts=parsed.timeouts,
         records={"training": 100, "test": 5}, estimated_training_tokens=1000, cost_estimate=estimate,
         reinforcement=parsed.reinforcement, grader_arn=GRADER if parsed.reinforcement else None,
+        invocation_logs=parsed.invocation_logs,
     )

@@ -53,6 +53,7 @@ from bedrock_customize.requests import (  # noqa: F401 - the engine's callers us
     execution_name_for,
     load_request,
     local_datasets,
+    with_uploaded,
 )
 from customization import adapters
 from customization.registry import load_registry
@@ -354,10 +355,7 @@ class OfflineEngine:
         request = dict(request)
         for name, path in datasets.items():
             uri, media = local_media.upload(s3, path, bucket, dataset_key(execution_name, name, path))
-            if name == PREPARE_SOURCE:
-                request["prepare"] = {**request["prepare"], "source": uri}
-            else:
-                request[name] = uri
+            request = with_uploaded(request, name, uri)
             self.log(f"uploaded {path} to {uri}" + (f" with the {media} media files it names" if media else "") + " (emulated S3)")
         return request
 

@@ -43,7 +43,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel
 from moto.core.botocore_stubber import BotocoreStubber
 
-from bedrock_customize.offline import reinforcement
+from bedrock_customize.offline import invocation_logs, reinforcement
 from bedrock_customize.offline.authorization import RolePolicies
 from bedrock_customize.offline.service_model import RequestRejected, check
 from customization.registry import BaseModelSpec, HyperparameterSpec, Registry
@@ -218,8 +218,15 @@ class SimulatedBedrock:
             raise ServiceError("ValidationException", str(exc)) from None
         if rft is not None:
             self._check_grader(p["roleArn"], rft["graderConfig"]["lambdaGrader"]["lambdaArn"])
-        for uri in [p["trainingDataConfig"]["s3Uri"], *[v["s3Uri"] for v in p.get("validationDataConfig", {}).get("validators", [])]]:
-            self._require_object(uri)
+        training = p["trainingDataConfig"]
+        logs = training.get("invocationLogsConfig")
+        if ("s3Uri" in training) == (logs is not None):
+            raise ServiceError("ValidationException", "trainingDataConfig takes an s3Uri or an invocationLogsConfig")
+        if logs is not None:
+            self._check_logs(p["roleArn"], logs, customization_type)
+        for uri in [*([training["s3Uri"]] if "s3Uri" in training else []),
+                    *[v["s3Uri"] for v in p.get("validationDataConfig", {}).get("validators", [])]]:
+            self._require_object(uri, role_arn=p["roleArn"])
 
         def create() -> str:
             if any(r.kind == ResourceKind.CUSTOMIZATION_JOB and r.name == p["jobName"] for r in self.resources.values()):
@@ -272,8 +279,27 @@ class SimulatedBedrock:
         if self.authorization is not None and not self.authorization.allows(role_arn, "lambda:InvokeFunction", grader):
             raise ServiceError("AccessDeniedException", f"{role_arn} may not invoke the grader {grader} (lambda:InvokeFunction)", 403)
 
-    def _require_object(self, uri: str) -> None:
+    def _check_logs(self, role_arn: str, config: dict[str, Any], customization_type: str) -> None:
+        """Invocation logs train a distillation (or a reinforcement job); they must exist and the
+        job's role may list and read them."""
+        if customization_type not in ("DISTILLATION", "REINFORCEMENT_FINE_TUNING"):
+            raise ServiceError("ValidationException", f"invocationLogsConfig is not for {customization_type}")
+        uri = config["invocationLogSource"]["s3Uri"]
+        objects, records = invocation_logs.read_records(uri, self.region)
+        if not objects:
+            raise ServiceError("ValidationException", f"no invocation logs under {uri}")
+        bucket, prefix = split_s3_uri(uri)
+        for action, arn in (("s3:ListBucket", f"arn:aws:s3:::{bucket}"), ("s3:GetObject", f"arn:aws:s3:::{bucket}/{prefix}x")):
+            self._authorize(role_arn, action, arn)
+
+    def _authorize(self, role_arn: str, action: str, resource: str) -> None:
+        if self.authorization is not None and not self.authorization.allows(role_arn, action, resource):
+            raise ServiceError("AccessDeniedException", f"{role_arn} may not {action} on {resource}", 403)
+
+    def _require_object(self, uri: str, *, role_arn: str | None = None) -> None:
         bucket, key = split_s3_uri(uri)
+        if role_arn is not None:
+            self._authorize(role_arn, "s3:GetObject", f"arn:aws:s3:::{bucket}/{key}")
         try:
             boto3.client("s3", region_name=self.region).head_object(Bucket=bucket, Key=key)
         except Exception:  # noqa: BLE001 - any failure means Bedrock could not read it
@@ -333,15 +359,35 @@ class SimulatedBedrock:
 
     def _learn(self, request: dict[str, Any], model: BaseModelSpec) -> dict[str, float]:
         """The only thing the simulated model learns: how long its answers should be."""
+        teacher = request.get("customizationConfig", {}).get("distillationConfig", {}).get("teacherModelConfig")
+        logs = request["trainingDataConfig"].get("invocationLogsConfig")
+        if logs is not None:
+            return self._learn_from_logs(logs, teacher)
         lines = self._read_lines(request["trainingDataConfig"]["s3Uri"])
         answers = list(map(_training_answer, lines))
-        teacher = request.get("customizationConfig", {}).get("distillationConfig", {}).get("teacherModelConfig")
         if teacher:  # the teacher answers every prompt; a given answer is only its example
             limit = teacher.get("maxResponseLengthForInference", 1000)
             answers = [_teacher_answer(line, limit) for line in lines]
             self.log(f"{PREFIX} teacher {teacher['teacherModelIdentifier']} answered {len(answers)} prompts "
                      f"(at most {limit} tokens each)")
         lengths = [len(_words(answer)) for answer in answers if answer]
+        return {"answer_words": max(1.0, sum(lengths) / len(lengths)) if lengths else 20.0, "records": len(lengths)}
+
+    def _learn_from_logs(self, config: dict[str, Any], teacher: dict[str, Any] | None) -> dict[str, float]:
+        """Logged prompts (those the filters pass, at most 15,000): the logged answers when
+        usePromptResponse, else the teacher's."""
+        _, records = invocation_logs.read_records(config["invocationLogSource"]["s3Uri"], self.region)
+        chosen = [r for r in records if invocation_logs.passes(r, config.get("requestMetadataFilters"))][:15_000]
+        if config.get("usePromptResponse"):
+            answers = [invocation_logs.answer_of(r) for r in chosen]
+            how = "their logged responses"
+        else:
+            limit = (teacher or {}).get("maxResponseLengthForInference", 1000)
+            answers = [" ".join(_base_answer(_source_text({"messages": invocation_logs.prompt_of(r)})).split()[: int(limit * 0.75)])
+                       for r in chosen]
+            how = f"the teacher {(teacher or {}).get('teacherModelIdentifier')}'s answers"
+        self.log(f"{PREFIX} distilling from {len(chosen)} of {len(records)} logged requests (the metadata filters) with {how}")
+        lengths = [len(_words(a)) for a in answers if a]
         return {"answer_words": max(1.0, sum(lengths) / len(lengths)) if lengths else 20.0, "records": len(lengths)}
 
     def _read_lines(self, uri: str) -> list[bytes]:

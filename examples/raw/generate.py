@@ -7,6 +7,9 @@ dialogues, articles or documents). Run it again to get the same files.
 - docs/: the documentation pages of a fictional service, for continued pre-training;
 - support.jsonl: questions to the fictional service's help desk with short reference answers
   (Alpaca shape), prompts for distillation: the teacher answers them, the references score it;
+- invocation-logs/: Bedrock model invocation logs (gzipped JSON lines, as Bedrock writes them)
+  of Converse calls to Nova Pro about the help desk (request metadata use_case=support) and to
+  Nova Lite about other things (use_case=chat), for distillation from recorded traffic;
 - invoices.jsonl: billing e-mails of fictional suppliers and the total each one asks for, prompts
   for reinforcement fine-tuning: the model answers, a numeric grader checks the total;
 - shapes/: small generated PNG pictures (a coloured square on white) and shapes.jsonl, questions
@@ -16,6 +19,7 @@ dialogues, articles or documents). Run it again to get the same files.
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import random
 import struct
@@ -144,6 +148,32 @@ def invoices(rng: random.Random, count: int) -> list[dict[str, str]]:
     return items
 
 
+def invocation_logs(rng: random.Random, support_count: int, chat_count: int) -> bytes:
+    """ModelInvocationLog records of Converse calls, as Bedrock logs them to S3 (one per line)."""
+    records = []
+    questions = support(rng, support_count)
+    for index in range(support_count + chat_count):
+        helpdesk = index < support_count
+        if helpdesk:
+            prompt, answer = questions[index]["input"], questions[index]["output"]
+            model, use_case = "amazon.nova-pro-v1:0", "support"
+        else:
+            town = TOWNS[index % len(TOWNS)]
+            prompt, answer = f"Suggest a name for a cafe in {town}.", f"How about The {town} Corner?"
+            model, use_case = "amazon.nova-lite-v1:0", "chat"
+        records.append({
+            "schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": f"2026-11-30T12:{index % 60:02d}:00Z",
+            "accountId": "123456789012", "region": "us-east-1", "requestId": f"req-{index:04d}", "operation": "Converse",
+            "modelId": model, "requestMetadata": {"use_case": use_case},
+            "input": {"inputContentType": "application/json", "inputTokenCount": len(prompt) // 4,
+                      "inputBodyJson": {"messages": [{"role": "user", "content": [{"text": prompt}]}]}},
+            "output": {"outputContentType": "application/json", "outputTokenCount": len(answer) // 4,
+                       "outputBodyJson": {"output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
+                                          "stopReason": "end_turn"}},
+        })
+    return gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode(), mtime=0)
+
+
 def main() -> None:
     rng = random.Random(2026)
     with (HERE / "dialogues.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -156,6 +186,8 @@ def main() -> None:
         (HERE / "docs" / name).write_text(text, encoding="utf-8")
     (HERE / "support.jsonl").write_text("".join(json.dumps(item) + "\n" for item in support(random.Random(7), 150)),
                                         encoding="utf-8")
+    (HERE / "invocation-logs").mkdir(exist_ok=True)
+    (HERE / "invocation-logs" / "2026-11-30-12.json.gz").write_bytes(invocation_logs(random.Random(13), 130, 40))
     (HERE / "invoices.jsonl").write_text("".join(json.dumps(item) + "\n" for item in invoices(random.Random(11), 130)),
                                          encoding="utf-8")
     records = shapes(HERE / "shapes")

@@ -367,3 +367,31 @@ def test_a_stage_grader_that_is_not_a_function_arn_fails_synthesis(tmp_path):
     with pytest.raises(ConfigError, match="reinforcement_graders"):
         build_app(outdir=str(tmp_path), context={"stage": "dev", "stage_overrides": {"reinforcement_graders": ["team-grader"]}},
                   bundling=False)
+
+
+def test_invocation_logging_writes_to_the_pipeline_bucket_for_this_account_only(tmp_path):
+    from aws_cdk.assertions import Template
+
+    from infra.app_builder import build_app
+
+    app, stack, _ = build_app(outdir=str(tmp_path), context={"stage": "dev", "stage_overrides": {"invocation_logging": True}},
+                              bundling=False)
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::S3::BucketPolicy", {"PolicyDocument": {"Statement": Match.array_with([
+        Match.object_like({
+            "Principal": {"Service": "bedrock.amazonaws.com"}, "Action": "s3:PutObject", "Effect": "Allow",
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                          "ArnLike": {"aws:SourceArn": Match.any_value()}},
+        })])}})
+    (setting,) = template.find_resources("Custom::AWS").values()
+    create = json.dumps(setting["Properties"]["Create"])
+    assert "putModelInvocationLoggingConfiguration" in create and "invocation-logs" in create
+    assert "deleteModelInvocationLoggingConfiguration" in json.dumps(setting["Properties"]["Delete"])
+    assert "InvocationLogsUri" in template.to_json()["Outputs"]
+    app.synth()  # cdk-nag finds nothing unacknowledged (it fails the synthesis otherwise)
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    assert all(p["violations"] == [] for p in report["pluginReports"])
+
+
+def test_without_the_stage_setting_no_invocation_logging_is_set(template_dict):
+    assert not [r for r in template_dict["Resources"].values() if r["Type"] == "Custom::AWS"]

@@ -351,3 +351,16 @@ def test_the_estimate_command_refuses_records_the_grader_cannot_score_by_line(tm
     (tmp_path / "request.json").write_text(json.dumps(request))
     assert main(["estimate", "--request", str(tmp_path / "request.json")]) == 0
     assert "reinforcement training" in capsys.readouterr().out
+
+
+def test_a_grader_that_does_not_answer_in_time_is_a_named_error():
+    from botocore.exceptions import ReadTimeoutError
+
+    from customization.adapters.graders import Graders
+
+    class SlowLambda:
+        def invoke(self, **_: Any) -> Any:
+            raise ReadTimeoutError(endpoint_url="https://lambda")
+
+    with pytest.raises(GraderFailedError, match=f"the grader {GRADER} did not answer 2 samples within 120 s"):
+        Graders(SlowLambda(), 120).grade(GRADER, [{"id": "a"}, {"id": "b"}])

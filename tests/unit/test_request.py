@@ -130,7 +130,7 @@ def test_the_readme_request_reference_is_generated_from_the_schema():
     for path in ("`base_model`", "`budget.max_usd`", "`budget.prices`", "`evaluation.primary_metric`", "`timeouts.job_hours`"):
         assert f"| {path} |" in reference
     assert "| `training_data` | string | none | s3://bucket/key of the training JSONL" in reference
-    assert "required unless prepare is given" in reference and "| `prepare.source` | string | required |" in reference
+    assert "required unless prepare or invocation_logs is given" in reference and "| `prepare.source` | string | required |" in reference
     with pytest.raises(StaleReadmeError):
         updated_readme("no markers", request_schema(), load_registry())
 

@@ -41,7 +41,8 @@ PREPARED = {
 }
 
 
-@pytest.mark.parametrize("request_name", [*PREPARED, "nova-micro-prepared-in-the-pipeline"])
+@pytest.mark.parametrize("request_name", [*PREPARED, "nova-micro-prepared-in-the-pipeline",
+                                          "nova-micro-distilled-from-invocation-logs"])
 def test_each_example_runs_offline_to_success(request_name, local_template, tmp_path, capsys):
     out = tmp_path / "run"  # on the session's synthesized app (the bundled example's test synthesizes its own)
     code = main(["run-local", "--request", str(EXAMPLES / "requests" / f"{request_name}.json"), "--out", str(out),
@@ -51,7 +52,14 @@ def test_each_example_runs_offline_to_success(request_name, local_template, tmp_
     assert summary["resources"]["leaked"] == []
     if request_name.endswith("in-the-pipeline"):  # its raw CSV was uploaded and prepared by the state machine
         assert summary["states"][:3] == ["Raw Data?", "Prepare Dataset", "Validate Request"]
-    if "distilled" in request_name:  # Bedrock (simulated) was asked for the teacher, which answered the prompts
+    if request_name.endswith("invocation-logs"):  # the logs went up as a folder; the filter and the teacher chose 130
+        out = capsys.readouterr().out
+        assert "distilling from 130 of 170 logged requests (the metadata filters) with their logged responses" in out
+        (logs,) = [d for d in json.loads((tmp_path / "run" / "validation-report.json").read_text())["datasets"]
+                   if d["role"] == "training"]
+        assert logs["records"] == 130 and logs["source"].endswith("/invocation_logs.source/invocation-logs/")
+        assert "teacher input" not in [line["item"] for line in summary["cost_estimate"]["lines"]]
+    elif "distilled" in request_name:  # Bedrock (simulated) was asked for the teacher, which answered the prompts
         out = capsys.readouterr().out
         assert "teacher amazon.nova-pro-v1:0 answered 131 prompts (at most 200 tokens each)" in out
         assert "teacher (SIMULATED): the distilled student reached " in out and "of Amazon Nova Pro's rougeL" in out

@@ -125,7 +125,8 @@ def with_grader(bedrock):
     boto3.client("lambda", region_name="us-east-1").create_function(
         FunctionName="grader", Runtime="python3.12", Role=role["Role"]["Arn"], Handler="h.handler", Code={"ZipFile": b"x"})
     simulated.authorization = RolePolicies()
-    simulated.authorization.statements[ROLE] = [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": GRADER}]
+    simulated.authorization.statements[ROLE] = [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": GRADER},
+                                                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"}]
     return client, simulated
 
 
@@ -147,8 +148,51 @@ def test_reinforcement_jobs_bedrock_would_refuse_fail_offline(with_grader, chang
 def test_a_reinforcement_job_needs_a_role_that_may_invoke_its_grader(with_grader):
     client, simulated = with_grader
     assert client.create_model_customization_job(**job(**rft(epochCount=1)))["jobArn"]
-    simulated.authorization.statements[ROLE] = [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "arn:other"}]
+    simulated.authorization.statements[ROLE][0] = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "arn:other"}
     with pytest.raises(ClientError) as caught:
         client.create_model_customization_job(**job(**rft(), jobName="job-2", clientRequestToken="token2"))
     assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
     assert f"{ROLE} may not invoke the grader {GRADER} (lambda:InvokeFunction)" in caught.value.response["Error"]["Message"]
+
+
+def logs_job(uri: str = "s3://data/logs/", customization_type: str = "DISTILLATION") -> dict:
+    change = distill("amazon.nova-micro-v1:0:128k", teacher="amazon.nova-pro-v1:0")
+    change["customizationType"] = customization_type
+    if customization_type != "DISTILLATION":
+        change.pop("customizationConfig")
+        change["hyperParameters"] = {"epochCount": "1"}
+    change["trainingDataConfig"] = {"invocationLogsConfig": {"invocationLogSource": {"s3Uri": uri}, "usePromptResponse": True}}
+    return change
+
+
+def test_a_job_from_invocation_logs_needs_logs_it_may_read(bedrock):
+    client, simulated = bedrock
+    boto3.client("s3", region_name="us-east-1").put_object(Bucket="data", Key="logs/part.json", Body=b"{}\n")
+    for change, code, message in [
+        (logs_job("s3://data/nothing-here/"), "ValidationException", "no invocation logs under s3://data/nothing-here/"),
+        (logs_job(customization_type="FINE_TUNING"), "ValidationException", "invocationLogsConfig is not for FINE_TUNING"),
+    ]:
+        with pytest.raises(ClientError) as caught:
+            client.create_model_customization_job(**job(**change))
+        assert caught.value.response["Error"]["Code"] == code and message in caught.value.response["Error"]["Message"]
+    simulated.authorization = RolePolicies()
+    simulated.authorization.statements[ROLE] = [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::data"}]
+    with pytest.raises(ClientError) as caught:
+        client.create_model_customization_job(**job(**logs_job()))
+    assert f"{ROLE} may not s3:GetObject on arn:aws:s3:::data/logs/" in caught.value.response["Error"]["Message"]
+    simulated.authorization.statements[ROLE].append({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"})
+    assert client.create_model_customization_job(**job(**logs_job()))["jobArn"]
+
+
+def test_bedrock_reads_the_training_data_as_the_jobs_role(bedrock):
+    client, simulated = bedrock
+    simulated.authorization = RolePolicies()
+    simulated.authorization.statements[ROLE] = [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other/*"}]
+    with pytest.raises(ClientError) as caught:
+        client.create_model_customization_job(**job())
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "may not s3:GetObject on arn:aws:s3:::data/train.jsonl" in caught.value.response["Error"]["Message"]
+    simulated.authorization.statements[ROLE].append({"Effect": "Deny", "Action": "s3:*", "Resource": "*"})
+    simulated.authorization.statements[ROLE].append({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"})
+    with pytest.raises(ClientError, match="AccessDeniedException"):  # an explicit Deny wins, as in IAM
+        client.create_model_customization_job(**job())

@@ -56,11 +56,12 @@ def get_evaluation_runtime(timeout_seconds: int) -> BedrockRuntime:
     return BedrockRuntime(boto3.client("bedrock-runtime", config=config))
 
 
-@lru_cache(maxsize=1)
-def get_graders() -> Graders:
-    # A grader may take up to Lambda's 15 minutes; the SDK must not give up first or retry it.
-    config = SDK_CONFIG.merge(Config(read_timeout=910, retries={"mode": "standard", "max_attempts": 1}))
-    return Graders(boto3.client("lambda", config=config))
+@lru_cache(maxsize=2)
+def get_graders(timeout_seconds: int) -> Graders:
+    """Invokes graders, waiting at most `timeout_seconds` for each answer (and never retrying
+    one: a slow grader answers late, not twice)."""
+    config = SDK_CONFIG.merge(Config(read_timeout=timeout_seconds, retries={"mode": "standard", "max_attempts": 1}))
+    return Graders(boto3.client("lambda", config=config), timeout_seconds)
 
 
 @lru_cache(maxsize=1)

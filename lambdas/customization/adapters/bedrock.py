@@ -53,7 +53,8 @@ class BedrockControl:
             "clientRequestToken": request.token,
             "baseModelIdentifier": request.base_model_id,
             "customizationType": request.customization_type,
-            "trainingDataConfig": {"s3Uri": request.training_uri},
+            "trainingDataConfig": {"invocationLogsConfig": request.invocation_logs} if request.invocation_logs
+            else {"s3Uri": request.training_uri},
             "outputDataConfig": {"s3Uri": request.output_uri},
             "jobTags": _tag_list(request.tags),
             "customModelTags": _tag_list(request.tags),

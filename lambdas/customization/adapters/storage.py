@@ -93,10 +93,13 @@ class ObjectStore:
         with aws_errors(f"read s3://{bucket}/{key}"):
             return bytes(self._client.get_object(Bucket=bucket, Key=key, **extra)["Body"].read())
 
-    def read_text(self, uri: str) -> str:
+    def read_bytes(self, uri: str) -> bytes:
         bucket, key = split_s3_uri(uri)
         with aws_errors(f"read {uri}"):
-            return str(self._client.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"))
+            return bytes(self._client.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    def read_text(self, uri: str) -> str:
+        return self.read_bytes(uri).decode("utf-8")
 
     def put_json(self, uri: str, document: Any) -> None:
         bucket, key = split_s3_uri(uri)

@@ -123,6 +123,8 @@ def add_teacher(priced: PricedLines, request: CustomizationRequest, workload: Wo
     answers' tokens (the student trains on them too), counted at their upper bound."""
     if request.distillation is None or priced.teacher is None:
         return 0
+    if request.invocation_logs is not None and request.invocation_logs.use_responses:
+        return 0  # Bedrock trains on the logged responses (counted with the prompts); the teacher is not asked
     length = request.distillation.max_response_length
     answers = workload.training_records * length
     name = priced.teacher.display_name

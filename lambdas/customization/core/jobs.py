@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from customization.core.durations import duration
 from customization.core.graders import job_data
@@ -18,8 +18,27 @@ if TYPE_CHECKING:
     from customization.adapters.bedrock import BedrockControl
     from customization.adapters.ledger import RunLedger
     from customization.adapters.storage import ObjectStore
+    from customization.models.request import InvocationLogsSettings
 
 JOB, CUSTOM_MODEL = ResourceKind.CUSTOMIZATION_JOB, ResourceKind.CUSTOM_MODEL
+
+
+def invocation_logs_config(settings: InvocationLogsSettings) -> dict[str, Any]:
+    """The request's invocation_logs as Bedrock's invocationLogsConfig (requestMetadataFilters
+    is a union: equals, notEquals, andAll or orAll)."""
+    config: dict[str, Any] = {"invocationLogSource": {"s3Uri": settings.source}, "usePromptResponse": settings.use_responses}
+    rule = settings.metadata
+    if rule is not None:
+        def base(condition: Any) -> dict[str, Any]:
+            return {key: value for key, value in (("equals", condition.equals), ("notEquals", condition.not_equals)) if value}
+
+        if rule.all_of is not None:
+            config["requestMetadataFilters"] = {"andAll": [base(c) for c in rule.all_of]}
+        elif rule.any_of is not None:
+            config["requestMetadataFilters"] = {"orAll": [base(c) for c in rule.any_of]}
+        else:
+            config["requestMetadataFilters"] = base(rule)
+    return config
 
 
 def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledger: RunLedger, store: ObjectStore) -> JobState:
@@ -46,6 +65,7 @@ def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledge
             teacher_max_response_length=run.teacher_max_response_length,
             grader_arn=run.grader_arn,
             rft_hyperparameters=rft_hyperparameters,
+            invocation_logs=invocation_logs_config(run.invocation_logs) if run.invocation_logs else None,
         )
     )
     ledger.mark(run.execution_name, JOB, run.names.job_name, "created", job_arn)

@@ -39,6 +39,8 @@ def check_distillation(request: CustomizationRequest, student: BaseModelSpec, re
     """A DISTILLATION run names a teacher that may teach its student; no other run names one."""
     settings = request.distillation
     if request.customization_type != "DISTILLATION":
+        if request.invocation_logs is not None:
+            return "invocation_logs", f"only a DISTILLATION run distils from invocation logs, not {request.customization_type}"
         return ("distillation", f"a teacher is only for customization_type DISTILLATION, not {request.customization_type}") \
             if settings else None
     able = registry.teachers_of(student.model_id)
@@ -57,6 +59,18 @@ def check_distillation(request: CustomizationRequest, student: BaseModelSpec, re
     if settings.max_response_length > teacher.max_response_tokens:
         return "distillation.max_response_length", (
             f"{settings.max_response_length} is above {teacher.display_name}'s output limit of {teacher.max_response_tokens} tokens")
+    return check_invocation_logs(request)
+
+
+def check_invocation_logs(request: CustomizationRequest) -> tuple[str, str] | None:
+    """Logs replace the prompts file of a distillation, and cannot be split for a test set."""
+    if request.invocation_logs is None:
+        return None
+    if request.training_data is not None or request.prepare is not None:
+        return "request", "invocation_logs: give the logs or a prompts file (training_data, prepare), not both"
+    if request.test_data is None and request.deployment.mode != "none":
+        return "request", ("invocation_logs: give test_data too (logs are not split for a held-out test set), "
+                           "or deployment.mode 'none' to skip the evaluation")
     return None
 
 

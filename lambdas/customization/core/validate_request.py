@@ -8,6 +8,7 @@ prices a run exactly as this state does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from customization.core.graders import check_references, grader_function, try_gr
 from customization.core.hyperparameters import HyperparameterPlan, plan_hyperparameters
 from customization.core.preflight import account_preflight, preflight
 from customization.core.request_rules import parse_request
+from customization.datasets.invocation_logs import check_logs
 from customization.datasets.media import MediaLookups
 from customization.datasets.report import DatasetReport
 from customization.datasets.validator import DatasetSource, batch_size_for, validate_sources
@@ -25,6 +27,9 @@ from customization.models.s3 import split_s3_uri
 from customization.models.steps import RunContext, ValidateRequestInput, Waits
 from customization.registry import BaseModelSpec, CustomizationSpec, load_registry
 from customization.vocabulary import DATA_FIELDS, VALIDATION_REPORT, DataRole, RunNames, run_prefix
+
+# The grader's trial must answer well inside this state's own 300 s, or the run is refused.
+GRADER_TRIAL_SECONDS = 120
 
 if TYPE_CHECKING:
     from customization.adapters.bedrock import FoundationModels
@@ -103,6 +108,21 @@ def plan_run(request: CustomizationRequest, model: BaseModelSpec, reports: list[
     return RunPlan(customization, by_role, holdout, reason, counts, hyperparameters, estimate)
 
 
+def teacher_ids(request: CustomizationRequest) -> tuple[set[str], str]:
+    """The names a distillation teacher is logged under (its model id, its profile), and its name."""
+    teacher = load_registry().teacher(request.distillation.teacher) if request.distillation else None
+    if teacher is None:
+        return set(), "none"
+    return {teacher.model_id, teacher.invocation_id, teacher.invocation_id.split(".", 1)[-1]}, teacher.display_name
+
+
+def logs_report(request: CustomizationRequest, objects: Iterable[tuple[str, bytes]]) -> DatasetReport:
+    """The invocation logs a distillation reads, checked as its training data."""
+    assert request.invocation_logs is not None
+    ids, name = teacher_ids(request)
+    return check_logs(request.invocation_logs, objects, teacher_ids=ids, teacher=name)
+
+
 def s3_source(role: str, uri: str, store: ObjectStore) -> DatasetSource:
     size = store.size(uri)
     if size is None:
@@ -127,7 +147,7 @@ def _run_context(
         base_model_invocation_id=model.invocation_id,
         customization_type=request.customization_type,
         data_format=plan.customization.data_format,
-        training_data=split["training_uri"],
+        training_data=split["training_uri"] or (request.invocation_logs.source if request.invocation_logs else ""),
         validation_data=request.validation_data,
         test_data=split["test_uri"],
         split=split,
@@ -137,6 +157,7 @@ def _run_context(
         teacher_max_response_length=request.distillation.max_response_length if request.distillation else None,
         reinforcement=request.reinforcement,
         grader_arn=grader_arn,
+        invocation_logs=request.invocation_logs,
         names=RunNames.for_execution(event.execution_name),
         deployment=request.deployment,
         evaluation=request.evaluation,
@@ -166,7 +187,7 @@ def validate_request(
     graders: Graders,
 ) -> tuple[RunContext, dict[str, Any]]:
     request = parse_request(event.request, bucket=settings.BUCKET_NAME)
-    if request.training_data is None:  # the state machine prepares raw data first
+    if request.training_data is None and request.invocation_logs is None:  # the state machine prepares raw data first
         raise RequestInvalidError("training_data: none given, and the raw data was not prepared")
     model = load_registry().resolve(request.base_model)
     checked = preflight(model, request.customization_type, region=settings.AWS_REGION, foundation_models=foundation_models)
@@ -175,6 +196,9 @@ def validate_request(
     report_uri = f"s3://{settings.BUCKET_NAME}/{run_prefix(event.execution_name)}{VALIDATION_REPORT}"
     sources = [s3_source(role, uri, store) for field, role in DATA_FIELDS.items() if (uri := getattr(request, field)) is not None]
     reports = check_datasets(request, model, sources, media=MediaLookups(store, concurrency=store.max_concurrency))
+    if request.invocation_logs is not None:  # the logs are the training data
+        logs = request.invocation_logs.source
+        reports.insert(0, logs_report(request, ((uri, store.read_bytes(uri)) for uri in store.list_keys(logs))))
     invalid = [r.describe() for r in reports if not r.valid]
     if invalid:
         store.put_json(report_uri, {"valid": False, "base_model": model.model_id, "datasets": [r.as_dict() for r in reports]})

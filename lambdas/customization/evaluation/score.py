@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 RESULTS = f"{EVALUATION_DIR}results/"
 GRADER_BATCH = 64  # samples per grader invocation
+GRADER_SECONDS = 300  # per batch, inside Score Samples' 900 s
 
 
 def cosine(a: list[float], b: list[float]) -> float:

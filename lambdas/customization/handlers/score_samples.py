@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customization.adapters import get_evaluation_runtime, get_graders, get_store
-from customization.evaluation.score import score_shards
+from customization.evaluation.score import GRADER_SECONDS, score_shards
 from customization.models.steps import StepInput
 from customization.observability import logger, tracer
 
@@ -17,7 +17,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     shards = [state.shard] if state.shard else state.require_plan().shards
     result = score_shards(
         state.run, state.require_deployment(), shards,
-        runtime=get_evaluation_runtime(state.run.evaluation.sample_timeout_seconds), store=get_store(), graders=get_graders(),
+        runtime=get_evaluation_runtime(state.run.evaluation.sample_timeout_seconds), store=get_store(),
+        graders=get_graders(GRADER_SECONDS),
     )
     logger.info("samples scored", samples=result.samples, failed=result.failed, shards=result.shards)
     return result.model_dump(mode="json")

@@ -10,7 +10,7 @@ from customization.adapters import (
     get_service_roles,
     get_store,
 )
-from customization.core.validate_request import validate_request
+from customization.core.validate_request import GRADER_TRIAL_SECONDS, validate_request
 from customization.models.steps import ValidateRequestInput, ValidateRequestOutput
 from customization.observability import logger, tracer
 from customization.settings import get_settings
@@ -22,7 +22,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     run, _ = validate_request(
         ValidateRequestInput.model_validate(event), settings=get_settings(), store=get_store(), ledger=get_ledger(),
         foundation_models=get_foundation_models(), quotas=get_account_quotas(), roles=get_service_roles(),
-        graders=get_graders(),
+        graders=get_graders(GRADER_TRIAL_SECONDS),
     )
     logger.info("request accepted", base_model=run.base_model_id, records=run.records,
                 adjustments=run.hyperparameter_adjustments)

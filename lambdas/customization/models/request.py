@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from customization.models.s3 import S3_URI
@@ -242,6 +242,57 @@ class ReinforcementSettings(_Strict):
         return self.grader.kind != "lambda"
 
 
+MetadataPair = Annotated[dict[str, str], Field(min_length=1, max_length=1, description="one metadata key and its value")]
+
+
+class MetadataCondition(_Strict):
+    """One test of a logged request's metadata (requestMetadata of Invoke or Converse)."""
+
+    equals: MetadataPair | None = None
+    not_equals: MetadataPair | None = None
+
+    @model_validator(mode="after")
+    def _one_test_at_least(self) -> MetadataCondition:
+        if self.equals is None and self.not_equals is None:
+            raise ValueError("give equals or not_equals (or both)")
+        return self
+
+
+class MetadataFilter(_Strict):
+    """Which logged requests to distil from, by their request metadata: one key equal (or not)
+    to a value, or all or any of several such conditions. Exactly one is given."""
+
+    equals: MetadataPair | None = None
+    not_equals: MetadataPair | None = None
+    all_of: list[MetadataCondition] | None = Field(
+        None, min_length=1, max_length=16, description="every condition holds; each condition: equals and/or not_equals, one key each")
+    any_of: list[MetadataCondition] | None = Field(
+        None, min_length=1, max_length=16, description="at least one condition holds (conditions as in all_of)")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> MetadataFilter:
+        given = [name for name in ("equals", "not_equals", "all_of", "any_of") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of equals, not_equals, all_of, any_of (got {', '.join(given) or 'none'})")
+        return self
+
+
+class InvocationLogsSettings(_Strict):
+    """Distil from recorded traffic: Bedrock's model invocation logs in S3 instead of a prompts file."""
+
+    source: str = Field(description="s3://bucket/prefix/ of the logs (Bedrock writes AWSLogs/<account>/BedrockModelInvocationLogs/); "
+                        "CLI: also a local folder, uploaded")
+    use_responses: bool = Field(
+        False, description="train on the logged responses (they must come from the teacher) instead of asking the teacher again",
+    )
+    metadata: MetadataFilter | None = Field(None, description="only the logged requests whose metadata passes (default: all)")
+
+    @field_validator("source")
+    @classmethod
+    def _s3_in_pipeline_bucket(cls, value: str, info: ValidationInfo) -> str:
+        return in_pipeline_bucket(value, info)
+
+
 class CustomizationRequest(_Strict):
     """One customization run. Unknown fields are rejected."""
 
@@ -257,12 +308,16 @@ class CustomizationRequest(_Strict):
     reinforcement: ReinforcementSettings | None = Field(
         None, description="the grader, for customization_type REINFORCEMENT_FINE_TUNING (required then, refused otherwise)"
     )
+    invocation_logs: InvocationLogsSettings | None = Field(
+        None, description="DISTILLATION: distil from model invocation logs instead of training_data (test_data is then required)"
+    )
     prepare: PrepareSettings | None = Field(
         None, description="raw data to convert first (then training_data, validation_data and test_data are its output)"
     )
     training_data: str | None = Field(
         None, validate_default=True,
-        description="s3://bucket/key of the training JSONL (CLI: also a local path, uploaded); required unless prepare is given",
+        description="s3://bucket/key of the training JSONL (CLI: also a local path, uploaded); required unless prepare or "
+        "invocation_logs is given",
     )
     validation_data: str | None = Field(
         None, description="s3://bucket/key of a validation JSONL (its loss is tracked; not every model takes one)"
@@ -283,8 +338,7 @@ class CustomizationRequest(_Strict):
     @field_validator("training_data")
     @classmethod
     def _training_data_or_prepare(cls, value: str | None, info: ValidationInfo) -> str | None:
-        prepare = info.data.get("prepare")
-        if value is None and prepare is None:
+        if value is None and info.data.get("prepare") is None and info.data.get("invocation_logs") is None:
             raise PydanticCustomError("missing", "Field required")
         return value
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class JobRequest:
     # (rftConfig.hyperParameters, not the string map).
     grader_arn: str | None = None
     rft_hyperparameters: dict[str, int | float | str] | None = None
+    # Distillation from model invocation logs: invocationLogsConfig in place of the s3Uri.
+    invocation_logs: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

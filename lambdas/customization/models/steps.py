@@ -17,6 +17,7 @@ from customization.models.request import (
     BudgetSettings,
     DeploymentSettings,
     EvaluationSettings,
+    InvocationLogsSettings,
     ReinforcementSettings,
     TeardownSettings,
     Timeouts,
@@ -64,6 +65,8 @@ class RunContext(_Contract):
     # REINFORCEMENT_FINE_TUNING: how answers are rewarded, and the function that does it.
     reinforcement: ReinforcementSettings | None = None
     grader_arn: str | None = None
+    # DISTILLATION from model invocation logs (training_data is then the logs' prefix).
+    invocation_logs: InvocationLogsSettings | None = None
     names: RunNames
     deployment: DeploymentSettings
     evaluation: EvaluationSettings
