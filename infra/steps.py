@@ -166,6 +166,8 @@ EVENT_HANDLERS = (
     Step(c.START_FROM_REQUEST, _handler("start_from_request"), 60, knows_state_machine=True, access=(
         Access(("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"), ("request_files",)),
         Access(("states:StartExecution",), ("state_machine",)),
+        # A repeated delivery finds the run it started already (DescribeExecution), and starts nothing.
+        Access(("states:DescribeExecution",), ("executions",)),
         PUBLISH,
     )),
     Step(c.NOTIFY_RUN, _handler("notify_run"), 60, knows_state_machine=True, access=(

@@ -14,6 +14,7 @@ Shared by `bedrock-customize run-local` and the tests.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import importlib
 import io
@@ -24,6 +25,7 @@ import re
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,6 +44,7 @@ from moto.events.models import EventPattern
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from bedrock_customize import local_media
+from bedrock_customize.offline import handler_calls
 from bedrock_customize.offline import simulator as sim
 from bedrock_customize.offline.authorization import RolePolicies
 from bedrock_customize.offline.template import Template
@@ -75,6 +78,14 @@ STATE_RETRY_TIME_SCALE = 0.1
 # and endpoint data from disk again (a third of a run's time); the files do not change, so the
 # sessions made during a run share one loader.
 _shared_loader = functools.lru_cache(maxsize=4)(botocore.loaders.create_loader)
+
+
+_submit = ThreadPoolExecutor.submit
+
+
+def _submit_in_context(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """A handler's worker threads call AWS as its role too: each task runs in the submitter's context."""
+    return _submit(self, contextvars.copy_context().run, fn, *args, **kwargs)
 
 
 class _StateRetryClock:
@@ -248,6 +259,7 @@ class OfflineEngine:
             calls.append(state)
             event = json.loads(body or "{}")
             context = FakeContext(function.function_name, function.memory_size, function.function_arn)
+            caller = handler_calls.calling_role.set(function.role)  # its calls are its role's
             try:
                 if state in crashes:
                     injected = crashes[state]
@@ -256,6 +268,8 @@ class OfflineEngine:
             except Exception as exc:  # noqa: BLE001 - reported as Lambda reports an unhandled error
                 response_headers["x-amz-function-error"] = "Unhandled"
                 return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []}).encode()
+            finally:
+                handler_calls.calling_role.reset(caller)
             return json.dumps(result).encode()
 
         with mock.patch.dict(os.environ, environment), mock.patch.object(LambdaSimpleBackend, "invoke", invoke):
@@ -324,7 +338,12 @@ class OfflineEngine:
             machine_arn, bucket, state_by_function = self._deploy(template, region)
             simulated.authorization = RolePolicies()
             simulated.authorization.load(template)
-            with self._in_process_lambdas(state_by_function, crashes or {}, calls, region):
+            with (
+                handler_calls.enforce(simulated.authorization, region=region, account=DEFAULT_ACCOUNT_ID,
+                                      profile_prefixes=tuple(load_registry().inference_geographies)),
+                mock.patch.object(ThreadPoolExecutor, "submit", _submit_in_context),
+                self._in_process_lambdas(state_by_function, crashes or {}, calls, region),
+            ):
                 yield Session(self, template, region, machine_arn, bucket, state_by_function, simulated, calls)
             adapters.reset_clients()
 
@@ -422,28 +441,40 @@ class Session:
     def targets_of(self, event: dict[str, Any]) -> list[str]:
         """The functions (by state) EventBridge would deliver the event to: the targets of every
         enabled rule of the template whose pattern matches it (moto's pattern matcher)."""
-        return [state for state, _ in self._matching_targets(event)]
+        return [state for state, _, _ in self._matching_targets(event)]
 
-    def _matching_targets(self, event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    def _matching_targets(self, event: dict[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
         matched = []
-        for resource in self.template.resources("AWS::Events::Rule").values():
+        for rule, resource in self.template.resources("AWS::Events::Rule").items():
             props = resource["Properties"]
             if "EventPattern" not in props or props.get("State", "ENABLED") != "ENABLED":
                 continue
             if EventPattern.load(json.dumps(self.template.resolve(props["EventPattern"]))).matches_event(event):
-                matched += [(state, target) for target in props.get("Targets", []) if (state := self._state_of_target(target))]
+                matched += [(state, target, rule) for target in props.get("Targets", []) if (state := self._state_of_target(target))]
         return matched
+
+    def _may_invoke(self, rule: str, target: dict[str, Any]) -> bool:
+        """What Lambda enforces on EventBridge: the function's resource policy (an
+        AWS::Lambda::Permission) admits events.amazonaws.com from this rule."""
+        for permission in self.template.resources("AWS::Lambda::Permission").values():
+            props = permission["Properties"]
+            if (props.get("Action") == "lambda:InvokeFunction" and props.get("Principal") == "events.amazonaws.com"
+                    and props.get("FunctionName") == target["Arn"] and props.get("SourceArn") == {"Fn::GetAtt": [rule, "Arn"]}):
+                return True
+        return False
 
     def deliver(self, event: dict[str, Any], what: str) -> dict[str, dict[str, Any]]:
         """The event delivered as EventBridge would: each target tried once and then as often as
         its RetryPolicy says, and, if it still fails, the event put in its dead-letter queue.
         Returns the answer of each target that took it."""
         answers: dict[str, dict[str, Any]] = {}
-        for state, target in self._matching_targets(event):
+        for state, target, rule in self._matching_targets(event):
             self.engine.log(f"-> (EventBridge: {what}) {state}")
             attempts = 1 + int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
             for attempt in range(attempts):
                 try:
+                    if not self._may_invoke(rule, target):
+                        raise RuntimeError(f"EventBridge may not invoke {state}: no resource policy admits rule {rule}")
                     answers[state] = self.invoke(state, event)
                     break
                 except RuntimeError as exc:

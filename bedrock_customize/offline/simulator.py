@@ -45,6 +45,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from bedrock_customize.offline import invocation_logs, reinforcement
 from bedrock_customize.offline.authorization import RolePolicies
+from bedrock_customize.offline.handler_calls import calling_role
 from bedrock_customize.offline.service_model import RequestRejected, check
 from customization.registry import BaseModelSpec, HyperparameterSpec, Registry
 from customization.vocabulary import ResourceKind
@@ -176,6 +177,15 @@ class SimulatedBedrock:
     # -- dispatch ----------------------------------------------------------------------
 
     def call(self, operation: OperationModel, params: dict[str, Any]) -> Any:
+        # Bedrock acts as itself, not as the caller: the calls it makes (reading data, invoking
+        # a grader) are checked against the service role here, not the calling function's.
+        caller = calling_role.set(None)
+        try:
+            return self._call(operation, params)
+        finally:
+            calling_role.reset(caller)
+
+    def _call(self, operation: OperationModel, params: dict[str, Any]) -> Any:
         if operation.name == "Converse" and self.faults.converse_delay_seconds:
             time.sleep(self.faults.converse_delay_seconds)  # outside the lock: other calls go on meanwhile
         with self._lock:
@@ -576,9 +586,12 @@ class SimulatedBedrock:
         return {"tags": [{"key": k, "value": v} for k, v in resource.attributes.get("tags", {}).items()]}
 
     def add_untracked(self, kind: str, name: str, tags: dict[str, str]) -> str:
-        """A deployment created outside any run (janitor tests): no ledger entry, given tags."""
+        """A deployment (or job) created outside any run (janitor and notice tests): no ledger
+        entry, given tags."""
         with self._lock:
-            resource_type = "provisioned-model" if kind == ResourceKind.PROVISIONED_THROUGHPUT else "custom-model-deployment"
+            resource_type = {ResourceKind.PROVISIONED_THROUGHPUT: "provisioned-model",
+                             ResourceKind.CUSTOMIZATION_JOB: f"model-customization-job/{self.registry.models[0].model_id}",
+                             }.get(kind, "custom-model-deployment")
             model = _Resource(kind=ResourceKind.CUSTOM_MODEL, name=f"{name}-model", arn=self._arn(f"custom-model/x/{_new_id()}"),
                               status="Active", attributes={"model": self.registry.models[0]})
             resource = self._add(_Resource(kind=kind, name=name, arn=self._arn(f"{resource_type}/{_new_id()}"),

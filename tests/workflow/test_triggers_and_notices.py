@@ -98,10 +98,10 @@ def job_event(name: str, arn: str, status: str, failure: str | None = None) -> d
 
 
 def test_job_state_changes_of_this_stacks_jobs_become_notices(session, tmp_path):
-    ours = session.simulator.add_untracked("provisioned_throughput", "x", {})  # any resource to tag
+    ours = session.simulator.add_untracked("customization_job", "x", {})
     session.simulator.resources[ours].attributes["tags"] = {"bedrock-customize:stack": "BedrockCustomization-local",
                                                             "bedrock-customize:execution": "run-7"}
-    other = session.simulator.add_untracked("provisioned_throughput", "y", {"bedrock-customize:stack": "Another"})
+    other = session.simulator.add_untracked("customization_job", "y", {"bedrock-customize:stack": "Another"})
 
     assert session.invoke(c.NOTIFY_JOB_PROGRESS, job_event("job-run-7", ours, "Failed", "bad data"))["notified"] is True
     assert session.invoke(c.NOTIFY_JOB_PROGRESS, job_event("job-other", other, "Completed"))["notified"] is False
