@@ -50,6 +50,10 @@ class StageConfig(_Strict):
     schedules: tuple[ScheduledRun, ...] = ()
     janitor_schedule: str = Field(pattern=r"^(rate|cron)\(.+\)$", description="EventBridge schedule expression")
     state_machine_timeout_hours: int = Field(ge=1, le=24 * 365)
+    kms_key_arn: str | None = Field(
+        None, pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$",
+        description="an existing customer managed key for the stage's data (default: the stack creates one)",
+    )
     invocation_logging: bool = Field(
         False, description="turn on Bedrock's model invocation logging (account-wide, this region) to the pipeline "
         "bucket, for distillation from production traffic",

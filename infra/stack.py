@@ -10,6 +10,7 @@ from customization.vocabulary import TAG_STACK
 from infra import constants, nag
 from infra.config import StageConfig
 from infra.constructs.bedrock_role import BedrockServiceRole
+from infra.constructs.encryption import DataKey
 from infra.constructs.functions import LifecycleFunctions, ModelArns
 from infra.constructs.guards import CleanupGuards
 from infra.constructs.invocation_logging import InvocationLogging
@@ -26,17 +27,18 @@ class ModelCustomizationStack(cdk.Stack):
 
     def __init__(self, scope: Construct, id_: str, *, config: StageConfig, registry: Registry, **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
-        storage = PipelineBucket(self, "Pipeline")
-        ledger = RunLedgerTable(self, "Ledger")
-        notifications = Notifications(self, "Notifications", emails=config.notification_emails)
+        key = DataKey(self, "Encryption", existing_key_arn=config.kms_key_arn).key
+        storage = PipelineBucket(self, "Pipeline", key=key)
+        ledger = RunLedgerTable(self, "Ledger", key=key)
+        notifications = Notifications(self, "Notifications", emails=config.notification_emails, key=key)
         bedrock_role = BedrockServiceRole(self, "BedrockService", bucket=storage.bucket,
-                                          teachers=ModelArns(self, registry).teachers())
+                                          teachers=ModelArns(self, registry).teachers(), key=key)
         functions = LifecycleFunctions(
             self, "Steps", config=config, registry=registry, bucket=storage.bucket, bedrock_role=bedrock_role.role,
-            ledger=ledger.table,
+            ledger=ledger.table, key=key,
         )
         bedrock_role.allow_graders(functions.grader_arns)
-        workflow = LifecycleWorkflow(self, "Lifecycle", config=config, functions=dict(functions.by_state))
+        workflow = LifecycleWorkflow(self, "Lifecycle", config=config, functions=dict(functions.by_state), key=key)
         machine = workflow.state_machine
         executions = self.format_arn(
             service="states", resource="execution", resource_name=f"{machine.state_machine_name}:*",
@@ -67,3 +69,4 @@ class ModelCustomizationStack(cdk.Stack):
         cdk.CfnOutput(self, "LedgerTableName", value=ledger.table.table_name)
         cdk.CfnOutput(self, "NotificationTopicArn", value=notifications.topic.topic_arn)
         cdk.CfnOutput(self, "DeadLetterQueueUrl", value=guards.dead_letters.queue_url)
+        cdk.CfnOutput(self, "DataKeyArn", value=key.key_arn)

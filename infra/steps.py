@@ -28,6 +28,7 @@ RESOURCE_NAMES = {
     "request_files": "objects under requests/ (request files and rejections)",
     "ledger": "the run ledger table",
     "bedrock_role": "the service role Bedrock assumes",
+    "data_key": "the stage's data key, used only through the service named in the Access (kms:ViaService)",
     "judge_models": "the registry's grader judges (and every region their inference profiles route to)",
     "any": "actions that support no resource-level permissions",
     # Known only once the state machine and topic exist: granted by the stack.
@@ -44,10 +45,12 @@ PHASES = ("validate", "train", "deploy", "evaluate", "tear down")
 
 @dataclass(frozen=True)
 class Access:
-    """May call `actions` on the resources named (keys of RESOURCE_NAMES)."""
+    """May call `actions` on the resources named (keys of RESOURCE_NAMES); `via`: only through
+    this AWS service (the kms:ViaService condition of a key's use)."""
 
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    via: str | None = None
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.resources if name not in RESOURCE_NAMES]
@@ -74,11 +77,31 @@ class Step:
         if (self.result_path is None) != (self.phase is None) or self.phase not in (*PHASES, None):
             raise ValueError(f"{self.state}: a Task has a result_path and one of the phases {PHASES}; an event handler neither")
 
+    @property
+    def all_access(self) -> tuple[Access, ...]:
+        """Its access, and the data key's use that follows from it: the bucket's objects and the
+        ledger are encrypted with the stage's key, so reading or writing them needs it (via S3,
+        via DynamoDB)."""
+        touched = {name for access in self.access for name in access.resources}
+        derived = [KEY_FOR_DATA] if touched & OBJECT_RESOURCES else []
+        derived += [KEY_FOR_LEDGER] if "ledger" in touched else []
+        return (*self.access, *derived)
+
 
 def _handler(module: str) -> str:
     return f"customization.handlers.{module}.handler"
 
 
+# The data key's use, by the service that calls KMS for the caller (kms:ViaService).
+KEY_ACTIONS = {
+    "s3": ("kms:Decrypt", "kms:GenerateDataKey"),  # the bucket's objects (SSE-KMS)
+    "dynamodb": ("kms:Decrypt", "kms:DescribeKey"),  # the ledger table
+    "bedrock": ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"),  # custom models
+}
+KEY_FOR_DATA = Access(KEY_ACTIONS["s3"], ("data_key",), via="s3")
+OBJECT_RESOURCES = {"bucket_objects", "run_objects", "request_files"}
+KEY_FOR_LEDGER = Access(KEY_ACTIONS["dynamodb"], ("data_key",), via="dynamodb")
+KEY_FOR_MODELS = Access(KEY_ACTIONS["bedrock"], ("data_key",), via="bedrock")
 LEDGER_WRITE = Access(("dynamodb:PutItem", "dynamodb:UpdateItem"), ("ledger",))
 LEDGER_READ_WRITE = Access(("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"), ("ledger",))
 READ_DATA = Access(("s3:GetObject",), ("bucket_objects",))
@@ -121,6 +144,7 @@ STEPS = (
         LEDGER_WRITE,
     )),
     Step(c.DEPLOY_MODEL, _handler("deploy_model"), 60, result_path="$.deployment", phase="deploy", access=(
+        KEY_FOR_MODELS,  # the custom model it deploys is encrypted with the data key
         Access(("bedrock:CreateProvisionedModelThroughput",), ("custom_models", "provisioned_throughputs")),
         Access(("bedrock:CreateCustomModelDeployment",), ("custom_models", "deployments")),
         Access(("bedrock:TagResource",), ("provisioned_throughputs", "deployments")),
@@ -134,6 +158,7 @@ STEPS = (
     # Also the function of each Map iteration (state "Score Shard").
     Step(c.SCORE_SAMPLES, _handler("score_samples"), 900, 1024, result_path="$.scored", phase="evaluate", access=(
         Access(("bedrock:InvokeModel",), ("invocable_models",)),
+        Access(("kms:Decrypt",), ("data_key",), via="bedrock"),  # the custom model answers under the data key
         READ_DATA, WRITE_REPORTS, INVOKE_GRADERS,
     )),
     Step(c.START_EVALUATION_JOB, _handler("start_evaluation_job"), 120, result_path="$.evaluation_job", phase="evaluate", access=(

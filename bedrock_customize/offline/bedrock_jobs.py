@@ -51,6 +51,8 @@ class CustomizationJobs(BedrockState):
             raise ServiceError("ValidationException", str(exc)) from None
         if rft is not None:
             self._check_grader(p["roleArn"], rft["graderConfig"]["lambdaGrader"]["lambdaArn"])
+        if "customModelKmsKeyId" in p:
+            self._check_custom_model_key(p["roleArn"], p["customModelKmsKeyId"])
         training = p["trainingDataConfig"]
         logs = training.get("invocationLogsConfig")
         if ("s3Uri" in training) == (logs is not None):
@@ -107,6 +109,16 @@ class CustomizationJobs(BedrockState):
             raise ServiceError("ValidationException", f"the grader {grader} does not exist") from None
         if self.authorization is not None and not self.authorization.allows(role_arn, "lambda:InvokeFunction", grader):
             raise ServiceError("AccessDeniedException", f"{role_arn} may not invoke the grader {grader} (lambda:InvokeFunction)", 403)
+
+    def _check_custom_model_key(self, role_arn: str, key: str) -> None:
+        """The custom model is encrypted with the key: it must exist, and Bedrock uses it as the
+        job's role (decrypt, generate data keys, describe, grant itself its use)."""
+        try:
+            arn = boto3.client("kms", region_name=self.region).describe_key(KeyId=key)["KeyMetadata"]["Arn"]
+        except Exception:  # noqa: BLE001 - any failure means Bedrock could not use it
+            raise ServiceError("ValidationException", f"customModelKmsKeyId {key} is not a key of this account") from None
+        for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"):
+            self._authorize(role_arn, action, arn)
 
     def _check_logs(self, role_arn: str, config: dict[str, Any], customization_type: str) -> None:
         """Invocation logs train a distillation (or a reinforcement job); they must exist and the

@@ -185,7 +185,12 @@ class OfflineEngine:
             template.refs[logical_id] = topic
             template.attributes[(logical_id, "TopicArn")] = topic
         dynamodb = boto3.client("dynamodb", region_name=region)
-        for logical_id, resource in template.resources("AWS::DynamoDB::GlobalTable").items():
+        kms = boto3.client("kms", region_name=region)
+        for logical_id in template.resources("AWS::KMS::Key"):
+            key = kms.create_key(Description=logical_id)["KeyMetadata"]
+            template.refs[logical_id] = key["KeyId"]
+            template.attributes[(logical_id, "Arn")] = key["Arn"]
+        for logical_id, resource in template.resources("AWS::DynamoDB::Table").items():
             props = resource["Properties"]
             table = dynamodb.create_table(
                 TableName=logical_id, KeySchema=props["KeySchema"], AttributeDefinitions=props["AttributeDefinitions"],

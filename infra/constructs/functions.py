@@ -5,6 +5,7 @@ import re
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -110,11 +111,13 @@ class LifecycleFunctions(Construct):
         registry: Registry,
         bucket: s3.IBucket,
         bedrock_role: iam.IRole,
-        ledger: dynamodb.ITableV2,
+        ledger: dynamodb.ITable,
+        key: kms.IKey,
     ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
         self._config = config
+        self._key = key
         self._runtime = RUNTIMES[config.lambda_python]
         self._code = lambda_.Code.from_asset(
             str(LAMBDAS_DIR),
@@ -128,6 +131,7 @@ class LifecycleFunctions(Construct):
             "DEFAULT_JOB_WAIT_SECONDS": str(config.wait_seconds.job),
             "DEFAULT_DEPLOYMENT_WAIT_SECONDS": str(config.wait_seconds.deployment),
             "LEDGER_TABLE": ledger.table_name,
+            "DATA_KEY_ARN": key.key_arn,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
@@ -146,6 +150,7 @@ class LifecycleFunctions(Construct):
             "request_files": [bucket.arn_for_objects(f"{REQUESTS_PREFIX}*")],
             "ledger": [ledger.table_arn],
             "bedrock_role": [bedrock_role.role_arn],
+            "data_key": [key.key_arn],
             "judge_models": models.judges(),
             "any": ["*"],
         }
@@ -162,6 +167,7 @@ class LifecycleFunctions(Construct):
         name = construct_id(step.state)
         log_group = logs.LogGroup(
             self, f"{name}Logs", retention=RETENTION[self._config.log_retention_days], removal_policy=cdk.RemovalPolicy.DESTROY,
+            encryption_key=self._key,
         )
         role = iam.Role(
             self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -185,7 +191,7 @@ class LifecycleFunctions(Construct):
             environment=self._environment,
             retry_attempts=0,
         )
-        for access in step.access:
+        for access in step.all_access:
             if any(resource in LATE_RESOURCES for resource in access.resources):
                 self._late.append((function, access))
             else:
@@ -194,7 +200,10 @@ class LifecycleFunctions(Construct):
 
     def _statement(self, access: Access, late: dict[str, list[str]] | None = None) -> iam.PolicyStatement:
         arns = {**self._resources, **(late or {})}
-        return iam.PolicyStatement(actions=list(access.actions), resources=[a for name in access.resources for a in arns[name]])
+        conditions = {"StringEquals": {"kms:ViaService": f"{access.via}.{cdk.Stack.of(self).region}.amazonaws.com"}} \
+            if access.via else None
+        return iam.PolicyStatement(actions=list(access.actions), resources=[a for name in access.resources for a in arns[name]],
+                                   conditions=conditions)
 
     @property
     def grader_arns(self) -> list[str]:

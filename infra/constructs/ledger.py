@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 
@@ -12,20 +13,24 @@ class RunLedgerTable(Construct):
     DynamoDB because the ledger needs conditional writes (an intent is written once, before
     the create call), strongly consistent reads (Tear Down must see the intent written a step
     earlier), a TTL (items expire 90 days after their last change) and no servers to run.
-    Point-in-time recovery is on; the table is retained with the stack's data.
-    Exposes `table`."""
+    Point-in-time recovery is on; encrypted with the stage's data key; the table is retained
+    with the stack's data. Exposes `table`."""
 
-    def __init__(self, scope: Construct, id_: str) -> None:
+    def __init__(self, scope: Construct, id_: str, *, key: kms.IKey) -> None:
         super().__init__(scope, id_)
-        self.table = dynamodb.TableV2(
+        # A one-region table (not TableV2): a TableV2's customer managed key is rendered per
+        # replica region, which a region-agnostic stack cannot name.
+        self.table = dynamodb.Table(
             self,
             "Table",
             partition_key=dynamodb.Attribute(name="execution", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="resource", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             time_to_live_attribute="expires",
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
             removal_policy=cdk.RemovalPolicy.RETAIN,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
         )

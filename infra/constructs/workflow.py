@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -31,10 +32,11 @@ class LifecycleWorkflow(Construct):
     of `infra/steps.py`. Exposes `state_machine`."""
 
     def __init__(
-        self, scope: Construct, id_: str, *, config: StageConfig, functions: dict[str, lambda_.IFunction]
+        self, scope: Construct, id_: str, *, config: StageConfig, functions: dict[str, lambda_.IFunction], key: kms.IKey,
     ) -> None:
         super().__init__(scope, id_)
         self._config = config
+        self._key = key
         self._functions = functions
         self.tasks = {
             step.state: self._first_task(step.state, step.result_path) if step.state in FIRST_TASKS
@@ -176,7 +178,7 @@ class LifecycleWorkflow(Construct):
     def _state_machine(self, *, start: sfn.IChainable) -> sfn.StateMachine:
         log_group = logs.LogGroup(
             self, "ExecutionLogs", log_group_name=f"/aws/vendedlogs/states/{cdk.Stack.of(self).stack_name}-lifecycle",
-            retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY,
+            retention=logs.RetentionDays.ONE_MONTH, removal_policy=cdk.RemovalPolicy.DESTROY, encryption_key=self._key,
         )
         return sfn.StateMachine(
             self, "StateMachine",

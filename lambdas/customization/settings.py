@@ -25,6 +25,8 @@ class Settings(BaseModel):
     # Reinforcement fine-tuning: the stack's built-in grader, and the teams' own graders a
     # request may name (comma-separated ARNs; the Bedrock service role may invoke only these).
     GRADER_FUNCTION_ARN: str | None = None
+    # The stage's data key: every custom model is encrypted with it (customModelKmsKeyId).
+    DATA_KEY_ARN: str | None = None
     ALLOWED_GRADER_ARNS: str = ""
     AWS_REGION: str | None = None  # set by the Lambda runtime
     # Set only by the offline engine: reports then say their answers are simulated.

@@ -18,7 +18,9 @@ def test_the_pipeline_bucket_is_private_encrypted_versioned_and_tls_only(templat
             "PublicAccessBlockConfiguration": {
                 "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
             },
-            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{
+                "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": Match.any_value()},
+                "BucketKeyEnabled": True}]},
             "VersioningConfiguration": {"Status": "Enabled"},
             "LoggingConfiguration": Match.object_like({"DestinationBucketName": Match.any_value()}),
         },
@@ -80,6 +82,8 @@ def test_the_bedrock_role_reaches_only_the_pipeline_bucket(template_dict):
         if actions == {"bedrock:InvokeModel"}:  # evaluation jobs invoke the base model and the throughput
             assert all("bedrock" in str(r) for r in resources)
             continue
+        if all(a.startswith("kms:") for a in actions):  # the data key, through S3 and Bedrock (its own test)
+            continue
         if actions == {"lambda:InvokeFunction"}:  # a reinforcement job invokes the stack's grader, only
             assert [str(r) for r in resources] == [str(grader_arn(template_dict))]
             continue
@@ -127,12 +131,13 @@ def test_outputs_name_the_state_machine_and_the_bucket(template):
 
 def test_the_run_ledger_is_a_dynamodb_table_with_ttl_and_point_in_time_recovery(template):
     template.has_resource_properties(
-        "AWS::DynamoDB::GlobalTable",
+        "AWS::DynamoDB::Table",
         {
             "KeySchema": [{"AttributeName": "execution", "KeyType": "HASH"}, {"AttributeName": "resource", "KeyType": "RANGE"}],
             "BillingMode": "PAY_PER_REQUEST",
             "TimeToLiveSpecification": {"AttributeName": "expires", "Enabled": True},
-            "Replicas": [Match.object_like({"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}})],
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": Match.any_value()},
         },
     )
 
@@ -395,3 +400,73 @@ def test_invocation_logging_writes_to_the_pipeline_bucket_for_this_account_only(
 
 def test_without_the_stage_setting_no_invocation_logging_is_set(template_dict):
     assert not [r for r in template_dict["Resources"].values() if r["Type"] == "Custom::AWS"]
+
+
+def data_key(template_dict) -> str:
+    (key,) = [i for i, r in template_dict["Resources"].items() if r["Type"] == "AWS::KMS::Key"]
+    return key
+
+
+def test_one_customer_managed_key_encrypts_the_bucket_logs_ledger_and_topic(template_dict):
+    resources, key = template_dict["Resources"], data_key(template_dict)
+    assert resources[key]["Properties"]["EnableKeyRotation"] is True and resources[key]["DeletionPolicy"] == "Retain"
+    arn = {"Fn::GetAtt": [key, "Arn"]}
+    buckets = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::S3::Bucket"]
+    encryption = [b["BucketEncryption"]["ServerSideEncryptionConfiguration"][0] for b in buckets]
+    # The pipeline bucket under the key (with a bucket key); the access-log bucket SSE-S3, which server access logging needs.
+    assert sorted(json.dumps(e["ServerSideEncryptionByDefault"], sort_keys=True) for e in encryption) == sorted([
+        json.dumps({"KMSMasterKeyID": arn, "SSEAlgorithm": "aws:kms"}, sort_keys=True), json.dumps({"SSEAlgorithm": "AES256"})])
+    log_groups = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
+    assert len(log_groups) == len(ALL_FUNCTIONS) + 1 and all(g["KmsKeyId"] == arn for g in log_groups)  # and the state machine's
+    (table,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert table["SSESpecification"]["KMSMasterKeyId"] == arn
+    (topic,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SNS::Topic"]
+    assert topic["KmsMasterKeyId"] == arn
+    logs = [s for s in resources[key]["Properties"]["KeyPolicy"]["Statement"]
+            if s.get("Principal") == {"Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}]
+    assert len(logs) == 1 and "kms:EncryptionContext:aws:logs:arn" in logs[0]["Condition"]["ArnLike"]
+
+
+def key_statements(statements, key: str) -> dict[str, set[str]]:
+    """The data key's actions, by the service they may be used through (kms:ViaService); the
+    topic's grant to its publishers (CDK's) names none."""
+    found: dict[str, set[str]] = {}
+    for s in statements:
+        if s["Resource"] == {"Fn::GetAtt": [key, "Arn"]}:
+            if "Condition" not in s:
+                service = "topic"
+            else:
+                via = s["Condition"]["StringEquals"]["kms:ViaService"]  # {"Fn::Join": ["", ["s3.", region, ".amazonaws.com"]]}
+                service = via["Fn::Join"][1][0].rstrip(".")
+            found.setdefault(service, set()).update(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    return found
+
+
+def test_the_bedrock_role_uses_the_key_only_through_s3_and_bedrock(template_dict):
+    uses = key_statements(bedrock_role_policy(template_dict), data_key(template_dict))
+    assert uses == {"s3": {"kms:Decrypt", "kms:GenerateDataKey"},
+                    "bedrock": {"kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"}}
+
+
+def test_each_function_uses_the_key_only_for_the_data_it_touches(template_dict):
+    key = data_key(template_dict)
+    for step in ALL_FUNCTIONS:
+        uses = key_statements(step_role_statements(template_dict, step.state), key)
+        touched = {name for access in step.access for name in access.resources}
+        assert ("s3" in uses) == bool(touched & {"bucket_objects", "run_objects", "request_files"}), step.state
+        assert ("dynamodb" in uses) == ("ledger" in touched), step.state
+        assert ("bedrock" in uses) == (step.state in (c.DEPLOY_MODEL, c.SCORE_SAMPLES)), step.state
+        assert ("topic" in uses) == ("topic" in touched), step.state  # the topic's own grant, for publishers
+    assert function_of(template_dict, c.SUBMIT_JOB)[1]["Environment"]["Variables"]["DATA_KEY_ARN"] == {"Fn::GetAtt": [key, "Arn"]}
+
+
+def test_a_stage_may_name_its_own_key(tmp_path):
+    from infra.app_builder import build_app
+
+    existing = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    app, stack, _ = build_app(outdir=str(tmp_path), context={"stage": "dev", "stage_overrides": {"kms_key_arn": existing}},
+                              bundling=False)
+    template_dict = app.synth().get_stack_by_name(stack.stack_name).template
+    assert not [r for r in template_dict["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
+    (table,) = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert table["SSESpecification"]["KMSMasterKeyId"] == existing

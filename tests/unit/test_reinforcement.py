@@ -288,9 +288,11 @@ def test_submit_job_sends_the_grader_and_typed_hyperparameters_in_rft_config():
     run = run.model_copy(update={"hyperparameters": resolve_hyperparameters(
         {}, REGISTRY.resolve("nova-2-lite").customization(RFT).hyperparameters)})
     bedrock, store = FakeBedrock(), FakeStore({run.training_data: b"\n".join(lines(prompt()))})
-    submit_job(run, role_arn="arn:aws:iam::123456789012:role/bedrock", bedrock=bedrock, ledger=FakeLedger(), store=store)
+    key = "arn:aws:kms:us-east-1:123456789012:key/k"
+    submit_job(run, role_arn="arn:aws:iam::123456789012:role/bedrock", bedrock=bedrock, ledger=FakeLedger(), store=store,
+               custom_model_key=key)
     (request,) = bedrock.job_requests
-    assert request.grader_arn == GRADER and request.hyperparameters == {}
+    assert request.grader_arn == GRADER and request.hyperparameters == {} and request.custom_model_key == key
     assert request.rft_hyperparameters["epochCount"] == 1 and request.rft_hyperparameters["reasoningEffort"] == "high"
     assert request.training_uri == run.uri("reinforcement/train.jsonl")
 

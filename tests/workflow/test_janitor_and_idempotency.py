@@ -105,7 +105,7 @@ def test_each_create_step_run_twice_makes_one_resource_and_tear_down_twice_is_sa
     assert session.simulator.existing("provisioned_throughput") == []
 
     ledger = boto3.resource("dynamodb", region_name=session.region).Table(session.template.refs[
-        next(iter(session.template.resources("AWS::DynamoDB::GlobalTable")))
+        next(iter(session.template.resources("AWS::DynamoDB::Table")))
     ])
     statuses = {item["resource"]: item["status"] for item in ledger.scan()["Items"] if item["resource"] != "run"}
     assert statuses == {

@@ -196,3 +196,20 @@ def test_bedrock_reads_the_training_data_as_the_jobs_role(bedrock):
     simulated.authorization.statements[ROLE].append({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"})
     with pytest.raises(ClientError, match="AccessDeniedException"):  # an explicit Deny wins, as in IAM
         client.create_model_customization_job(**job())
+
+
+def test_a_custom_model_key_must_exist_and_be_usable_by_the_jobs_role(bedrock):
+    client, simulated = bedrock
+    with pytest.raises(ClientError, match="is not a key of this account"):
+        client.create_model_customization_job(**job(customModelKmsKeyId="arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"))
+    key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
+    simulated.authorization = RolePolicies()
+    simulated.authorization.statements[ROLE] = [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"},
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": key},
+    ]
+    with pytest.raises(ClientError) as caught:
+        client.create_model_customization_job(**job(customModelKmsKeyId=key))
+    assert f"may not kms:CreateGrant on {key}" in caught.value.response["Error"]["Message"]
+    simulated.authorization.statements[ROLE][1]["Action"].append("kms:CreateGrant")
+    assert client.create_model_customization_job(**job(customModelKmsKeyId=key))["jobArn"]

@@ -61,6 +61,8 @@ class BedrockControl:
         }
         if request.hyperparameters:  # none for distillation and reinforcement fine-tuning
             params["hyperParameters"] = request.hyperparameters
+        if request.custom_model_key:
+            params["customModelKmsKeyId"] = request.custom_model_key
         if request.validation_uri:
             params["validationDataConfig"] = {"validators": [{"s3Uri": request.validation_uri}]}
         if request.teacher_id:

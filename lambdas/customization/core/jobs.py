@@ -41,7 +41,10 @@ def invocation_logs_config(settings: InvocationLogsSettings) -> dict[str, Any]:
     return config
 
 
-def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledger: RunLedger, store: ObjectStore) -> JobState:
+def submit_job(
+    run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledger: RunLedger, store: ObjectStore,
+    custom_model_key: str | None = None,
+) -> JobState:
     training_uri, validation_uri = job_data(run, store=store)
     hyperparameters, rft_hyperparameters = run.hyperparameters, None
     if run.reinforcement is not None:  # typed, inside rftConfig
@@ -66,6 +69,7 @@ def submit_job(run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledge
             grader_arn=run.grader_arn,
             rft_hyperparameters=rft_hyperparameters,
             invocation_logs=invocation_logs_config(run.invocation_logs) if run.invocation_logs else None,
+            custom_model_key=custom_model_key,
         )
     )
     ledger.mark(run.execution_name, JOB, run.names.job_name, "created", job_arn)

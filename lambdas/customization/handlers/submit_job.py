@@ -15,8 +15,9 @@ from customization.settings import get_settings
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = StepInput.model_validate(event)
-    job = submit_job(state.run, role_arn=get_settings().BEDROCK_ROLE_ARN, bedrock=get_bedrock(), ledger=get_ledger(),
-                     store=get_store())
+    settings = get_settings()
+    job = submit_job(state.run, role_arn=settings.BEDROCK_ROLE_ARN, bedrock=get_bedrock(), ledger=get_ledger(),
+                     store=get_store(), custom_model_key=settings.DATA_KEY_ARN)
     logger.info("customization job submitted", job_arn=job.job_arn)
     metrics.add_metric(name="JobsSubmitted", unit=MetricUnit.Count, value=1)
     return job.model_dump(mode="json")

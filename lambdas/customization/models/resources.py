@@ -30,6 +30,7 @@ class JobRequest:
     rft_hyperparameters: dict[str, int | float | str] | None = None
     # Distillation from model invocation logs: invocationLogsConfig in place of the s3Uri.
     invocation_logs: dict[str, Any] | None = None
+    custom_model_key: str | None = None  # customModelKmsKeyId: the stage's data key
 
 
 @dataclass(frozen=True)
