@@ -57,7 +57,7 @@ class ModelCustomizationStack(cdk.Stack):
         )
 
         if config.invocation_logging:
-            logging = InvocationLogging(self, "InvocationLogging", bucket=storage.bucket)
+            logging = InvocationLogging(self, "InvocationLogging", bucket=storage.bucket, key=key)
             cdk.CfnOutput(self, "InvocationLogsUri", value=logging.logs_uri)
         Monitoring(self, "Monitoring", state_machine=machine, topic=notifications.topic, dead_letters=guards.dead_letters)
         ScheduledRuns(self, "Schedules", state_machine=machine, runs=config.schedules, dead_letters=guards.dead_letters)

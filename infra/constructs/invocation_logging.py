@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
@@ -13,12 +14,13 @@ class InvocationLogging(Construct):
     """Bedrock's model invocation logging for this account and region (stage setting
     `invocation_logging`), written to the pipeline bucket under invocation-logs/, for teams
     that distil from production traffic. The bucket admits bedrock.amazonaws.com to that prefix
-    only, for this account's logging in this region. Logging is an account-wide setting: the
-    stack sets it on deployment and removes it when deleted.
+    only, for this account's logging in this region, and the data key's policy admits it to
+    encrypt what it writes there (the bucket is SSE-KMS). Logging is an account-wide setting:
+    the stack sets it on deployment and removes it when deleted.
 
     Exposes `logs_uri`, what a request's invocation_logs.source names."""
 
-    def __init__(self, scope: Construct, id_: str, *, bucket: s3.IBucket) -> None:
+    def __init__(self, scope: Construct, id_: str, *, bucket: s3.IBucket, key: kms.IKey) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
         logs_key = f"{LOGS_PREFIX}/AWSLogs/{stack.account}/BedrockModelInvocationLogs"
@@ -32,6 +34,13 @@ class InvocationLogging(Construct):
             },
         )
         policy = bucket.add_to_resource_policy(statement).policy_dependable
+        key.add_to_resource_policy(iam.PolicyStatement(
+            sid="BedrockWritesInvocationLogsToTheBucket",
+            principals=[iam.ServicePrincipal("bedrock.amazonaws.com")],
+            actions=["kms:GenerateDataKey"],
+            resources=["*"],  # in a key policy, "*" is this key
+            conditions=statement.conditions,
+        ))  # an existing key (the stage's kms_key_arn) is not changed: its policy must say as much
         logging = {
             "loggingConfig": {
                 "s3Config": {"bucketName": bucket.bucket_name, "keyPrefix": LOGS_PREFIX},

@@ -388,6 +388,9 @@ def test_invocation_logging_writes_to_the_pipeline_bucket_for_this_account_only(
             "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
                           "ArnLike": {"aws:SourceArn": Match.any_value()}},
         })])}})
+    (key,) = template.find_resources("AWS::KMS::Key").values()
+    (writes,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Principal") == {"Service": "bedrock.amazonaws.com"}]
+    assert writes["Action"] == "kms:GenerateDataKey" and "aws:SourceAccount" in writes["Condition"]["StringEquals"]
     (setting,) = template.find_resources("Custom::AWS").values()
     create = json.dumps(setting["Properties"]["Create"])
     assert "putModelInvocationLoggingConfiguration" in create and "invocation-logs" in create
