@@ -11,7 +11,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test bench synth deploy destroy lint schema clean
+.PHONY: help setup run test bench synth deploy destroy smoke-aws lint schema clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ synth: setup ## synthesize the deployable stack into cdk.out (bundles the Lambda
 
 deploy: setup ## deploy the stack with your AWS credentials (STAGE=prod for another stage)
 	cdk deploy --no-notices $(if $(STAGE),-c stage=$(STAGE))
+
+smoke-aws: setup ## the acceptance run in a real account (BUDGET= in USD, default 10): deploy, run, check, destroy
+	$(VENV)/bin/bedrock-customize smoke-aws --budget $(or $(BUDGET),10) $(if $(STAGE),--stage $(STAGE) --stack BedrockCustomization-$(STAGE))
 
 destroy: setup ## delete the stack (the bucket is retained with its data)
 	cdk destroy --no-notices $(if $(STAGE),-c stage=$(STAGE))

@@ -367,6 +367,31 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def estimate_document(request: Path) -> tuple[int, dict[str, Any] | None, str]:
+    """`estimate --json` of a request file: its exit code, its JSON document and its errors."""
+    import contextlib
+    import io
+
+    printed, errors = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(errors):
+        code = main(["estimate", "--json", "--request", str(request)])
+    document = json.loads(printed.getvalue()) if printed.getvalue().strip() else None
+    return code, document, errors.getvalue().strip()
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    from bedrock_customize import deployed, smoke
+
+    try:
+        return smoke.smoke(budget=args.budget, stack=args.stack, deployer=smoke.Cdk(args.stage), estimator=estimate_document)
+    except smoke.SmokeRefused as exc:
+        print(f"bedrock-customize: smoke-aws refused: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except deployed.CommandError as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return exc.code
+
+
 def cmd_deployed(args: argparse.Namespace) -> int:
     from bedrock_customize import deployed
     from bedrock_customize.requests import RequestFileError
@@ -452,6 +477,15 @@ def build_parser() -> argparse.ArgumentParser:
     deployed_command("list", "the stack's recent runs", execution=False).add_argument("--limit", type=int, default=20)
     deployed_command("stop", "stop a run (its cleanup follows)")
     deployed_command("report", "download a run's report").add_argument("--out", default=".", help="folder for the files")
+
+    smoke = commands.add_parser(
+        "smoke-aws", help="the acceptance run in a real account: deploy, the cheapest real lifecycle, checks, destroy",
+        description="Refuses without credentials or when the estimate is above --budget; destroys the stack on every exit.",
+    )
+    smoke.add_argument("--budget", type=float, default=10.0, help="USD; the run's budget.max_usd too")
+    smoke.add_argument("--stage", default="dev", help="the cdk.json stage to deploy")
+    smoke.add_argument("--stack", default="BedrockCustomization-dev", help="that stage's stack name")
+    smoke.set_defaults(func=cmd_smoke)
 
     from bedrock_customize import prepare
 
