@@ -5,19 +5,22 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-done
+SCAN_VENV := .venv-scan
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 # The suite runs in one pytest worker per core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test bench synth deploy destroy smoke-aws lint schema clean
+.PHONY: help setup run test scan bench synth deploy destroy smoke-aws lint schema clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt lambdas/requirements.txt pyproject.toml package.json package-lock.json
+$(STAMP): requirements.txt requirements-dev.txt requirements-scan.txt lambdas/requirements.txt pyproject.toml package.json package-lock.json
 	test -x $(PY) || python3 -m venv $(VENV)
+	test -x $(SCAN_VENV)/bin/python || python3 -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	npm ci --no-audit --no-fund --loglevel=error
@@ -32,6 +35,9 @@ test: setup ## lint, the import contracts, then the whole test suite (on every c
 	$(VENV)/bin/ruff check .
 	PYTHONPATH=lambdas:. $(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+scan: setup ## the IaC scanner (checkov) on the synthesized template; every finding fixed or skipped with its reason
+	$(PY) -m pytest -q -p no:xdist tests/infra/test_checks.py -k scanner
 
 bench: setup ## benchmarks: the validator vs a bare json.loads loop; prepare's memory; media lookups at the maxima; evaluation inference
 	$(PY) bench/validate_bench.py

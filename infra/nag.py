@@ -1,13 +1,15 @@
 """cdk-nag: the AwsSolutions pack runs on the whole app; every acknowledged finding is
-listed here, once, with the reason it is acceptable."""
+listed here, once, with the reason it is acceptable. So are the IaC scanner's (checkov's)
+skips, written into the template's own metadata where a reviewer's scan reads them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 import aws_cdk as cdk
+import jsii
 from cdk_nag import AwsSolutionsChecks
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 ACKNOWLEDGED: dict[str, str] = {
     "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]": (
@@ -82,6 +84,67 @@ FUNCTION_VERSIONS = (
     "Granted by CDK's LambdaInvoke so the state machine may invoke any version or alias of "
     "this one step function.",
 )
+
+
+# checkov's findings that are not fixed, and why; each is skipped in the metadata of the
+# resources it is about (ScannerSkips), so a reviewer's own scan sees the reason too.
+SCANNER_SKIPS: dict[str, str] = {
+    "CKV_AWS_115": (
+        "No reserved concurrency: reserving it takes from the account's unreserved pool, which new "
+        "accounts keep at 10, and a deployment asking for more fails; the steps run one run's Tasks "
+        "at a time (the Map has its own max concurrency)."
+    ),
+    "CKV_AWS_117": (
+        "Not in a VPC: the functions call only AWS APIs, over TLS and signed with their roles; a "
+        "stage setting for private subnets and endpoints is not offered yet."
+    ),
+    "CKV_AWS_173": (
+        "The functions' environment variables hold resource names and ARNs, no secrets; Lambda "
+        "encrypts them at rest with its AWS managed key."
+    ),
+    "CKV_AWS_116": (
+        "Invoked synchronously (a Task of the state machine, whose Catch takes every error; the grader, "
+        "called by Bedrock; CDK's deployment custom resources): a dead-letter queue serves asynchronous "
+        "invocations only. The asynchronously invoked functions have one."
+    ),
+    "CKV_AWS_18": (
+        "The access-log bucket is the target of the pipeline bucket's server access logs; logging it "
+        "into itself would loop."
+    ),
+    "CKV_AWS_27": (
+        "The dead-letter queue is encrypted with SQS-managed keys (SSE-SQS), which EventBridge and "
+        "Lambda may write to without a key policy to keep in step with the queue's writers."
+    ),
+}
+
+
+@jsii.implements(cdk.IAspect)
+class ScannerSkips:
+    """Writes each resource's checkov skips (SCANNER_SKIPS) into its template metadata."""
+
+    def __init__(self, *, asynchronous: set[str], access_logs: Construct) -> None:
+        self.asynchronous, self.access_logs = asynchronous, access_logs
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, cdk.CfnResource):
+            return
+        kind = node.cfn_resource_type
+        if kind == "AWS::Lambda::Function":
+            ids = ["CKV_AWS_115", "CKV_AWS_117", "CKV_AWS_173"]
+            if node.node.path not in self.asynchronous:
+                ids.append("CKV_AWS_116")
+        elif kind == "AWS::S3::Bucket" and node.node.scope is self.access_logs:
+            ids = ["CKV_AWS_18"]
+        elif kind == "AWS::SQS::Queue":
+            ids = ["CKV_AWS_27"]
+        else:
+            return
+        node.add_metadata("checkov", {"skip": [{"id": i, "comment": SCANNER_SKIPS[i]} for i in ids]})
+
+
+def skip_scanner_findings(stack: cdk.Stack, *, asynchronous: Iterable[Construct], access_logs: Construct) -> None:
+    paths = {function.node.default_child.node.path for function in asynchronous}  # type: ignore[union-attr]
+    cdk.Aspects.of(stack).add(ScannerSkips(asynchronous=paths, access_logs=access_logs))
 
 
 def add_checks(app: cdk.App) -> None:

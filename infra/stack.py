@@ -12,7 +12,7 @@ from infra.config import StageConfig
 from infra.constructs.bedrock_role import BedrockServiceRole
 from infra.constructs.encryption import DataKey
 from infra.constructs.functions import LifecycleFunctions, ModelArns
-from infra.constructs.guards import CleanupGuards
+from infra.constructs.guards import CleanupGuards, dead_letter_queue
 from infra.constructs.invocation_logging import InvocationLogging
 from infra.constructs.ledger import RunLedgerTable
 from infra.constructs.monitoring import Monitoring
@@ -20,6 +20,7 @@ from infra.constructs.notifications import Notifications
 from infra.constructs.schedules import ScheduledRuns
 from infra.constructs.storage import PipelineBucket
 from infra.constructs.workflow import LifecycleWorkflow
+from infra.steps import ALL_FUNCTIONS
 
 
 class ModelCustomizationStack(cdk.Stack):
@@ -33,9 +34,10 @@ class ModelCustomizationStack(cdk.Stack):
         notifications = Notifications(self, "Notifications", emails=config.notification_emails, key=key)
         bedrock_role = BedrockServiceRole(self, "BedrockService", bucket=storage.bucket,
                                           teachers=ModelArns(self, registry).teachers(), key=key)
+        dead_letters = dead_letter_queue(self, "DeadLetters")
         functions = LifecycleFunctions(
             self, "Steps", config=config, registry=registry, bucket=storage.bucket, bedrock_role=bedrock_role.role,
-            ledger=ledger.table, key=key,
+            ledger=ledger.table, key=key, dead_letters=dead_letters,
         )
         bedrock_role.allow_graders(functions.grader_arns)
         workflow = LifecycleWorkflow(self, "Lifecycle", config=config, functions=dict(functions.by_state), key=key)
@@ -53,7 +55,7 @@ class ModelCustomizationStack(cdk.Stack):
         guards = CleanupGuards(
             self, "Guards", state_machine=machine, clean_up=clean_up, janitor=janitor,
             janitor_schedule=config.janitor_schedule, bucket_name=storage.bucket.bucket_name,
-            start_from_request=trigger, notify_run=notify, notify_job_progress=job_progress,
+            start_from_request=trigger, notify_run=notify, notify_job_progress=job_progress, dead_letters=dead_letters,
         )
 
         if config.invocation_logging:
@@ -62,6 +64,8 @@ class ModelCustomizationStack(cdk.Stack):
         Monitoring(self, "Monitoring", state_machine=machine, topic=notifications.topic, dead_letters=guards.dead_letters)
         ScheduledRuns(self, "Schedules", state_machine=machine, runs=config.schedules, dead_letters=guards.dead_letters)
         nag.acknowledge(self, bucket=storage.bucket, functions=functions.by_state.values(), state_machine=machine)
+        nag.skip_scanner_findings(self, access_logs=storage.access_logs, asynchronous=[
+            functions.by_state[step.state] for step in ALL_FUNCTIONS if step.invoked_async])
         cdk.Tags.of(self).add(TAG_STACK, self.stack_name)
         cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)

@@ -72,6 +72,8 @@ class Step:
     access: tuple[Access, ...] = ()
     # Functions outside the machine that start or read its executions and publish notices.
     knows_state_machine: bool = False
+    # Invoked asynchronously (EventBridge rules and schedules): Lambda retries it, then keeps the event.
+    invoked_async: bool = False
 
     def __post_init__(self) -> None:
         if (self.result_path is None) != (self.phase is None) or self.phase not in (*PHASES, None):
@@ -177,8 +179,8 @@ STEPS = (
 
 # Functions outside the state machine, started by EventBridge.
 EVENT_HANDLERS = (
-    Step(c.CLEAN_UP_RUN, _handler("clean_up_run"), 300, access=(*CLEAN_UP, PUBLISH), knows_state_machine=True),
-    Step(c.JANITOR, _handler("janitor"), 300, knows_state_machine=True, access=(
+    Step(c.CLEAN_UP_RUN, _handler("clean_up_run"), 300, access=(*CLEAN_UP, PUBLISH), knows_state_machine=True, invoked_async=True),
+    Step(c.JANITOR, _handler("janitor"), 300, knows_state_machine=True, invoked_async=True, access=(
         # List actions support no resource-level permissions.
         Access(("bedrock:ListProvisionedModelThroughputs", "bedrock:ListCustomModelDeployments"), ("any",)),
         Access(("bedrock:ListTagsForResource",), ("provisioned_throughputs", "deployments")),
@@ -188,18 +190,18 @@ EVENT_HANDLERS = (
         Access(("states:DescribeExecution",), ("executions",)),
         PUBLISH,
     )),
-    Step(c.START_FROM_REQUEST, _handler("start_from_request"), 60, knows_state_machine=True, access=(
+    Step(c.START_FROM_REQUEST, _handler("start_from_request"), 60, knows_state_machine=True, invoked_async=True, access=(
         Access(("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"), ("request_files",)),
         Access(("states:StartExecution",), ("state_machine",)),
         # A repeated delivery finds the run it started already (DescribeExecution), and starts nothing.
         Access(("states:DescribeExecution",), ("executions",)),
         PUBLISH,
     )),
-    Step(c.NOTIFY_RUN, _handler("notify_run"), 60, knows_state_machine=True, access=(
+    Step(c.NOTIFY_RUN, _handler("notify_run"), 60, knows_state_machine=True, invoked_async=True, access=(
         Access(("states:DescribeExecution", "states:GetExecutionHistory"), ("executions",)),
         PUBLISH,
     )),
-    Step(c.NOTIFY_JOB_PROGRESS, _handler("notify_job_progress"), 60, knows_state_machine=True, access=(
+    Step(c.NOTIFY_JOB_PROGRESS, _handler("notify_job_progress"), 60, knows_state_machine=True, invoked_async=True, access=(
         Access(("bedrock:ListTagsForResource",), ("customization_jobs",)),
         PUBLISH,
     )),

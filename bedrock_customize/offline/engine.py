@@ -469,31 +469,46 @@ class Session:
         return False
 
     def deliver(self, event: dict[str, Any], what: str) -> dict[str, dict[str, Any]]:
-        """The event delivered as EventBridge would: each target tried once and then as often as
-        its RetryPolicy says, and, if it still fails, the event put in its dead-letter queue.
-        Returns the answer of each target that took it."""
+        """The event delivered as AWS would. EventBridge tries each target as often as its
+        RetryPolicy says while it cannot deliver (the function's resource policy does not admit
+        the rule), then puts the event in the target's dead-letter queue. Once delivered, the
+        invocation is asynchronous: Lambda runs the function, retries it as its
+        EventInvokeConfig says, then puts the event in the function's own dead-letter queue.
+        Returns the answer of each function that succeeded."""
         answers: dict[str, dict[str, Any]] = {}
         for state, target, rule in self._matching_targets(event):
             self.engine.log(f"-> (EventBridge: {what}) {state}")
-            attempts = 1 + int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
+            if not self._may_invoke(rule, target):
+                attempts = 1 + int(target.get("RetryPolicy", {}).get("MaximumRetryAttempts", 185))
+                self._dead_letter(self.template.resolve(target.get("DeadLetterConfig", {}).get("Arn")), event, state,
+                                  f"EventBridge may not invoke {state}: no resource policy admits rule {rule}", attempts, "EventBridge")
+                continue
+            function = target["Arn"]["Fn::GetAtt"][0]
+            attempts = 1 + self._async_retries(function)
             for attempt in range(attempts):
                 try:
-                    if not self._may_invoke(rule, target):
-                        raise RuntimeError(f"EventBridge may not invoke {state}: no resource policy admits rule {rule}")
                     answers[state] = self.invoke(state, event)
                     break
                 except RuntimeError as exc:
                     failure = str(exc)
                     if attempt < attempts - 1:
-                        time.sleep(SDK_RETRY_DELAY)  # EventBridge's back-off, shortened as the SDK's is
+                        time.sleep(SDK_RETRY_DELAY)  # Lambda's back-off between asynchronous retries, shortened
             else:
-                self._dead_letter(target, event, state, failure, attempts)
+                queue = self.template.document["Resources"][function]["Properties"].get("DeadLetterConfig", {}).get("TargetArn")
+                self._dead_letter(self.template.resolve(queue) if queue else None, event, state, failure, attempts, "Lambda")
         return answers
 
-    def _dead_letter(self, target: dict[str, Any], event: dict[str, Any], state: str, failure: str, attempts: int) -> None:
-        queue_arn = self.template.resolve(target.get("DeadLetterConfig", {}).get("Arn"))
+    def _async_retries(self, function: str) -> int:
+        """MaximumRetryAttempts of the function's asynchronous invocations (Lambda's default: 2)."""
+        for config in self.template.resources("AWS::Lambda::EventInvokeConfig").values():
+            if config["Properties"]["FunctionName"] == {"Ref": function}:
+                return int(config["Properties"].get("MaximumRetryAttempts", 2))
+        return 2
+
+    def _dead_letter(self, queue_arn: str | None, event: dict[str, Any], state: str, failure: str, attempts: int,
+                     who: str) -> None:
         if not queue_arn:
-            self.engine.log(f"EventBridge: {state} failed {attempts} times; the event is LOST (no dead-letter queue)")
+            self.engine.log(f"{who}: {state} failed {attempts} times; the event is LOST (no dead-letter queue)")
             return
         sqs = boto3.client("sqs", region_name=self.region)
         url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
@@ -501,7 +516,7 @@ class Session:
             "ERROR_MESSAGE": {"DataType": "String", "StringValue": failure[:1000]},
             "RULE_TARGET": {"DataType": "String", "StringValue": state},
         })
-        self.engine.log(f"EventBridge: {state} failed {attempts} times; the event is in the dead-letter queue")
+        self.engine.log(f"{who}: {state} failed {attempts} times; the event is in the dead-letter queue")
 
     def _state_of_target(self, target: dict[str, Any]) -> str | None:
         arn = self.template.resolve(target["Arn"])

@@ -10,6 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -20,6 +21,7 @@ from infra.config import StageConfig
 from infra.constants import GRADE_SAMPLES
 from infra.steps import ALL_FUNCTIONS, LATE_RESOURCES, Access, Step
 
+ASYNC_RETRIES = 2
 RUNTIMES = {
     "3.11": lambda_.Runtime.PYTHON_3_11,
     "3.12": lambda_.Runtime.PYTHON_3_12,
@@ -113,11 +115,13 @@ class LifecycleFunctions(Construct):
         bedrock_role: iam.IRole,
         ledger: dynamodb.ITable,
         key: kms.IKey,
+        dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
         self._config = config
         self._key = key
+        self._dead_letters = dead_letters
         self._runtime = RUNTIMES[config.lambda_python]
         self._code = lambda_.Code.from_asset(
             str(LAMBDAS_DIR),
@@ -189,7 +193,10 @@ class LifecycleFunctions(Construct):
             log_group=log_group,
             role=role,
             environment=self._environment,
-            retry_attempts=0,
+            # Invoked asynchronously (by EventBridge), a function retries twice and then leaves the
+            # event in the dead-letter queue; the state machine's and Bedrock's calls are synchronous.
+            retry_attempts=ASYNC_RETRIES if step.invoked_async else 0,
+            dead_letter_queue=self._dead_letters if step.invoked_async else None,
         )
         for access in step.all_access:
             if any(resource in LATE_RESOURCES for resource in access.resources):

@@ -11,6 +11,14 @@ from constructs import Construct
 from infra import constants
 
 
+def dead_letter_queue(scope: Construct, id_: str) -> sqs.Queue:
+    """Where an event nobody could take ends: SQS-managed encryption, TLS only, kept 14 days.
+    Both EventBridge (a target it could not deliver to) and Lambda (an asynchronous invocation
+    that still failed after its retries) put events here; an alarm watches its depth."""
+    return sqs.Queue(scope, id_, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                     retention_period=cdk.Duration.days(14))
+
+
 class CleanupGuards(Construct):
     """The EventBridge rules around the state machine.
 
@@ -22,8 +30,9 @@ class CleanupGuards(Construct):
     - a request file under requests/ in the bucket starts a run;
     - every run's end is announced on the notification topic.
 
-    Every target retries, then leaves the event in `dead_letters` (SQS, encrypted, TLS only,
-    kept 14 days), so no delivery is lost silently; an alarm watches the queue."""
+    Every target retries its delivery, then leaves the event in `dead_letters`; the functions
+    themselves, invoked asynchronously, retry and then leave it there too (LifecycleFunctions),
+    so no event is lost silently; an alarm watches the queue."""
 
     def __init__(
         self,
@@ -38,12 +47,10 @@ class CleanupGuards(Construct):
         start_from_request: lambda_.IFunction,
         notify_run: lambda_.IFunction,
         notify_job_progress: lambda_.IFunction,
+        dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, id_)
-        self.dead_letters = sqs.Queue(
-            self, "DeadLetters", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-            retention_period=cdk.Duration.days(14),
-        )
+        self.dead_letters = dead_letters
 
         def deliver_to(function: lambda_.IFunction, attempts: int) -> targets.LambdaFunction:
             return targets.LambdaFunction(function, retry_attempts=attempts, dead_letter_queue=self.dead_letters,
