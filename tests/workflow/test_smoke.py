@@ -26,6 +26,8 @@ class EmulatedStack:
 
     def deploy(self) -> None:
         self.calls.append("deploy")
+        if self.session is None:  # a deployment that fails before the stack exists
+            raise self.fail_after_deploy or RuntimeError("no emulated stack")
         outputs = {"StateMachineArn": self.session.machine_arn, "BucketName": self.session.bucket,
                    "LedgerTableName": self.session.template.output("LedgerTableName")}
         boto3.client("cloudformation", region_name="us-east-1").create_stack(StackName=STACK, TemplateBody=json.dumps({
@@ -56,8 +58,16 @@ def test_the_acceptance_run_deploys_runs_checks_and_destroys(session):
     assert session.simulator.existing("custom_model") == []  # teardown.delete_custom_model
 
 
-def test_it_refuses_over_budget_or_without_credentials_and_deploys_nothing(session):
-    stack = EmulatedStack(session)
+@pytest.fixture
+def emulated_account():
+    from moto import mock_aws
+
+    with mock_aws():  # credentials and an account, no stack
+        yield
+
+
+def test_it_refuses_over_budget_or_without_credentials_and_deploys_nothing(emulated_account):
+    stack = EmulatedStack(None)
     with pytest.raises(smoke.SmokeRefused, match=r"the estimate \$0\.0\d is above the budget \$0\.00; nothing was deployed"):
         smoke.smoke(budget=0.001, stack=STACK, deployer=stack, estimator=estimate_document, log=lambda _: None)
 
@@ -71,9 +81,9 @@ def test_it_refuses_over_budget_or_without_credentials_and_deploys_nothing(sessi
     assert stack.calls == []
 
 
-@pytest.mark.parametrize("failure", [RuntimeError("the run could not start"), KeyboardInterrupt()])
-def test_the_stack_is_destroyed_on_every_exit(session, failure):
-    stack = EmulatedStack(session, fail_after_deploy=failure)
+@pytest.mark.parametrize("failure", [RuntimeError("the deployment failed halfway"), KeyboardInterrupt()])
+def test_the_stack_is_destroyed_on_every_exit(emulated_account, failure):
+    stack = EmulatedStack(None, fail_after_deploy=failure)
     with pytest.raises(type(failure)):
         smoke.smoke(budget=10, stack=STACK, deployer=stack, estimator=estimate_document, interval=0.2, log=lambda _: None)
     assert stack.calls == ["deploy", "destroy"]
