@@ -78,7 +78,12 @@ def test_bedrock_distils_from_at_most_its_maximum(monkeypatch):
     import customization.datasets.invocation_logs as logs
 
     monkeypatch.setattr(logs, "MAX_PROMPTS", 150)
-    report = check_logs(settings(), objects(*[logged(i) for i in range(200)]), teacher_ids=TEACHER, teacher="x")
+
+    def then_more():  # the objects after the maximum are never read
+        yield from objects(*[logged(i) for i in range(200)])
+        raise AssertionError("read past Bedrock's maximum")
+
+    report = check_logs(settings(), then_more(), teacher_ids=TEACHER, teacher="x")
     assert report.records == 150 and [w.rule for w in report.warnings] == ["invocation-logs-maximum"]
     assert MAX_PROMPTS == 15_000
 

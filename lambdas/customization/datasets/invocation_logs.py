@@ -56,10 +56,13 @@ def check_logs(
     settings: InvocationLogsSettings, objects: Iterable[tuple[str, bytes]], *, teacher_ids: set[str], teacher: str,
 ) -> DatasetReport:
     """The logs as the job's training data: what passes the filter, counted up to Bedrock's
-    maximum, with tokens from the logs' own counts."""
+    maximum (the objects after that are not read: production logs can be large), with tokens
+    from the logs' own counts."""
     report = DatasetReport(role="training", source=settings.source)
     files = logged = passed = 0
-    for key, body in objects:
+    remaining = iter(objects)
+    while passed < MAX_PROMPTS and (item := next(remaining, None)) is not None:
+        key, body = item
         files += 1
         try:
             lines = _lines(body)
@@ -82,7 +85,7 @@ def check_logs(
             if settings.use_responses and _bare(str(entry.get("modelId", ""))) not in teacher_ids:
                 continue
             if passed >= MAX_PROMPTS:
-                continue
+                break
             passed += 1
             tokens = (entry.get("input") or {}).get("inputTokenCount") or 0
             if settings.use_responses:
