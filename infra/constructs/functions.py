@@ -90,7 +90,7 @@ class ModelArns:
             return [*self.foundation_models(self._invocation_ids), *profiles, self.arn("provisioned-model")]
         return [
             *self.foundation_models(self._invocation_ids | set(self._registry.embedding_models)), *profiles,
-            *(arn for arn in self.teachers() if arn not in profiles),
+            *(arn for arn in dict.fromkeys([*self.teachers(), *self.judges()]) if arn not in profiles),
             self.arn("custom-model"), self.arn("provisioned-model"), self.arn("custom-model-deployment"),
         ]
 

@@ -148,3 +148,49 @@ def test_a_distilled_student_is_scored_beside_its_teacher_with_the_share_of_its_
     plain = run_context(evaluation={"max_samples": 2})
     _, plain_report = evaluate(plain, store_with_test_set(plain, 2), FakeRuntime())
     assert plain_report.teacher is None
+
+
+class JudgingRuntime(FakeRuntime):
+    """The judge gives 9 to an answer that is the reference, 2 to any other; the models answer
+    as FakeRuntime says."""
+
+    def __init__(self, answers, judge_id: str) -> None:
+        super().__init__(answers)
+        self.judge_id = judge_id
+
+    def converse(self, *, model_id, system, messages, max_tokens, temperature):
+        if model_id != self.judge_id:
+            return super().converse(model_id=model_id, system=system, messages=messages, max_tokens=max_tokens,
+                                    temperature=temperature)
+        from customization.models.resources import ModelReply
+
+        prompt = messages[-1]["content"][0]["text"]
+        reference = prompt.split("Reference answer:\n", 1)[1].split("\n\nAnswer to grade:", 1)[0]
+        answer = prompt.split("Answer to grade:\n", 1)[1].split("\n\nReply with", 1)[0]
+        self.calls.append((model_id, "judge"))
+        return ModelReply(text="SCORE: 9" if answer == reference else "SCORE: 2", input_tokens=1, output_tokens=1, latency_ms=1)
+
+
+def test_an_llm_judge_scores_both_models_with_the_paired_interval():
+    from customization.registry import load_registry
+
+    judge = {"model": "nova-pro", "rubric": "A one-sentence summary naming the town and the cost."}
+    run = run_context(evaluation={"max_samples": 8, "judge": judge, "primary_metric": "judge"})
+    store = store_with_test_set(run, 8)
+    answers = {CUSTOM: {record("conversation", i)["messages"][0]["content"][0]["text"]: reference("conversation", i) for i in range(8)}}
+    runtime = JudgingRuntime(answers, load_registry().judge("nova-pro").invocation_id)
+    summary, report = evaluate(run, store, runtime)
+    assert report.metrics["custom"]["judge"] == 0.9 and report.metrics["base"]["judge"] == 0.2
+    assert report.primary_metric == "judge" and summary.promoted and tuple(report.ci95["judge"]) == (0.7, 0.7)
+    assert len([call for call in runtime.calls if call[1] == "judge"]) == 16  # both models' 8 answers
+
+
+def test_the_judge_is_one_of_the_registrys_and_its_metric_needs_it():
+    from customization.core.request_rules import parse_request
+    from customization.errors import RequestInvalidError
+
+    base = {"base_model": "nova-lite", "training_data": "s3://bucket/t.jsonl"}
+    with pytest.raises(RequestInvalidError, match="evaluation.judge.model: unknown judge model 'gpt-5'"):
+        parse_request({**base, "evaluation": {"judge": {"model": "gpt-5", "rubric": "Short and right."}}}, bucket=None)
+    with pytest.raises(RequestInvalidError, match="judge is only measured with evaluation.judge set"):
+        parse_request({**base, "evaluation": {"primary_metric": "judge"}}, bucket=None)

@@ -366,3 +366,18 @@ def test_a_grader_that_does_not_answer_in_time_is_a_named_error():
 
     with pytest.raises(GraderFailedError, match=f"the grader {GRADER} did not answer 2 samples within 120 s"):
         Graders(SlowLambda(), 120).grade(GRADER, [{"id": "a"}, {"id": "b"}])
+
+
+def test_an_evaluation_judge_is_priced_for_every_answer_it_judges():
+    request = parse_request({"base_model": "nova-lite", "training_data": f"s3://{BUCKET}/t.jsonl", "deployment": {"mode": "on_demand"},
+                             "evaluation": {"judge": {"model": "nova-pro", "rubric": "Names the town and the cost."}}},
+                            bucket=BUCKET)
+    estimate = estimate_cost(request, REGISTRY.resolve("nova-lite"), REGISTRY, Workload(1000, 5, 50.0, training_records=100),
+                             epochs=1)
+    (judged,) = [line for line in estimate.lines if line.item == "evaluation judge input"]
+    assert "judges 10 answers" in judged.note and judged.unit_usd == REGISTRY.judge("nova-pro").input_per_1k_tokens.usd
+    (replies,) = [line for line in estimate.lines if line.item == "evaluation judge output"]
+    assert replies.quantity == 10 * 16
+    with pytest.raises(RequestInvalidError, match="use the reinforcement grader's judge"):
+        parse_request(rft_request(reinforcement={"grader": {"kind": "llm_judge", "judge": "nova-pro", "rubric": "Correct total."}},
+                                  evaluation={"judge": {"model": "nova-premier", "rubric": "Correct total."}}), bucket=BUCKET)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from customization.errors import BudgetExceededError
-from customization.grading.rewards import JUDGE_REPLY_TOKENS
+from customization.evaluation.judging import REPLY_TOKENS as JUDGE_REPLY_TOKENS
 from customization.models.costs import CostEstimate, CostLine, hours_billed
 from customization.registry import PriceName
 
@@ -107,6 +107,14 @@ def add_evaluation(priced: PricedLines, request: CustomizationRequest, workload:
     for role in roles:
         priced.add(f"{role} model input", input_tokens, "tokens", f"{role}_input_per_1k_tokens", per=1000, note=note)  # type: ignore[arg-type]
         priced.add(f"{role} model output", output_tokens, "tokens", f"{role}_output_per_1k_tokens", per=1000, note=note)  # type: ignore[arg-type]
+    judge = request.evaluation.judge
+    if judge is not None and priced.judge is not None:  # every answer judged: the prompt, the reference, the answer, the rubric
+        answers = samples * (3 if priced.teacher is not None else 2)
+        judged = math.ceil(answers * (workload.test_tokens_per_sample + max_tokens + len(judge.rubric) / 4 + JUDGE_PROMPT_TOKENS))
+        priced.add("evaluation judge input", judged, "tokens", "judge_input_per_1k_tokens", per=1000,
+                   note=f"{priced.judge.display_name} judges {answers} answers (answers counted at max_tokens)")
+        priced.add("evaluation judge output", answers * JUDGE_REPLY_TOKENS, "tokens", "judge_output_per_1k_tokens", per=1000,
+                   note=f"a score of at most {JUDGE_REPLY_TOKENS} tokens per answer")
 
 
 def add_storage(priced: PricedLines, request: CustomizationRequest, expected_hours: float) -> None:
@@ -166,7 +174,10 @@ def estimate_cost(
 ) -> CostEstimate:
     teacher = registry.teacher(request.distillation.teacher) if request.distillation else None
     grader = request.reinforcement.grader if request.reinforcement else None
-    judge = registry.judge(grader.judge) if grader is not None and grader.kind == "llm_judge" else None
+    judge_name = grader.judge if grader is not None and grader.kind == "llm_judge" else None
+    if judge_name is None and request.evaluation.judge is not None:
+        judge_name = request.evaluation.judge.model
+    judge = registry.judge(judge_name) if judge_name else None
     priced = PricedLines(request, model, teacher, judge)
     samples = workload.test_samples if request.deployment.mode != "none" else 0
     if request.reinforcement is not None:

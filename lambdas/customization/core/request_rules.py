@@ -142,6 +142,14 @@ def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[
         return "request", f"evaluation.primary_metric: {metric.name} is only measured in a REINFORCEMENT_FINE_TUNING run"
     if metric.needs and metric.needs != "reinforcement" and not getattr(evaluation, metric.needs):
         return "request", f"evaluation.primary_metric: {metric.name} is only measured with evaluation.{metric.needs} set"
+    if evaluation.judge is not None:
+        try:
+            registry.judge(evaluation.judge.model)
+        except UnknownBaseModelError as exc:
+            return "evaluation.judge.model", str(exc)
+        grader = request.reinforcement.grader if request.reinforcement else None
+        if grader is not None and grader.kind == "llm_judge" and registry.judge(grader.judge) != registry.judge(evaluation.judge.model):
+            return "request", "evaluation.judge.model: use the reinforcement grader's judge, so one judge's rates price both"
     if evaluation.embedding_model not in registry.embedding_models:
         return "evaluation.embedding_model", (
             f"{evaluation.embedding_model!r} is not an embedding model the stack may invoke; "

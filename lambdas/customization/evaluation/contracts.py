@@ -56,6 +56,7 @@ class Answer(_Sparse):
     attempts: int
     similarity: float | None = None
     reward: float | None = None  # reinforcement: the run's grader's score
+    judge: float | None = None  # evaluation.judge: the LLM judge's score
 
     @property
     def answered(self) -> bool:

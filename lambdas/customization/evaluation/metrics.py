@@ -66,6 +66,8 @@ METRICS: dict[str, Metric] = {
         Metric("exact_match", "1 when the answer equals the reference, ignoring case and spacing", _exact_match),
         Metric("similarity", "cosine similarity of the answer's and the reference's embeddings", None,
                needs="semantic_similarity"),
+        Metric("judge", "an LLM judge's 0-10 score of the answer against the rubric and the reference, scaled to 0-1",
+               None, needs="judge"),
         Metric("reward", "the run's reinforcement grader's score of the answer (what the job was trained to raise)", None,
                needs="reinforcement"),
     )

@@ -10,16 +10,18 @@ from typing import TYPE_CHECKING
 
 from customization.evaluation.contracts import ROLES, AnsweredSample, Answerer, Sample
 from customization.evaluation.inference import InferenceSettings, answer_samples
+from customization.evaluation.judging import REPLY_TOKENS, judged
 from customization.evaluation.plan import read_shard
 from customization.models.grading import GRADER_FIELD, grader_sample, openai_messages, read_scores
 from customization.models.steps import DeploymentState, RunContext, ScoringOutcome, Shard
+from customization.registry import load_registry
 from customization.vocabulary import EVALUATION_DIR
 
 if TYPE_CHECKING:
     from customization.adapters.graders import Graders
     from customization.adapters.runtime import BedrockRuntime
     from customization.adapters.storage import ObjectStore
-    from customization.models.request import ReinforcementSettings
+    from customization.models.request import JudgeSettings, ReinforcementSettings
 
 RESULTS = f"{EVALUATION_DIR}results/"
 GRADER_BATCH = 64  # samples per grader invocation
@@ -62,6 +64,20 @@ def _add_rewards(
             targets[sample_id].reward = round(score, 4)
 
 
+def _add_judge(rows: list[AnsweredSample], settings: JudgeSettings, runtime: BedrockRuntime) -> None:
+    """Each answer scored by the request's LLM judge, against its rubric and the reference."""
+    model_id = load_registry().judge(settings.model).invocation_id
+
+    def ask(system: str, prompt: str) -> str:
+        return runtime.converse(model_id=model_id, system=[{"text": system}], max_tokens=REPLY_TOKENS, temperature=0.0,
+                                messages=[{"role": "user", "content": [{"text": prompt}]}]).text
+
+    for row in rows:
+        for answer in (row.base, row.custom, row.teacher):
+            if answer is not None and answer.text is not None:
+                answer.judge = round(judged(ask, rubric=settings.rubric, reference=row.reference, answer=answer.text), 4)
+
+
 def score_shards(
     run: RunContext, deployment: DeploymentState, shards: list[Shard], *, runtime: BedrockRuntime, store: ObjectStore,
     graders: Graders | None = None,
@@ -76,6 +92,8 @@ def score_shards(
         rows = answer_samples(samples, models, runtime=runtime, settings=settings, concurrency=run.evaluation.concurrency)
         if run.evaluation.semantic_similarity:
             _add_similarity(rows, run.evaluation.embedding_model, runtime)
+        if run.evaluation.judge is not None:
+            _add_judge(rows, run.evaluation.judge, runtime)
         if run.reinforcement is not None and run.grader_arn and graders is not None:
             _add_rewards(rows, samples, run.reinforcement, run.grader_arn, graders)
         body = "".join(row.model_dump_json() + "\n" for row in rows)

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from customization.datasets.formats.rft_chat import REFERENCE
 from customization.errors import GraderFailedError
-from customization.grading.rewards import JUDGE_REPLY_TOKENS, SETTINGS, Judge, reward
+from customization.evaluation.judging import REPLY_TOKENS, Judge
+from customization.grading.rewards import SETTINGS, reward
 from customization.models.grading import GRADER_FIELD
 from customization.models.request import JudgeGrader
 from customization.registry import load_registry
@@ -38,7 +39,7 @@ def _judge(runtime: BedrockRuntime, settings: JudgeGrader) -> Judge:
     model_id = load_registry().judge(settings.judge).invocation_id
 
     def ask(system: str, prompt: str) -> str:
-        reply = runtime.converse(model_id=model_id, system=[{"text": system}], max_tokens=JUDGE_REPLY_TOKENS, temperature=0.0,
+        reply = runtime.converse(model_id=model_id, system=[{"text": system}], max_tokens=REPLY_TOKENS, temperature=0.0,
                                  messages=[{"role": "user", "content": [{"text": prompt}]}])
         return reply.text
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import TypeAdapter
 
+from customization.evaluation.judging import Judge, judged
 from customization.evaluation.metrics import METRICS
 from customization.models.request import (
     ExactMatchGrader,
@@ -25,12 +25,6 @@ from customization.models.request import (
 
 SETTINGS: TypeAdapter[GraderSettings] = TypeAdapter(GraderSettings)
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
-_SCORE = re.compile(r"SCORE:\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
-# A judge: (system prompt, user prompt) -> its reply.
-Judge = Callable[[str, str], str]
-JUDGE_REPLY_TOKENS = 16  # a SCORE line; the judge's maxTokens
-JUDGE_SYSTEM = ("You grade one answer against a rubric and a reference answer. Reply with one line, "
-                "'SCORE: n', where n is a whole number from 0 (useless) to 10 (perfect).")
 
 
 def normalize(text: str) -> str:
@@ -117,8 +111,5 @@ def reward(settings: GraderSettings, answer: str, reference: Any, *, judge: Judg
     if isinstance(settings, JudgeGrader):
         if judge is None:
             raise RuntimeError("an llm_judge grader needs a judge")
-        reply = judge(JUDGE_SYSTEM, f"Rubric:\n{settings.rubric}\n\nReference answer:\n{reference_text(reference)}\n\n"
-                                    f"Answer to grade:\n{answer}\n\nReply with SCORE: n")
-        scored = _SCORE.search(reply)
-        return min(1.0, float(scored.group(1)) / 10) if scored else 0.0
+        return judged(judge, rubric=settings.rubric, reference=reference_text(reference), answer=answer)
     raise TypeError(f"{settings.kind} is not a built-in grader")

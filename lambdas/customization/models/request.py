@@ -51,6 +51,14 @@ class DeploymentSettings(_Strict):
     )
 
 
+class JudgeSettings(_Strict):
+    """An LLM judge for the evaluation: a Bedrock model scores each model's answer 0 to 10
+    against the rubric and the reference (the `judge` metric, scaled to 0-1)."""
+
+    model: str = Field(min_length=1, description="one of the registry's judges, e.g. nova-pro")
+    rubric: str = Field(min_length=10, max_length=4000, description="what a good answer is, in the judge's words")
+
+
 class EvaluationSettings(_Strict):
     max_samples: int = Field(20, ge=1, le=1000, description="test records scored per model")
     max_tokens: int = Field(512, ge=1, le=8192, description="maxTokens of each Converse call")
@@ -81,6 +89,7 @@ class EvaluationSettings(_Strict):
     bedrock_task_type: Literal["Summarization", "Generation", "QuestionAndAnswer", "Classification"] = Field(
         "Generation", description="the task type of Bedrock's evaluation job, which picks its built-in metrics"
     )
+    judge: JudgeSettings | None = Field(None, description="also score both models with an LLM judge (the `judge` metric)")
 
 
 class TeardownSettings(_Strict):
