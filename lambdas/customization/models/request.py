@@ -51,12 +51,17 @@ class DeploymentSettings(_Strict):
     )
 
 
+# An LLM judge's model and rubric, in the evaluation and in a reinforcement grader alike.
+JudgeName = Annotated[str, Field(min_length=1, description="one of the registry's judges, e.g. nova-pro")]
+Rubric = Annotated[str, Field(min_length=10, max_length=4000, description="what a good answer is, in the judge's words")]
+
+
 class JudgeSettings(_Strict):
     """An LLM judge for the evaluation: a Bedrock model scores each model's answer 0 to 10
     against the rubric and the reference (the `judge` metric, scaled to 0-1)."""
 
-    model: str = Field(min_length=1, description="one of the registry's judges, e.g. nova-pro")
-    rubric: str = Field(min_length=10, max_length=4000, description="what a good answer is, in the judge's words")
+    model: JudgeName
+    rubric: Rubric
 
 
 class EvaluationSettings(_Strict):
@@ -217,8 +222,8 @@ class JudgeGrader(_Strict):
     """a Bedrock model scores each answer against the rubric and the reference, 0 to 10 (scaled to 0-1)."""
 
     kind: Literal["llm_judge"]
-    judge: str = Field(min_length=1, description="one of the registry's grader judges, e.g. nova-pro")
-    rubric: str = Field(min_length=10, max_length=4000, description="what a good answer is, in the judge's words")
+    judge: JudgeName
+    rubric: Rubric
 
 
 class LambdaGrader(_Strict):
