@@ -46,10 +46,12 @@ class CustomizationJobs(BedrockState):
         _check_hyperparameters(p.get("hyperParameters", {}), model.customizations[customization_type].hyperparameters)  # type: ignore[index]
         self._check_teacher(p, model, customization_type)
         try:
-            rft = reinforcement.check_job(p, model, customization_type)
+            rft = reinforcement.check_job(p, customization_type)
         except reinforcement.RftRejected as exc:
             raise ServiceError("ValidationException", str(exc)) from None
         if rft is not None:
+            _check_hyperparameters(rft.get("hyperParameters", {}), model.customizations[customization_type].hyperparameters,  # type: ignore[index]
+                                   where="rftConfig.hyperParameters")
             self._check_grader(p["roleArn"], rft["graderConfig"]["lambdaGrader"]["lambdaArn"])
         if "customModelKmsKeyId" in p:
             self._check_custom_model_key(p["roleArn"], p["customModelKmsKeyId"])
@@ -301,24 +303,24 @@ class CustomizationJobs(BedrockState):
 
 
 
-def _check_hyperparameters(given: dict[str, str], specs: dict[str, HyperparameterSpec]) -> None:
-    """What Bedrock checks of hyperParameters, read from the registry's ranges (its own reading,
-    not the pipeline's code, so a wrong bound there fails here): known names, numbers, integers
-    where integral, within range."""
+def _check_hyperparameters(given: dict[str, Any], specs: dict[str, HyperparameterSpec], where: str = "hyperParameters") -> None:
+    """What Bedrock checks of a job's hyperparameters (the string map, or rftConfig's typed
+    members), read from the registry's ranges (its own reading, not the pipeline's code, so a
+    wrong bound there fails here): known names, numbers, integers where integral, within range."""
     for name, text in given.items():
         spec = specs.get(name)
         if spec is None:
-            raise ServiceError("ValidationException", f"hyperParameters: {name} is not a hyperparameter of this model")
+            raise ServiceError("ValidationException", f"{where}: {name} is not a hyperparameter of this model")
         if spec.type == "choice":
             if text not in spec.choices:
-                raise ServiceError("ValidationException", f"hyperParameters.{name}: {text!r} is not one of {', '.join(spec.choices)}")
+                raise ServiceError("ValidationException", f"{where}.{name}: {text!r} is not one of {', '.join(spec.choices)}")
             continue
         try:
             value = float(text)
         except ValueError:
-            raise ServiceError("ValidationException", f"hyperParameters.{name}: {text!r} is not a number") from None
+            raise ServiceError("ValidationException", f"{where}.{name}: {text!r} is not a number") from None
         if spec.type == "int" and not value.is_integer():
-            raise ServiceError("ValidationException", f"hyperParameters.{name}: {text!r} is not an integer")
+            raise ServiceError("ValidationException", f"{where}.{name}: {text!r} is not an integer")
         low, high = spec.bounds
         if not low <= value <= high:
-            raise ServiceError("ValidationException", f"hyperParameters.{name}: {text} is outside the allowed range [{low:g}, {high:g}]")
+            raise ServiceError("ValidationException", f"{where}.{name}: {text} is outside the allowed range [{low:g}, {high:g}]")

@@ -381,3 +381,11 @@ def test_an_evaluation_judge_is_priced_for_every_answer_it_judges():
     with pytest.raises(RequestInvalidError, match="use the reinforcement grader's judge"):
         parse_request(rft_request(reinforcement={"grader": {"kind": "llm_judge", "judge": "nova-pro", "rubric": "Correct total."}},
                                   evaluation={"judge": {"model": "nova-premier", "rubric": "Correct total."}}), bucket=BUCKET)
+
+
+def test_a_reinforcement_run_is_billed_for_judging_only_when_its_grader_is_a_judge():
+    request = parse_request(rft_request(evaluation={"judge": {"model": "nova-pro", "rubric": "Names the total."}}), bucket=BUCKET)
+    estimate = estimate_cost(request, REGISTRY.resolve("nova-2-lite"), REGISTRY, Workload(1000, 5, 50.0, training_records=100),
+                             epochs=1, hyperparameters={"trainingSamplePerPrompt": "2", "inferenceMaxTokens": "10"})
+    items = [line.item for line in estimate.lines]
+    assert "judge input" not in items and "evaluation judge input" in items  # the numeric grader needs no judge

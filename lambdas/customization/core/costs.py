@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from customization.errors import BudgetExceededError
 from customization.evaluation.judging import REPLY_TOKENS as JUDGE_REPLY_TOKENS
 from customization.models.costs import CostEstimate, CostLine, hours_billed
+from customization.models.request import JudgeGrader
 from customization.registry import PriceName
 
 if TYPE_CHECKING:
@@ -108,13 +109,19 @@ def add_evaluation(priced: PricedLines, request: CustomizationRequest, workload:
         priced.add(f"{role} model input", input_tokens, "tokens", f"{role}_input_per_1k_tokens", per=1000, note=note)  # type: ignore[arg-type]
         priced.add(f"{role} model output", output_tokens, "tokens", f"{role}_output_per_1k_tokens", per=1000, note=note)  # type: ignore[arg-type]
     judge = request.evaluation.judge
-    if judge is not None and priced.judge is not None:  # every answer judged: the prompt, the reference, the answer, the rubric
+    if judge is not None and priced.judge is not None:  # every answer judged: the prompt, the reference, the answer
         answers = samples * (3 if priced.teacher is not None else 2)
-        judged = math.ceil(answers * (workload.test_tokens_per_sample + max_tokens + len(judge.rubric) / 4 + JUDGE_PROMPT_TOKENS))
-        priced.add("evaluation judge input", judged, "tokens", "judge_input_per_1k_tokens", per=1000,
-                   note=f"{priced.judge.display_name} judges {answers} answers (answers counted at max_tokens)")
-        priced.add("evaluation judge output", answers * JUDGE_REPLY_TOKENS, "tokens", "judge_output_per_1k_tokens", per=1000,
-                   note=f"a score of at most {JUDGE_REPLY_TOKENS} tokens per answer")
+        add_judging(priced, "evaluation judge", answers, workload.test_tokens_per_sample + max_tokens, judge.rubric,
+                    note=f"{priced.judge.display_name} judges {answers} answers (answers counted at max_tokens)")
+
+
+def add_judging(priced: PricedLines, item: str, calls: int, tokens_per_call: float, rubric: str, *, note: str) -> None:
+    """An LLM judge's bill: each call reads the judged material, the rubric and its fixed
+    instructions, and answers with a score."""
+    judged = math.ceil(calls * (tokens_per_call + len(rubric) / 4 + JUDGE_PROMPT_TOKENS))
+    priced.add(f"{item} input", judged, "tokens", "judge_input_per_1k_tokens", per=1000, note=note)
+    priced.add(f"{item} output", calls * JUDGE_REPLY_TOKENS, "tokens", "judge_output_per_1k_tokens", per=1000,
+               note=f"a score of at most {JUDGE_REPLY_TOKENS} tokens per answer")
 
 
 def add_storage(priced: PricedLines, request: CustomizationRequest, expected_hours: float) -> None:
@@ -155,16 +162,12 @@ def add_reinforcement(priced: PricedLines, request: CustomizationRequest, worklo
     priced.add("reinforcement training", rollouts, "tokens (rollouts x epochs)", "reinforcement_training_per_1k_tokens",
                per=1000, note=f"{workload.training_records:,} prompts x {per_prompt} answers (trainingSamplePerPrompt) x "
                f"{epochs} epochs, each answer counted at inferenceMaxTokens={answer_tokens}")
-    if priced.judge is not None:
-        grader = request.reinforcement.grader if request.reinforcement else None
-        rubric = len(getattr(grader, "rubric", "")) // 4
+    grader = request.reinforcement.grader if request.reinforcement else None
+    if isinstance(grader, JudgeGrader) and priced.judge is not None:
         per_record = workload.training_tokens / workload.training_records if workload.training_records else 0.0
         calls = answers + samples * 2  # every training answer, then both models' evaluation answers
-        judged = math.ceil(calls * (per_record + answer_tokens + rubric + JUDGE_PROMPT_TOKENS))
-        priced.add("judge input", judged, "tokens", "judge_input_per_1k_tokens", per=1000,
-                   note=f"{priced.judge.display_name} grades {calls:,} answers ({answers:,} in training, {samples * 2} in the evaluation)")
-        priced.add("judge output", calls * JUDGE_REPLY_TOKENS, "tokens", "judge_output_per_1k_tokens", per=1000,
-                   note=f"a score of at most {JUDGE_REPLY_TOKENS} tokens per answer")
+        add_judging(priced, "judge", calls, per_record + answer_tokens, grader.rubric,
+                    note=f"{priced.judge.display_name} grades {calls:,} answers ({answers:,} in training, {samples * 2} in the evaluation)")
     return rollouts
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from customization.datasets.formats.rft_chat import REFERENCE, reference_text
 from customization.errors import DatasetInvalidError, RequestInvalidError
 from customization.grading.rewards import reference_problem
-from customization.models.grading import GRADER_FIELD, grader_sample, read_scores
+from customization.models.grading import GRADER_FIELD, grader_sample, grading_fields, read_scores
 
 if TYPE_CHECKING:
     from customization.adapters.graders import Graders
@@ -67,20 +67,13 @@ def check_references(reinforcement: ReinforcementSettings, lines: Iterable[bytes
                                   + "; ".join(problems[:_SHOWN]) + more)
 
 
-def _fields(record: dict[str, Any], reinforcement: ReinforcementSettings) -> dict[str, Any]:
-    fields = {key: value for key, value in record.items() if key != "messages"}
-    if reinforcement.built_in:
-        fields[GRADER_FIELD] = reinforcement.grader.model_dump(mode="json")
-    return fields
-
-
 def try_grader(reinforcement: ReinforcementSettings, function_arn: str, lines: Iterable[bytes], *, graders: Graders) -> dict[str, Any]:
     """The grader scores a few training records, each answered with its own reference, before
     anything is spent; GraderFailedError when it fails, times out or breaks the contract."""
     samples = []
     for number, record in _records(lines):
         turns = [*record["messages"], {"role": "assistant", "content": reference_text(record[REFERENCE])}]
-        samples.append(grader_sample(f"trial-line-{number}", turns, _fields(record, reinforcement)))
+        samples.append(grader_sample(f"trial-line-{number}", turns, grading_fields(record, reinforcement)))
         if len(samples) >= reinforcement.preflight_records:
             break
     scores = read_scores(samples, graders.grade(function_arn, samples), function_arn)
@@ -97,7 +90,7 @@ def graded_lines(lines: Iterable[bytes], reinforcement: ReinforcementSettings) -
     for raw in lines:
         if raw.strip():
             record = json.loads(raw)
-            yield (json.dumps({"messages": record["messages"], **_fields(record, reinforcement)}) + "\n").encode()
+            yield (json.dumps({"messages": record["messages"], **grading_fields(record, reinforcement)}) + "\n").encode()
 
 
 def job_data(run: RunContext, *, store: ObjectStore) -> tuple[str, str | None]:

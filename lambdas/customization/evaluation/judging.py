@@ -6,6 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from customization.registry import load_registry
+
+if TYPE_CHECKING:
+    from customization.adapters.runtime import BedrockRuntime
 
 REPLY_TOKENS = 16  # a SCORE line; the judge's maxTokens
 SYSTEM = ("You grade one answer against a rubric and a reference answer. Reply with one line, "
@@ -13,6 +19,17 @@ SYSTEM = ("You grade one answer against a rubric and a reference answer. Reply w
 _SCORE = re.compile(r"SCORE:\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
 # A judge: (system prompt, user prompt) -> its reply.
 Judge = Callable[[str, str], str]
+
+
+def bedrock_judge(runtime: BedrockRuntime, judge: str) -> Judge:
+    """One of the registry's judges (by id or alias), asked through the Converse API."""
+    model_id = load_registry().judge(judge).invocation_id
+
+    def ask(system: str, prompt: str) -> str:
+        return runtime.converse(model_id=model_id, system=[{"text": system}], max_tokens=REPLY_TOKENS, temperature=0.0,
+                                messages=[{"role": "user", "content": [{"text": prompt}]}]).text
+
+    return ask
 
 
 def judged(judge: Judge, *, rubric: str, reference: str, answer: str) -> float:

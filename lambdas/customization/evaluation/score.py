@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 
 from customization.evaluation.contracts import ROLES, AnsweredSample, Answerer, Sample
 from customization.evaluation.inference import InferenceSettings, answer_samples
-from customization.evaluation.judging import REPLY_TOKENS, judged
+from customization.evaluation.judging import bedrock_judge, judged
 from customization.evaluation.plan import read_shard
-from customization.models.grading import GRADER_FIELD, grader_sample, openai_messages, read_scores
+from customization.models.grading import grader_sample, grading_fields, openai_messages, read_scores
 from customization.models.steps import DeploymentState, RunContext, ScoringOutcome, Shard
-from customization.registry import load_registry
 from customization.vocabulary import EVALUATION_DIR
 
 if TYPE_CHECKING:
@@ -50,9 +49,7 @@ def _add_rewards(
     sent, targets = [], {}
     for row in rows:
         sample = by_index[row.index]
-        fields = dict(sample.grading or {})
-        if reinforcement.built_in:
-            fields[GRADER_FIELD] = reinforcement.grader.model_dump(mode="json")
+        fields = grading_fields(sample.grading or {}, reinforcement)
         for role, answer in (("base", row.base), ("custom", row.custom), ("teacher", row.teacher)):
             if answer is not None and answer.text is not None:
                 sample_id = f"eval-{row.index}-{role}"
@@ -66,12 +63,7 @@ def _add_rewards(
 
 def _add_judge(rows: list[AnsweredSample], settings: JudgeSettings, runtime: BedrockRuntime) -> None:
     """Each answer scored by the request's LLM judge, against its rubric and the reference."""
-    model_id = load_registry().judge(settings.model).invocation_id
-
-    def ask(system: str, prompt: str) -> str:
-        return runtime.converse(model_id=model_id, system=[{"text": system}], max_tokens=REPLY_TOKENS, temperature=0.0,
-                                messages=[{"role": "user", "content": [{"text": prompt}]}]).text
-
+    ask = bedrock_judge(runtime, settings.model)
     for row in rows:
         for answer in (row.base, row.custom, row.teacher):
             if answer is not None and answer.text is not None:

@@ -10,11 +10,10 @@ from pydantic import ValidationError
 
 from customization.datasets.formats.rft_chat import REFERENCE
 from customization.errors import GraderFailedError
-from customization.evaluation.judging import REPLY_TOKENS, Judge
+from customization.evaluation.judging import bedrock_judge
 from customization.grading.rewards import SETTINGS, reward
 from customization.models.grading import GRADER_FIELD
 from customization.models.request import JudgeGrader
-from customization.registry import load_registry
 
 if TYPE_CHECKING:
     from customization.adapters.runtime import BedrockRuntime
@@ -35,17 +34,6 @@ def _answer(sample: dict[str, Any]) -> str:
     return ""
 
 
-def _judge(runtime: BedrockRuntime, settings: JudgeGrader) -> Judge:
-    model_id = load_registry().judge(settings.judge).invocation_id
-
-    def ask(system: str, prompt: str) -> str:
-        reply = runtime.converse(model_id=model_id, system=[{"text": system}], max_tokens=REPLY_TOKENS, temperature=0.0,
-                                 messages=[{"role": "user", "content": [{"text": prompt}]}])
-        return reply.text
-
-    return ask
-
-
 def grade_batch(samples: Any, *, runtime: BedrockRuntime) -> list[dict[str, Any]]:
     if not isinstance(samples, list):
         raise GraderFailedError(f"the grader takes a list of samples, not {type(samples).__name__}")
@@ -58,7 +46,7 @@ def grade_batch(samples: Any, *, runtime: BedrockRuntime) -> list[dict[str, Any]
         except ValidationError as exc:
             raise GraderFailedError(f"sample {sample['id']}: no valid {GRADER_FIELD} settings ({exc.error_count()} "
                                     "problems); the built-in grader scores only the pipeline's own job data") from None
-        judge = _judge(runtime, settings) if isinstance(settings, JudgeGrader) else None
+        judge = bedrock_judge(runtime, settings.judge) if isinstance(settings, JudgeGrader) else None
         score = reward(settings, _answer(sample), _field(sample, REFERENCE), judge=judge)
         scored.append({"id": sample["id"], "aggregate_reward_score": score,
                        "metrics_list": [{"name": settings.kind, "value": score, "type": "Reward"}]})

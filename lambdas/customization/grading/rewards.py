@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from customization.datasets.formats.rft_chat import reference_text
 from customization.evaluation.judging import Judge, judged
 from customization.evaluation.metrics import METRICS
 from customization.models.request import (
@@ -29,10 +30,6 @@ _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 
 def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().strip(".!?;:").strip().casefold()
-
-
-def reference_text(reference: Any) -> str:
-    return reference if isinstance(reference, str) else json.dumps(reference, sort_keys=True)
 
 
 def _number(text: str, *, last: bool) -> float | None:

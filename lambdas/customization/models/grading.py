@@ -10,9 +10,12 @@ named, wherever it is called."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from customization.errors import GraderFailedError
+
+if TYPE_CHECKING:
+    from customization.models.request import ReinforcementSettings
 
 # The built-in grader's settings ride in this field of every record of the job's data.
 GRADER_FIELD = "bedrock_customize_grader"
@@ -25,6 +28,15 @@ def openai_messages(system: list[dict[str, str]], messages: list[dict[str, Any]]
         text = " ".join(block.get("text", "") for block in message["content"] if isinstance(block, dict))
         turns.append({"role": message["role"], "content": text})
     return [*turns, {"role": "assistant", "content": answer}]
+
+
+def grading_fields(record: dict[str, Any], reinforcement: ReinforcementSettings) -> dict[str, Any]:
+    """What a grader is given of a record beside the conversation: its own fields, and for the
+    built-in grader the run's grader settings."""
+    fields = {key: value for key, value in record.items() if key != "messages"}
+    if reinforcement.built_in:
+        fields[GRADER_FIELD] = reinforcement.grader.model_dump(mode="json")
+    return fields
 
 
 def grader_sample(sample_id: str, turns: list[dict[str, str]], fields: dict[str, Any]) -> dict[str, Any]:
