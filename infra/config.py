@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -35,6 +35,35 @@ class ScheduledRun(_Strict):
         return value
 
 
+class Subnet(_Strict):
+    id: str = Field(pattern=r"^subnet-[0-9a-f]{8,17}$")
+    availability_zone: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
+    route_table_id: str = Field(pattern=r"^rtb-[0-9a-f]{8,17}$", description="where the S3 and DynamoDB gateway endpoints add their routes")
+
+
+class VpcSettings(_Strict):
+    """Private networking: the functions run in private subnets and reach AWS through VPC
+    endpoints, and each customization job gets the same subnets (`vpcConfig`). Either an
+    existing VPC (`vpc_id` and its private `subnets`) or, without `vpc_id`, one the stack
+    creates: isolated subnets in `availability_zones` zones, no NAT gateway, flow logs on."""
+
+    vpc_id: str | None = Field(None, pattern=r"^vpc-[0-9a-f]{8,17}$")
+    subnets: tuple[Subnet, ...] = Field((), description="the existing VPC's private subnets (one per zone at least)")
+    cidr: str = Field("10.80.0.0/16", pattern=r"^\d{1,3}(\.\d{1,3}){3}/(1[6-9]|2[0-4])$", description="a created VPC's range")
+    availability_zones: int = Field(2, ge=2, le=3, description="zones of a created VPC")
+    endpoints: bool = Field(True, description="create the endpoints the steps call; false where the VPC has them already")
+
+    @model_validator(mode="after")
+    def _existing_or_created(self) -> VpcSettings:
+        if self.vpc_id and not self.subnets:
+            raise ValueError("an existing vpc_id needs its private subnets (id, availability_zone, route_table_id)")
+        if not self.vpc_id and self.subnets:
+            raise ValueError("subnets are given only with the vpc_id they belong to")
+        if not self.vpc_id and not self.endpoints:
+            raise ValueError("a VPC the stack creates has no route out; it needs its endpoints")
+        return self
+
+
 class StageConfig(_Strict):
     name: str
     stack_name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
@@ -58,6 +87,7 @@ class StageConfig(_Strict):
         False, description="turn on Bedrock's model invocation logging (account-wide, this region) to the pipeline "
         "bucket, for distillation from production traffic",
     )
+    vpc: VpcSettings | None = Field(None, description="run the functions and the customization jobs in private subnets")
     reinforcement_graders: tuple[str, ...] = Field(
         (), description="the teams' own grader functions (ARNs) a reinforcement fine-tuning run may name; "
         "the Bedrock service role may invoke these and the built-in grader, nothing else",

@@ -35,7 +35,8 @@ ACKNOWLEDGED: dict[str, str] = {
         "(the janitor's listing), and the pre-flight's GetFoundationModelAvailability (model access), "
         "ListServiceQuotas, ListModelCustomizationJobs and ListCustomModels (quota headroom), and "
         "Put/DeleteModelInvocationLoggingConfiguration (the stage's invocation_logging, an account "
-        "setting) support no resource-level permissions."
+        "setting) support no resource-level permissions; nor do EC2's Describe* calls that Lambda and "
+        "Bedrock make to place network interfaces (the stage's vpc)."
     ),
     "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:model-customization-job/*]": (
         "Job ARNs end in an id Bedrock assigns at creation; the account and region are fixed."
@@ -55,6 +56,12 @@ ACKNOWLEDGED: dict[str, str] = {
     "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>:<AWS::AccountId>:inference-profile/*]": (
         "Base models such as Llama 3.2 are invoked through system inference profiles, whose ids "
         "differ by geography; the account and region are fixed."
+    ),
+    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]": (
+        "With the stage's vpc: Lambda (with each function's role) and Bedrock (with the service role, for a "
+        "customization job) create network interfaces whose ids exist only then, in the stage's subnets and "
+        "security groups; Bedrock's are further held to interfaces tagged BedrockManaged for a job of this "
+        "account and region (the user guide's conditions)."
     ),
 }
 
@@ -95,8 +102,9 @@ SCANNER_SKIPS: dict[str, str] = {
         "at a time (the Map has its own max concurrency)."
     ),
     "CKV_AWS_117": (
-        "Not in a VPC: the functions call only AWS APIs, over TLS and signed with their roles; a "
-        "stage setting for private subnets and endpoints is not offered yet."
+        "Outside a VPC: the lifecycle functions run in private subnets when the stage sets `vpc` (and pass "
+        "this check); without it they call only AWS APIs, over TLS and signed with their roles. CDK's "
+        "deployment custom resources stay outside any VPC: they run only while CloudFormation deploys."
     ),
     "CKV_AWS_173": (
         "The functions' environment variables hold resource names and ARNs, no secrets; Lambda "
@@ -122,15 +130,17 @@ SCANNER_SKIPS: dict[str, str] = {
 class ScannerSkips:
     """Writes each resource's checkov skips (SCANNER_SKIPS) into its template metadata."""
 
-    def __init__(self, *, asynchronous: set[str], access_logs: Construct) -> None:
-        self.asynchronous, self.access_logs = asynchronous, access_logs
+    def __init__(self, *, asynchronous: set[str], access_logs: Construct, in_vpc: set[str]) -> None:
+        self.asynchronous, self.access_logs, self.in_vpc = asynchronous, access_logs, in_vpc
 
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, cdk.CfnResource):
             return
         kind = node.cfn_resource_type
         if kind == "AWS::Lambda::Function":
-            ids = ["CKV_AWS_115", "CKV_AWS_117", "CKV_AWS_173"]
+            ids = ["CKV_AWS_115", "CKV_AWS_173"]
+            if node.node.path not in self.in_vpc:
+                ids.append("CKV_AWS_117")
             if node.node.path not in self.asynchronous:
                 ids.append("CKV_AWS_116")
         elif kind == "AWS::S3::Bucket" and node.node.scope is self.access_logs:
@@ -142,9 +152,13 @@ class ScannerSkips:
         node.add_metadata("checkov", {"skip": [{"id": i, "comment": SCANNER_SKIPS[i]} for i in ids]})
 
 
-def skip_scanner_findings(stack: cdk.Stack, *, asynchronous: Iterable[Construct], access_logs: Construct) -> None:
-    paths = {function.node.default_child.node.path for function in asynchronous}  # type: ignore[union-attr]
-    cdk.Aspects.of(stack).add(ScannerSkips(asynchronous=paths, access_logs=access_logs))
+def skip_scanner_findings(
+    stack: cdk.Stack, *, asynchronous: Iterable[Construct], access_logs: Construct, in_vpc: Iterable[Construct] = ()
+) -> None:
+    def paths(functions: Iterable[Construct]) -> set[str]:
+        return {function.node.default_child.node.path for function in functions}  # type: ignore[union-attr]
+
+    cdk.Aspects.of(stack).add(ScannerSkips(asynchronous=paths(asynchronous), access_logs=access_logs, in_vpc=paths(in_vpc)))
 
 
 def add_checks(app: cdk.App) -> None:

@@ -11,11 +11,12 @@ from infra import constants, nag
 from infra.config import StageConfig
 from infra.constructs.bedrock_role import BedrockServiceRole
 from infra.constructs.encryption import DataKey
-from infra.constructs.functions import LifecycleFunctions, ModelArns
+from infra.constructs.functions import RETENTION, LifecycleFunctions, ModelArns
 from infra.constructs.guards import CleanupGuards, dead_letter_queue
 from infra.constructs.invocation_logging import InvocationLogging
 from infra.constructs.ledger import RunLedgerTable
 from infra.constructs.monitoring import Monitoring
+from infra.constructs.networking import PrivateNetwork
 from infra.constructs.notifications import Notifications
 from infra.constructs.schedules import ScheduledRuns
 from infra.constructs.storage import PipelineBucket
@@ -35,9 +36,14 @@ class ModelCustomizationStack(cdk.Stack):
         bedrock_role = BedrockServiceRole(self, "BedrockService", bucket=storage.bucket,
                                           teachers=ModelArns(self, registry).teachers(), key=key)
         dead_letters = dead_letter_queue(self, "DeadLetters")
+        network = PrivateNetwork(self, "Network", settings=config.vpc, key=key, retention=RETENTION[config.log_retention_days]) \
+            if config.vpc else None
+        if network:
+            for statement in network.bedrock_job_statements():
+                bedrock_role.role.add_to_principal_policy(statement)
         functions = LifecycleFunctions(
             self, "Steps", config=config, registry=registry, bucket=storage.bucket, bedrock_role=bedrock_role.role,
-            ledger=ledger.table, key=key, dead_letters=dead_letters,
+            ledger=ledger.table, key=key, dead_letters=dead_letters, network=network,
         )
         bedrock_role.allow_graders(functions.grader_arns)
         workflow = LifecycleWorkflow(self, "Lifecycle", config=config, functions=dict(functions.by_state), key=key)
@@ -65,7 +71,8 @@ class ModelCustomizationStack(cdk.Stack):
         ScheduledRuns(self, "Schedules", state_machine=machine, runs=config.schedules, dead_letters=guards.dead_letters)
         nag.acknowledge(self, bucket=storage.bucket, functions=functions.by_state.values(), state_machine=machine)
         nag.skip_scanner_findings(self, access_logs=storage.access_logs, asynchronous=[
-            functions.by_state[step.state] for step in ALL_FUNCTIONS if step.invoked_async])
+            functions.by_state[step.state] for step in ALL_FUNCTIONS if step.invoked_async],
+            in_vpc=functions.by_state.values() if network else ())
         cdk.Tags.of(self).add(TAG_STACK, self.stack_name)
         cdk.CfnOutput(self, "StateMachineArn", value=workflow.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
@@ -74,3 +81,5 @@ class ModelCustomizationStack(cdk.Stack):
         cdk.CfnOutput(self, "NotificationTopicArn", value=notifications.topic.topic_arn)
         cdk.CfnOutput(self, "DeadLetterQueueUrl", value=guards.dead_letters.queue_url)
         cdk.CfnOutput(self, "DataKeyArn", value=key.key_arn)
+        if network:
+            cdk.CfnOutput(self, "VpcId", value=network.vpc.vpc_id)

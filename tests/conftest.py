@@ -35,3 +35,13 @@ class FakeLambdaContext:
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
+
+
+@pytest.fixture(scope="session")
+def private_template(tmp_path_factory: pytest.TempPathFactory):
+    """The `local` stage with a `vpc` the stack creates: its functions in isolated subnets
+    with the endpoints they call, its jobs given the same subnets. One synthesis per session,
+    shared by the template tests and the offline runs."""
+    from bedrock_customize.offline import engine as offline
+
+    return offline.synthesize(tmp_path_factory.mktemp("cdk.out.private"), stage="local", overrides={"vpc": {}})

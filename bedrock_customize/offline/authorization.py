@@ -23,14 +23,15 @@ def _matches(patterns: list[str], value: str, *, case_sensitive: bool) -> bool:
 
 
 class RolePolicies:
-    """Each role's statements, by role ARN, read from the template's AWS::IAM::Policy resources
+    """Each role's statements, by role ARN, read from the template's AWS::IAM::Policy and
+    AWS::IAM::ManagedPolicy resources
     once the engine has created (and named) every resource they refer to."""
 
     def __init__(self) -> None:
         self.statements: dict[str, list[dict[str, Any]]] = {}
 
     def load(self, template: Template) -> None:
-        for resource in template.resources("AWS::IAM::Policy").values():
+        for resource in [*template.resources("AWS::IAM::Policy").values(), *template.resources("AWS::IAM::ManagedPolicy").values()]:
             props = resource["Properties"]
             roles = [template.attributes.get((ref["Ref"], "Arn")) for ref in props.get("Roles", []) if "Ref" in ref]
             for statement in props["PolicyDocument"]["Statement"]:

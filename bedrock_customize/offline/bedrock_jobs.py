@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from bedrock_customize.offline import invocation_logs, reinforcement
+from bedrock_customize.offline import invocation_logs, networking, reinforcement
 from bedrock_customize.offline.bedrock_answers import (
     base_answer,
     source_text,
@@ -55,6 +55,8 @@ class CustomizationJobs(BedrockState):
             self._check_grader(p["roleArn"], rft["graderConfig"]["lambdaGrader"]["lambdaArn"])
         if "customModelKmsKeyId" in p:
             self._check_custom_model_key(p["roleArn"], p["customModelKmsKeyId"])
+        if "vpcConfig" in p:
+            self._check_network(p["roleArn"], p["vpcConfig"])
         training = p["trainingDataConfig"]
         logs = training.get("invocationLogsConfig")
         if ("s3Uri" in training) == (logs is not None):
@@ -121,6 +123,22 @@ class CustomizationJobs(BedrockState):
             raise ServiceError("ValidationException", f"customModelKmsKeyId {key} is not a key of this account") from None
         for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"):
             self._authorize(role_arn, action, arn)
+
+    def _check_network(self, role_arn: str, vpc_config: dict[str, Any]) -> None:
+        """The job's network interfaces go in these subnets with these groups: they must exist in
+        one VPC that reaches S3, and Bedrock creates and tags the interfaces as the job's role."""
+        problems = networking.Reachability(self.region).job_problems(vpc_config)
+        if problems:
+            raise ServiceError("ValidationException", "; ".join(problems))
+        ec2 = f"arn:aws:ec2:{self.region}:{self.account}"
+        for action in ("ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs", "ec2:DescribeNetworkInterfaces"):
+            self._authorize(role_arn, action, "*")
+        for subnet in vpc_config["subnetIds"]:
+            self._authorize(role_arn, "ec2:CreateNetworkInterface", f"{ec2}:subnet/{subnet}")
+        for group in vpc_config["securityGroupIds"]:
+            self._authorize(role_arn, "ec2:CreateNetworkInterface", f"{ec2}:security-group/{group}")
+        for action in ("ec2:CreateNetworkInterface", "ec2:CreateTags", "ec2:DeleteNetworkInterface"):
+            self._authorize(role_arn, action, f"{ec2}:network-interface/eni-offline")
 
     def _check_logs(self, role_arn: str, config: dict[str, Any], customization_type: str) -> None:
         """Invocation logs train a distillation (or a reinforcement job); they must exist and the

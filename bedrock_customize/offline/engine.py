@@ -44,7 +44,7 @@ from moto.events.models import EventPattern
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from bedrock_customize import local_media
-from bedrock_customize.offline import handler_calls
+from bedrock_customize.offline import handler_calls, networking
 from bedrock_customize.offline import simulator as sim
 from bedrock_customize.offline.authorization import RolePolicies
 from bedrock_customize.offline.template import Template
@@ -101,11 +101,13 @@ class InjectedCrash(RuntimeError):
     """A failure the engine injected in place of a step's handler (tests and scenarios)."""
 
 
-def synthesize(outdir: Path, *, stage: str = "local") -> Path:
-    """Synthesize the app into `outdir` (no asset bundling: handlers run from source here)."""
+def synthesize(outdir: Path, *, stage: str = "local", overrides: dict[str, Any] | None = None) -> Path:
+    """Synthesize the app into `outdir` (no asset bundling: handlers run from source here);
+    `overrides` replace fields of the stage's settings (a `vpc`, for instance)."""
     from infra.app_builder import build_app  # CDK is imported only when synthesizing
 
-    app, stack, _ = build_app(outdir=str(outdir), context={"stage": stage}, bundling=False)
+    context: dict[str, Any] = {"stage": stage, **({"stage_overrides": overrides} if overrides else {})}
+    app, stack, _ = build_app(outdir=str(outdir), context=context, bundling=False)
     app.synth()
     return outdir / f"{stack.stack_name}.template.json"
 
@@ -207,6 +209,7 @@ class OfflineEngine:
             template.refs[logical_id] = f"/offline/{logical_id}"
             template.attributes[(logical_id, "Arn")] = f"arn:aws:logs:{region}:{DEFAULT_ACCOUNT_ID}:log-group:/offline/{logical_id}:*"
 
+        networking.create(template, region)
         lambda_ = boto3.client("lambda", region_name=region)
         state_by_function: dict[str, str] = {}
         functions = template.resources("AWS::Lambda::Function")
@@ -228,6 +231,7 @@ class OfflineEngine:
                 Timeout=props.get("Timeout", 3),
                 MemorySize=props.get("MemorySize", 128),
                 Environment={"Variables": template.resolve(props.get("Environment", {}).get("Variables", {}))},
+                **({"VpcConfig": template.resolve(props["VpcConfig"])} if "VpcConfig" in props else {}),
             )
             template.refs[logical_id] = created["FunctionName"]
             template.attributes[(logical_id, "Arn")] = created["FunctionArn"]
@@ -239,6 +243,20 @@ class OfflineEngine:
             name=machine_name, definition=definition, roleArn=template.resolve(machine["Properties"]["RoleArn"]),
         )["stateMachineArn"]
         return arn, bucket, state_by_function
+
+    @staticmethod
+    def _networks(policies: RolePolicies, region: str) -> dict[str, set[str]]:
+        """For each function in private subnets (by role): Lambda's check of its role, and the
+        services its calls can reach from there."""
+        reach = networking.Reachability(region)
+        networks: dict[str, set[str]] = {}
+        for function in boto3.client("lambda", region_name=region).list_functions()["Functions"]:
+            vpc = function.get("VpcConfig") or {}
+            if not vpc.get("SubnetIds"):
+                continue
+            networking.check_function_role(policies, function, region, DEFAULT_ACCOUNT_ID)
+            networks[function["Role"]] = reach.services(vpc["SubnetIds"], vpc.get("SecurityGroupIds", []))
+        return networks
 
     @contextmanager
     def _in_process_lambdas(
@@ -345,7 +363,8 @@ class OfflineEngine:
             simulated.authorization.load(template)
             with (
                 handler_calls.enforce(simulated.authorization, region=region, account=DEFAULT_ACCOUNT_ID,
-                                      profile_prefixes=tuple(load_registry().inference_geographies)),
+                                      profile_prefixes=tuple(load_registry().inference_geographies),
+                                      networks=self._networks(simulated.authorization, region)),
                 mock.patch.object(ThreadPoolExecutor, "submit", _submit_in_context),
                 self._in_process_lambdas(state_by_function, crashes or {}, calls, region),
             ):

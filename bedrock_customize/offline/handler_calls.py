@@ -1,7 +1,8 @@
 """Every AWS call a handler makes, offline, is authorized against that function's synthesized
 role as IAM would: the call's action and resource (table below), judged by the role's
 statements (`authorization.RolePolicies`). A call the role does not allow fails with
-AccessDeniedException naming the action and resource, as in AWS. The engine says which role
+AccessDeniedException naming the action and resource, as in AWS; from private subnets, a
+call to a service the VPC has no endpoint for times out (`networking`). The engine says which role
 is calling (the function being invoked, carried into the threads it starts); the simulated
 Bedrock's own calls on the service role's behalf are checked there, not here."""
 
@@ -15,6 +16,7 @@ import botocore.handlers
 from botocore.exceptions import ClientError
 from botocore.model import OperationModel
 
+from bedrock_customize.offline import networking
 from bedrock_customize.offline.authorization import RolePolicies
 
 # The role of the function whose handler is running (None: the engine or a service).
@@ -115,6 +117,9 @@ def _check(params: dict[str, Any], model: OperationModel, **_: Any) -> None:
     policies: RolePolicies | None = _active.get("policies")
     if role is None or policies is None:
         return
+    reachable = _active["networks"].get(role)
+    if reachable is not None and model.service_model.endpoint_prefix not in reachable:
+        raise networking.unreachable(model.service_model.endpoint_prefix, reachable, model.name)
     service = model.service_model.service_name
     wanted = action(service, model.name, params)
     for resource in resources(service, model.name, params, _active["arns"]):
@@ -125,10 +130,15 @@ def _check(params: dict[str, Any], model: OperationModel, **_: Any) -> None:
 
 
 class enforce:  # noqa: N801 - used as a context manager
-    """While active, the calls made under `calling_role` are checked against `policies`."""
+    """While active, the calls made under `calling_role` are checked against `policies`, and,
+    for a function in private subnets (`networks`: its role -> the services it can reach),
+    against its network."""
 
-    def __init__(self, policies: RolePolicies, *, region: str, account: str, profile_prefixes: tuple[str, ...]) -> None:
-        self.state = {"policies": policies, "arns": _Arns(region, account, profile_prefixes)}
+    def __init__(
+        self, policies: RolePolicies, *, region: str, account: str, profile_prefixes: tuple[str, ...],
+        networks: dict[str, set[str]] | None = None,
+    ) -> None:
+        self.state = {"policies": policies, "arns": _Arns(region, account, profile_prefixes), "networks": networks or {}}
 
     def __enter__(self) -> None:
         _active.update(self.state)

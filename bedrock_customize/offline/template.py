@@ -1,5 +1,6 @@
 """Reading a synthesized CloudFormation template: resources by type and the intrinsic
-functions CDK emits (Ref, Fn::GetAtt, Fn::Join, Fn::Select/Split on ARNs are not used)."""
+functions CDK emits (Ref, Fn::GetAtt, Fn::Join; Fn::Select over Fn::GetAZs for a created VPC's
+subnets; Fn::Split on ARNs is not used)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ class Template:
                 "Ref": self._ref,
                 "Fn::GetAtt": self._get_att,
                 "Fn::Join": self._join,
+                "Fn::Select": self._select,
+                "Fn::GetAZs": self._availability_zones,
             }.get(key)
             if handler:
                 return handler(argument)
@@ -69,6 +72,13 @@ class Template:
     def _join(self, argument: list[Any]) -> str:
         separator, parts = argument
         return str(separator).join(str(self.resolve(p)) for p in parts)
+
+    def _select(self, argument: list[Any]) -> Any:
+        index, values = argument
+        return self.resolve(values)[int(index)]
+
+    def _availability_zones(self, _region: str) -> list[str]:
+        return [f"{self.pseudo['AWS::Region']}{zone}" for zone in "abc"]
 
     def output(self, name: str) -> Any:
         return self.resolve(self.document["Outputs"][name]["Value"])

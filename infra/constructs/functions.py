@@ -19,6 +19,7 @@ from customization.vocabulary import REQUESTS_PREFIX, SERVICE_NAME
 from infra.bundling import LAMBDAS_DIR, LocalPipBundling
 from infra.config import StageConfig
 from infra.constants import GRADE_SAMPLES
+from infra.constructs.networking import PrivateNetwork
 from infra.steps import ALL_FUNCTIONS, LATE_RESOURCES, Access, Step
 
 ASYNC_RETRIES = 2
@@ -116,10 +117,12 @@ class LifecycleFunctions(Construct):
         ledger: dynamodb.ITable,
         key: kms.IKey,
         dead_letters: sqs.IQueue,
+        network: PrivateNetwork | None = None,
     ) -> None:
         super().__init__(scope, id_)
         stack = cdk.Stack.of(self)
         self._config = config
+        self._network = network
         self._key = key
         self._dead_letters = dead_letters
         self._runtime = RUNTIMES[config.lambda_python]
@@ -139,6 +142,9 @@ class LifecycleFunctions(Construct):
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
+        if network:  # each customization job's network interfaces go where the functions run
+            self._environment["JOB_SUBNET_IDS"] = ",".join(network.subnet_ids)
+            self._environment["JOB_SECURITY_GROUP_IDS"] = network.jobs.security_group_id
         models = ModelArns(stack, registry)
         self._resources: dict[str, list[str]] = {
             "customization_jobs": [models.arn("model-customization-job")],
@@ -178,6 +184,8 @@ class LifecycleFunctions(Construct):
             description=f"{step.state} step of the Bedrock customization lifecycle",
         )
         log_group.grant_write(role)
+        for statement in self._network.function_statements() if self._network else ():
+            role.add_to_policy(statement)
         function = lambda_.Function(
             self,
             name,
@@ -197,6 +205,9 @@ class LifecycleFunctions(Construct):
             # event in the dead-letter queue; the state machine's and Bedrock's calls are synchronous.
             retry_attempts=ASYNC_RETRIES if step.invoked_async else 0,
             dead_letter_queue=self._dead_letters if step.invoked_async else None,
+            vpc=self._network.vpc if self._network else None,
+            vpc_subnets=self._network.subnets if self._network else None,
+            security_groups=[self._network.functions] if self._network else None,
         )
         for access in step.all_access:
             if any(resource in LATE_RESOURCES for resource in access.resources):

@@ -28,6 +28,10 @@ class Settings(BaseModel):
     # The stage's data key: every custom model is encrypted with it (customModelKmsKeyId).
     DATA_KEY_ARN: str | None = None
     ALLOWED_GRADER_ARNS: str = ""
+    # The stage's vpc: the subnets and security group a customization job's network interfaces use
+    # (comma-separated); set only when the functions themselves run in those subnets.
+    JOB_SUBNET_IDS: str = ""
+    JOB_SECURITY_GROUP_IDS: str = ""
     AWS_REGION: str | None = None  # set by the Lambda runtime
     # Set only by the offline engine: reports then say their answers are simulated.
     SIMULATED_BEDROCK: bool = False
@@ -35,6 +39,15 @@ class Settings(BaseModel):
     @property
     def allowed_graders(self) -> list[str]:
         return [arn for arn in self.ALLOWED_GRADER_ARNS.split(",") if arn]
+
+    @property
+    def job_subnets(self) -> tuple[str, ...]:
+        """The stage's private subnets (empty: the functions are not in a VPC)."""
+        return tuple(s for s in self.JOB_SUBNET_IDS.split(",") if s)
+
+    @property
+    def job_security_groups(self) -> tuple[str, ...]:
+        return tuple(g for g in self.JOB_SECURITY_GROUP_IDS.split(",") if g)
 
     def require_state_machine_arn(self) -> str:
         if not self.STATE_MACHINE_ARN:

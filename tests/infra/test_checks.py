@@ -12,6 +12,7 @@ import pytest
 
 from infra import nag
 from infra.app_builder import build_app
+from infra.steps import ALL_FUNCTIONS
 
 BIN = Path(sys.executable).parent
 
@@ -43,8 +44,8 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
-def test_cfn_lint_passes(synthesized):
-    result = run(str(BIN / "cfn-lint"), "-i", "W3005", "--", str(synthesized[0]))
+def test_cfn_lint_passes(synthesized, private_template):
+    result = run(str(BIN / "cfn-lint"), "-i", "W3005", "--", str(synthesized[0]), str(private_template))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -79,17 +80,26 @@ def test_the_validators_catch_a_broken_definition(definition, tmp_path):
     assert run(str(BIN / "statelint"), "--ignore=FLOAT", str(path)).returncode != 0
 
 
-def test_the_iac_scanner_finds_nothing_unexplained(synthesized):
-    """checkov, the scanner security reviewers run, on the synthesized template: nothing fails;
-    what is skipped is skipped in the template's metadata with the reason kept in infra/nag.py."""
+def test_the_iac_scanner_finds_nothing_unexplained(synthesized, private_template):
+    """checkov, the scanner security reviewers run, on the synthesized template (and the one of
+    a stage with a `vpc`): nothing fails; what is skipped is skipped in the template's metadata
+    with the reason kept in infra/nag.py."""
     checkov = Path(__file__).resolve().parents[2] / ".venv-scan" / "bin" / "checkov"
     assert checkov.exists(), "the scanner's venv is missing: run `make setup`"
-    scan = subprocess.run([str(checkov), "-f", str(synthesized[0]), "--framework", "cloudformation", "--compact", "-o", "json"],
-                          capture_output=True, text=True, timeout=300)
+    scan = subprocess.run([str(checkov), "-f", str(synthesized[0]), str(private_template), "--framework", "cloudformation",
+                           "--compact", "-o", "json"], capture_output=True, text=True, timeout=300)
     report = json.loads(scan.stdout)
     failed = [(r["check_id"], r["resource"]) for r in report["results"]["failed_checks"]]
     assert report["summary"]["failed"] == 0 and failed == [], failed
-    skipped = {r["check_id"] for r in report["results"]["skipped_checks"]}
-    assert skipped == set(nag.SCANNER_SKIPS)
     assert all(r["check_result"]["suppress_comment"] == nag.SCANNER_SKIPS[r["check_id"]] for r in report["results"]["skipped_checks"])
-    assert report["summary"]["passed"] > 400
+
+    def of(template: Path, outcome: str) -> list[dict]:
+        return [r for r in report["results"][outcome] if Path(r["file_path"]).name == template.name]
+
+    assert len(of(synthesized[0], "passed_checks")) > 400 and len(of(private_template, "passed_checks")) > 400
+    assert {r["check_id"] for r in of(synthesized[0], "skipped_checks")} == set(nag.SCANNER_SKIPS)
+    # In private subnets the lifecycle functions pass the VPC check; only CDK's deployment functions skip it.
+    in_vpc = {r["resource"] for r in of(private_template, "passed_checks") if r["check_id"] == "CKV_AWS_117"}
+    outside = {r["resource"] for r in of(private_template, "skipped_checks") if r["check_id"] == "CKV_AWS_117"}
+    assert len(in_vpc) == len(ALL_FUNCTIONS) and all(name.split(".")[1].startswith("Steps") for name in in_vpc)
+    assert outside and not any(name.split(".")[1].startswith("Steps") for name in outside)

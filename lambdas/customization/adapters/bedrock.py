@@ -63,6 +63,9 @@ class BedrockControl:
             params["hyperParameters"] = request.hyperparameters
         if request.custom_model_key:
             params["customModelKmsKeyId"] = request.custom_model_key
+        if request.network:
+            params["vpcConfig"] = {"subnetIds": list(request.network.subnet_ids),
+                                   "securityGroupIds": list(request.network.security_group_ids)}
         if request.validation_uri:
             params["validationDataConfig"] = {"validators": [{"s3Uri": request.validation_uri}]}
         if request.teacher_id:

@@ -9,7 +9,7 @@ from customization.core.durations import duration
 from customization.core.graders import job_data
 from customization.core.hyperparameters import typed_values
 from customization.errors import JobFailedError, JobStoppedError, JobTimeoutError
-from customization.models.resources import JobRequest
+from customization.models.resources import JobNetwork, JobRequest
 from customization.models.steps import JobState, RunContext
 from customization.registry import load_registry
 from customization.vocabulary import ResourceKind
@@ -43,7 +43,7 @@ def invocation_logs_config(settings: InvocationLogsSettings) -> dict[str, Any]:
 
 def submit_job(
     run: RunContext, *, role_arn: str, bedrock: BedrockControl, ledger: RunLedger, store: ObjectStore,
-    custom_model_key: str | None = None,
+    custom_model_key: str | None = None, network: JobNetwork | None = None,
 ) -> JobState:
     training_uri, validation_uri = job_data(run, store=store)
     hyperparameters, rft_hyperparameters = run.hyperparameters, None
@@ -70,6 +70,7 @@ def submit_job(
             rft_hyperparameters=rft_hyperparameters,
             invocation_logs=invocation_logs_config(run.invocation_logs) if run.invocation_logs else None,
             custom_model_key=custom_model_key,
+            network=network,
         )
     )
     ledger.mark(run.execution_name, JOB, run.names.job_name, "created", job_arn)

@@ -90,8 +90,11 @@ def account_preflight(
             "Bedrock reads training data only from a bucket in its own region"
         )
     checked = [f"bucket {bucket} is in {bucket_region}"]
-    policy = roles.trust_policy(role)
-    if policy is None:
+    # IAM has no VPC endpoint in most regions: from the stage's private subnets it cannot be reached.
+    policy = roles.trust_policy(role) if not settings.job_subnets else None
+    if settings.job_subnets:
+        checked.append(f"role {role} not checked: IAM is not reachable from the stage's private subnets")
+    elif policy is None:
         checked.append(f"role {role} not checked: this function may not read it")
     elif not policy:
         raise RequestInvalidError(f"pre-flight: the Bedrock service role {role} does not exist (redeploy the stack)")

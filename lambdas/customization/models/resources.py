@@ -10,6 +10,14 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class JobNetwork:
+    """vpcConfig: where Bedrock places the job's network interfaces (the stage's private subnets)."""
+
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class JobRequest:
     job_name: str
     custom_model_name: str
@@ -31,6 +39,7 @@ class JobRequest:
     # Distillation from model invocation logs: invocationLogsConfig in place of the s3Uri.
     invocation_logs: dict[str, Any] | None = None
     custom_model_key: str | None = None  # customModelKmsKeyId: the stage's data key
+    network: JobNetwork | None = None
 
 
 @dataclass(frozen=True)
