@@ -178,5 +178,13 @@ def acknowledge(
     for function in functions:
         template, reason = FUNCTION_VERSIONS
         findings[template.format(function=logical_id(function))] = reason
+    # A stage with a region (or account) renders it literally in the ARNs cdk-nag names.
+    known = {name: value for name, value in (("<AWS::Partition>", stack.partition), ("<AWS::Region>", stack.region),
+                                             ("<AWS::AccountId>", stack.account)) if not cdk.Token.is_unresolved(value)}
     for rule_id, reason in findings.items():
-        cdk.Validations.of(stack).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+        rendered = rule_id
+        for placeholder, value in known.items():
+            rendered = rendered.replace(f":{placeholder}:", f":{value}:") if placeholder != "<AWS::Partition>" \
+                else rendered.replace(f"arn:{placeholder}:", f"arn:{value}:")
+        for id_ in dict.fromkeys((rule_id, rendered)):  # AWS managed policy ARNs keep the partition token
+            cdk.Validations.of(stack).acknowledge(cdk.Acknowledgment(id=id_, reason=reason))

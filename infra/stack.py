@@ -5,7 +5,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from customization.registry import Registry
+from customization.registry import HOME_GEOGRAPHY, Registry
 from customization.vocabulary import TAG_STACK
 from infra import constants, nag
 from infra.config import StageConfig
@@ -29,12 +29,14 @@ class ModelCustomizationStack(cdk.Stack):
 
     def __init__(self, scope: Construct, id_: str, *, config: StageConfig, registry: Registry, **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
+        if config.region is None:
+            self._deploy_only_in_the_home_geography(registry)
         key = DataKey(self, "Encryption", existing_key_arn=config.kms_key_arn).key
         storage = PipelineBucket(self, "Pipeline", key=key)
         ledger = RunLedgerTable(self, "Ledger", key=key)
         notifications = Notifications(self, "Notifications", emails=config.notification_emails, key=key)
         bedrock_role = BedrockServiceRole(self, "BedrockService", bucket=storage.bucket,
-                                          teachers=ModelArns(self, registry).teachers(), key=key)
+                                          teachers=ModelArns(self, registry, region=config.region).teachers(), key=key)
         dead_letters = dead_letter_queue(self, "DeadLetters")
         network = PrivateNetwork(self, "Network", settings=config.vpc, key=key, retention=RETENTION[config.log_retention_days]) \
             if config.vpc else None
@@ -83,3 +85,13 @@ class ModelCustomizationStack(cdk.Stack):
         cdk.CfnOutput(self, "DataKeyArn", value=key.key_arn)
         if network:
             cdk.CfnOutput(self, "VpcId", value=network.vpc.vpc_id)
+
+    def _deploy_only_in_the_home_geography(self, registry: Registry) -> None:
+        """Without a stage region, the model ARNs are those of the US geography's profiles:
+        CloudFormation refuses the stack anywhere else, before creating anything."""
+        regions = registry.inference_geographies[HOME_GEOGRAPHY].source_regions
+        cdk.CfnRule(self, "InferenceGeography", assertions=[cdk.CfnRuleAssertion(
+            assert_=cdk.Fn.condition_contains(list(regions), cdk.Aws.REGION),
+            assert_description=f"This stage names no region, so its model permissions are those of the {HOME_GEOGRAPHY} "
+            f"geography ({', '.join(regions)}); set the stage's region in cdk.json to deploy elsewhere.",
+        )])

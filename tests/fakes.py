@@ -211,6 +211,8 @@ class FakeRuntime:
     """Converse answers chosen by the test: `answers[model_id]` maps a prompt to a text (or an
     exception to raise); any other prompt is echoed."""
 
+    region = "us-east-1"
+
     def __init__(self, answers: dict[str, dict[str, Any]] | None = None) -> None:
         self.answers = answers or {}
         self.calls: list[tuple[str, str]] = []

@@ -98,8 +98,9 @@ class CustomizationJobs(BedrockState):
         teacher = self._teacher(named)
         if teacher is None or teacher.withdrawn or student.model_id not in teacher.students:
             raise ServiceError("ValidationException", f"{named} cannot teach {student.model_id}")
-        if teacher.invocation_id != named:  # a profile-only teacher named by its model id, or the reverse
-            raise ServiceError("ValidationException", f"{teacher.model_id} is invoked as {teacher.invocation_id} for distillation")
+        expected = teacher.invocation_id_in(self.registry.geography_of(self.region))
+        if expected != named:  # a profile-only teacher named by its model id, or the reverse
+            raise ServiceError("ValidationException", f"{teacher.model_id} is invoked as {expected} for distillation here")
         length = config["teacherModelConfig"].get("maxResponseLengthForInference")
         if length is not None and not 1 <= length <= teacher.max_response_tokens:
             raise ServiceError("ValidationException", f"maxResponseLengthForInference {length} is outside 1-{teacher.max_response_tokens}")

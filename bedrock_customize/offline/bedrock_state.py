@@ -140,17 +140,20 @@ class BedrockState:
 
     def _base_model(self, identifier: str, *, customization: bool) -> BaseModelSpec:
         """Customization takes the id with its :NNk suffix; inference takes the invocation id
-        (a foundation model or inference profile). Our aliases mean nothing to Bedrock."""
+        (a foundation model, or the inference profile of this region's geography). Our aliases
+        mean nothing to Bedrock."""
         bare = identifier.rsplit("foundation-model/", 1)[-1]
+        geography = self.registry.geography_of(self.region)
         for model in self.registry.models:
-            names = {model.model_id} if customization else {model.invocation_id, model.invocation_id.split(".", 1)[-1]}
+            names = {model.model_id} if customization else {model.invocation_id_in(geography), model.bare_id}
             if bare in names:
                 return model
         raise ServiceError("ValidationException", f"the model {identifier} is not available for this operation")
 
     def _teacher(self, identifier: str) -> Any:
         bare = identifier.rsplit("/", 1)[-1]
-        return next((t for t in self.registry.distillation_teachers if bare in (t.model_id, t.invocation_id)), None)
+        geography = self.registry.geography_of(self.region)
+        return next((t for t in self.registry.distillation_teachers if bare in (t.model_id, t.invocation_id_in(geography))), None)
 
     def _authorize(self, role_arn: str, action: str, resource: str) -> None:
         if self.authorization is not None and not self.authorization.allows(role_arn, action, resource):

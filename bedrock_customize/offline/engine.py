@@ -112,6 +112,9 @@ def synthesize(outdir: Path, *, stage: str = "local", overrides: dict[str, Any] 
     return outdir / f"{stack.stack_name}.template.json"
 
 
+HISTORY_READ_SECONDS = 0.5  # how often a run's progress is read while it runs
+
+
 @dataclass
 class FakeContext:
     function_name: str
@@ -411,15 +414,21 @@ class OfflineEngine:
         seen = 0
         aborted = False
         deadline = time.monotonic() + timeout_seconds
+        read_at = 0.0
         while True:
             description = sfn.describe_execution(executionArn=execution_arn)
-            events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-            entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
-            for name in entered[seen:]:
-                self.log(f"-> {name}")
-            seen = len(entered)
-            states = entered
-            if description["status"] in FINAL_STATUSES:
+            final = description["status"] in FINAL_STATUSES
+            # The history is read (and serialized by moto, holding the interpreter's thread back)
+            # only as often as a person follows it, or when a scenario watches for a state.
+            if final or abort_when is not None or time.monotonic() - read_at > HISTORY_READ_SECONDS:
+                read_at = time.monotonic()
+                events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+                entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+                for name in entered[seen:]:
+                    self.log(f"-> {name}")
+                seen = len(entered)
+                states = entered
+            if final:
                 return states, description
             if abort_when is not None and not aborted and abort_when(states):
                 aborted = True

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -14,7 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from customization.registry import Registry
+from customization.registry import Invocable, Registry
 from customization.vocabulary import REQUESTS_PREFIX, SERVICE_NAME
 from infra.bundling import LAMBDAS_DIR, LocalPipBundling
 from infra.config import StageConfig
@@ -45,55 +46,65 @@ def construct_id(state: str) -> str:
 
 class ModelArns:
     """The ARNs of Bedrock resources in this stack's account and region, and of the models the
-    registry lists: a system inference profile's geography (registry data) names every region
-    whose foundation model it may route to, and IAM must allow each."""
+    registry lists as they are invoked from the stack's geography (the registry's geography
+    of the stage's region): a system inference profile in the stack's region, and the
+    foundation model in every region that profile routes to, each of which IAM must allow."""
 
-    def __init__(self, stack: cdk.Stack, registry: Registry) -> None:
+    def __init__(self, stack: cdk.Stack, registry: Registry, *, region: str | None = None) -> None:
         self._stack, self._registry = stack, registry
-        self._invocation_ids = {m.invocation_id for m in registry.models}
+        self.geography = registry.geography_of(region)
 
     def arn(self, resource: str, name: str = "*", *, region: str | None = None, account: str | None = None) -> str:
         return self._stack.format_arn(service="bedrock", resource=resource, resource_name=name, region=region, account=account)
 
     def foundation_models(self, ids: set[str]) -> list[str]:
+        """Foundation model ARNs: in this region, or, for a profile id, in each region its
+        geography routes to (a global profile: the model without a region, and in this one)."""
         arns = []
         for model_id in sorted(ids):
             geography = self._registry.profile_geography(model_id)
-            if geography is not None:
-                bare = model_id.split(".", 1)[1]
-                arns += [self.arn("foundation-model", bare, region=r, account="") for r in geography.regions]
-            else:
+            if geography is None:
                 arns.append(self.arn("foundation-model", model_id, account=""))
+                continue
+            bare = model_id.split(".", 1)[1]
+            if not geography.source_regions:  # global: the source region's model, and the regionless ARN
+                arns.append(self.arn("foundation-model", bare, account=""))
+            arns += [self.arn("foundation-model", bare, region=r, account="") for r in geography.regions]
         return arns
 
-    def _invoked(self, invocation_id: str, region: str) -> list[str]:
-        """A model invoked in `region` by its id, or through its system inference profile (and
-        the model in every region that profile routes to)."""
+    def invoked(self, model: Invocable) -> list[str]:
+        """What invoking `model` from this stack needs: its profile here and the models behind
+        it, or the model here; nothing where it cannot be invoked from this geography."""
+        invocation_id = model.invocation_id_in(self.geography)
+        if invocation_id is None:
+            return []
         if self._registry.profile_geography(invocation_id):
-            return [self.arn("inference-profile", invocation_id, region=region), *self.foundation_models({invocation_id})]
-        return [self.arn("foundation-model", invocation_id, region=region, account="")]
+            return [self.arn("inference-profile", invocation_id), *self.foundation_models({invocation_id})]
+        return self.foundation_models({invocation_id})
 
     def teachers(self) -> list[str]:
-        """What Bedrock invokes for a distillation job: each teacher that still teaches, as the
-        guide says to invoke it."""
-        return [arn for t in self._registry.distillation_teachers if not t.withdrawn for arn in self._invoked(t.invocation_id, t.region)]
+        """What Bedrock invokes for a distillation job: each teacher that still teaches."""
+        return _unique(arn for t in self._registry.distillation_teachers if not t.withdrawn for arn in self.invoked(t))
 
     def judges(self) -> list[str]:
         """What the built-in grader invokes as an LLM judge: the registry's judges."""
-        return [arn for j in self._registry.grader_judges for arn in self._invoked(j.invocation_id, j.region)]
+        return _unique(arn for j in self._registry.grader_judges for arn in self.invoked(j))
 
     def invocable(self, *, with_embeddings: bool) -> list[str]:
         """What the evaluation invokes: the base models (through their profiles), and the custom
         models' deployments; the steps' own role also the embedding models, custom models and
         the distillation teachers (a distilled student is scored beside its teacher)."""
-        profiles = [self.arn("inference-profile", i) for i in sorted(self._invocation_ids) if self._registry.profile_geography(i)]
+        base = [arn for m in self._registry.models for arn in self.invoked(m)]
         if not with_embeddings:
-            return [*self.foundation_models(self._invocation_ids), *profiles, self.arn("provisioned-model")]
-        return [
-            *self.foundation_models(self._invocation_ids | set(self._registry.embedding_models)), *profiles,
-            *(arn for arn in dict.fromkeys([*self.teachers(), *self.judges()]) if arn not in profiles),
+            return _unique([*base, self.arn("provisioned-model")])
+        return _unique([
+            *base, *self.foundation_models(set(self._registry.embedding_models)), *self.teachers(), *self.judges(),
             self.arn("custom-model"), self.arn("provisioned-model"), self.arn("custom-model-deployment"),
-        ]
+        ])
+
+
+def _unique(arns: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(arns))
 
 
 class LifecycleFunctions(Construct):
@@ -145,7 +156,7 @@ class LifecycleFunctions(Construct):
         if network:  # each customization job's network interfaces go where the functions run
             self._environment["JOB_SUBNET_IDS"] = ",".join(network.subnet_ids)
             self._environment["JOB_SECURITY_GROUP_IDS"] = network.jobs.security_group_id
-        models = ModelArns(stack, registry)
+        models = ModelArns(stack, registry, region=config.region)
         self._resources: dict[str, list[str]] = {
             "customization_jobs": [models.arn("model-customization-job")],
             "custom_models": [models.arn("custom-model")],

@@ -120,6 +120,7 @@ def test_the_held_out_split_never_overlaps_training():
 
 class FakeRuntime:
     """A model endpoint: throttles a share of calls and fails chosen prompts for good."""
+    region = "us-east-1"
 
     def __init__(self, throttle_share: float = 0.0, broken: set[str] = frozenset()) -> None:
         self.throttle_share, self.broken = throttle_share, broken

@@ -175,3 +175,41 @@ def test_a_teacher_naming_a_student_without_distillation_fails_the_registry():
     document["distillation_teachers"][0]["students"].append("amazon.titan-text-express-v1:0:8k")
     with pytest.raises(ValidationError, match="student amazon.titan-text-express-v1:0:8k has no DISTILLATION"):
         Registry.model_validate(document)
+
+
+def test_a_model_is_invoked_by_its_geographys_profile_or_a_global_one_or_not_at_all():
+    registry = load_registry()
+    micro, nova2, llama = (registry.resolve(m) for m in ("nova-micro", "amazon.nova-2-lite-v1:0:256k", "meta.llama3-1-8b-instruct-v1:0:128k"))
+    assert micro.invocation_id_in("us") == "amazon.nova-micro-v1:0" and micro.invocation_id_in("eu") == "eu.amazon.nova-micro-v1:0"
+    assert nova2.invocation_id_in("apac") == "global.amazon.nova-2-lite-v1:0"  # no APAC profile: the global one
+    assert llama.invocation_id_in("eu") is None
+    assert registry.teacher("eu.amazon.nova-pro-v1:0").model_id == "amazon.nova-pro-v1:0"
+
+
+def test_a_profile_geography_the_registry_does_not_list_is_refused():
+    data = json.loads(REGISTRY_FILE.read_text())
+    data["models"][0]["profile_geographies"] = ["mars"]
+    with pytest.raises(ValueError, match="mars"):
+        Registry.model_validate(data)
+
+
+@pytest.mark.parametrize(("region", "expected"), [("us-east-1", "amazon.nova-pro-v1:0"), ("eu-west-1", "eu.amazon.nova-pro-v1:0"),
+                                                  ("ap-southeast-1", "apac.amazon.nova-pro-v1:0")])
+def test_a_judge_is_asked_as_it_is_invoked_from_the_runtimes_region(region, expected):
+    from customization.evaluation.judging import bedrock_judge
+    from tests.fakes import FakeRuntime
+
+    runtime = FakeRuntime()
+    runtime.region = region
+    bedrock_judge(runtime, "nova-pro")("system", "prompt")
+    assert runtime.calls == [(expected, "prompt")]
+
+
+def test_a_judge_without_a_profile_in_the_runtimes_geography_is_refused_by_name():
+    from customization.evaluation.judging import bedrock_judge
+    from tests.fakes import FakeRuntime
+
+    runtime = FakeRuntime()
+    runtime.region = "eu-west-1"
+    with pytest.raises(ValueError, match="Nova Premier has no inference profile in eu-west-1"):
+        bedrock_judge(runtime, "us.amazon.nova-premier-v1:0")

@@ -13,6 +13,11 @@ class BedrockRuntime:
     def __init__(self, client: Any) -> None:
         self._client = client
 
+    @property
+    def region(self) -> str | None:
+        """Where the calls go: a model is invoked by the id (or profile) of this region's geography."""
+        return self._client.meta.region_name
+
     def converse(
         self, *, model_id: str, system: list[dict[str, str]], messages: list[dict[str, Any]], max_tokens: int, temperature: float
     ) -> ModelReply:

@@ -113,7 +113,7 @@ def teacher_ids(request: CustomizationRequest) -> tuple[set[str], str]:
     teacher = load_registry().teacher(request.distillation.teacher) if request.distillation else None
     if teacher is None:
         return set(), "none"
-    return {teacher.model_id, teacher.invocation_id, teacher.invocation_id.split(".", 1)[-1]}, teacher.display_name
+    return {teacher.model_id, teacher.bare_id, *teacher.invocation_ids()}, teacher.display_name
 
 
 def logs_report(request: CustomizationRequest, objects: Iterable[tuple[str, bytes]]) -> DatasetReport:
@@ -136,6 +136,14 @@ def _run_context(
 ) -> RunContext:
     prefix = run_prefix(event.execution_name)
     waits = request.wait_seconds
+    registry = load_registry()
+    geography = registry.geography_of(settings.AWS_REGION)
+    teacher = registry.teacher(request.distillation.teacher) if request.distillation else None
+    invoked = {spec.display_name: spec.invocation_id_in(geography) for spec in (model, teacher) if spec is not None}
+    for name, invocation_id in invoked.items():
+        if invocation_id is None:
+            raise RequestInvalidError(f"{name} has no inference profile in the {geography} geography of {settings.AWS_REGION}; "
+                                      "it cannot be invoked from this stack's region (registry: profile_geographies)")
     return RunContext(
         execution_name=event.execution_name,
         execution_arn=event.execution_arn,
@@ -144,7 +152,7 @@ def _run_context(
         prefix=prefix,
         output_uri=f"s3://{settings.BUCKET_NAME}/{prefix}output/",
         base_model_id=model.model_id,
-        base_model_invocation_id=model.invocation_id,
+        base_model_invocation_id=invoked[model.display_name],
         customization_type=request.customization_type,
         data_format=plan.customization.data_format,
         training_data=split["training_uri"] or (request.invocation_logs.source if request.invocation_logs else ""),
@@ -153,7 +161,7 @@ def _run_context(
         split=split,
         hyperparameters=plan.hyperparameters.values,
         hyperparameter_adjustments=plan.hyperparameters.adjustments,
-        teacher_invocation_id=load_registry().teacher(request.distillation.teacher).invocation_id if request.distillation else None,
+        teacher_invocation_id=invoked[teacher.display_name] if teacher else None,
         teacher_max_response_length=request.distillation.max_response_length if request.distillation else None,
         reinforcement=request.reinforcement,
         grader_arn=grader_arn,

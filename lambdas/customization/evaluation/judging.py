@@ -22,8 +22,13 @@ Judge = Callable[[str, str], str]
 
 
 def bedrock_judge(runtime: BedrockRuntime, judge: str) -> Judge:
-    """One of the registry's judges (by id or alias), asked through the Converse API."""
-    model_id = load_registry().judge(judge).invocation_id
+    """One of the registry's judges (by id or alias), asked through the Converse API as it is
+    invoked from the runtime's region."""
+    registry = load_registry()
+    spec = registry.judge(judge)
+    model_id = spec.invocation_id_in(registry.geography_of(runtime.region))
+    if model_id is None:
+        raise ValueError(f"the judge {spec.display_name} has no inference profile in {runtime.region}'s geography")
 
     def ask(system: str, prompt: str) -> str:
         return runtime.converse(model_id=model_id, system=[{"text": system}], max_tokens=REPLY_TOKENS, temperature=0.0,

@@ -148,6 +148,38 @@ class Price(_Strict):
     confirmed: bool = Field(description="read from the source for this model, not assumed from a neighbour")
 
 
+HOME_GEOGRAPHY = "us"  # where every registry model can be customized; its invocation_id is the one used there
+
+
+class Invocable(_Strict):
+    """A model invoked by id or through a system inference profile: `invocation_id` is how it
+    is invoked in the US geography; `profile_geographies`, the other geographies with a system
+    profile of it (same id, their own prefix), a `global` one included."""
+
+    invocation_id: str = Field(min_length=1, description="the model id or system inference profile used in the US geography")
+    profile_geographies: tuple[str, ...] = Field((), description="other geographies with a system profile of this model")
+
+    @property
+    def bare_id(self) -> str:
+        """The foundation model id behind any profile."""
+        head, _, rest = self.invocation_id.partition(".")
+        return rest if head == HOME_GEOGRAPHY and rest.count(".") >= 1 else self.invocation_id
+
+    def invocation_id_in(self, geography: str) -> str | None:
+        """How the model is invoked from a region of `geography` (its own profile, else a
+        global one); None where it cannot be."""
+        if geography == HOME_GEOGRAPHY:
+            return self.invocation_id
+        for name in (geography, "global"):
+            if name in self.profile_geographies:
+                return f"{name}.{self.bare_id}"
+        return None
+
+    def invocation_ids(self) -> set[str]:
+        """Every id it may be invoked by, in any geography."""
+        return {self.invocation_id, *(f"{g}.{self.bare_id}" for g in self.profile_geographies)}
+
+
 class PriceSource(_Strict):
     as_of: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
     description: str = Field(min_length=1)
@@ -172,11 +204,10 @@ class Pricing(_Strict):
         return getattr(self, name, None)  # a teacher's prices are the teacher's
 
 
-class BaseModelSpec(_Strict):
+class BaseModelSpec(Invocable):
     model_id: str = Field(pattern=r"^[a-z0-9.-]+-v\d+:\d+:\d+k$", description="customization id, with its :NNk suffix")
     aliases: tuple[str, ...] = ()
     display_name: str
-    invocation_id: str = Field(min_length=1, description="id (or inference profile) used to invoke the base model")
     regions: tuple[str, ...] = Field(min_length=1)
     on_demand_deployment: bool
     customizations: dict[CustomizationType, CustomizationSpec] = Field(min_length=1)
@@ -213,13 +244,13 @@ class UnknownBaseModelError(ValueError):
     """An id or alias that is not in the registry."""
 
 
-class TeacherSpec(_Strict):
-    """A model Bedrock distils from, and the students it may teach (the user guide's table)."""
+class TeacherSpec(Invocable):
+    """A model Bedrock distils from, and the students it may teach (the user guide's table).
+    Its invocation id is what teacherModelIdentifier names: the model or its system profile."""
 
     model_id: str = Field(min_length=1, description="the teacher's foundation model id")
     aliases: tuple[str, ...] = ()
     display_name: str
-    invocation_id: str = Field(min_length=1, description="what teacherModelIdentifier names: the model or its system inference profile")
     region: str
     students: tuple[str, ...] = Field(min_length=1, description="model_ids of the students it may teach")
     max_response_tokens: int = Field(ge=1, description="the most maxResponseLengthForInference may ask: the teacher's output limit")
@@ -229,10 +260,9 @@ class TeacherSpec(_Strict):
     source: str = Field(min_length=1)
 
 
-class JudgeSpec(_Strict):
+class JudgeSpec(Invocable):
     """A model the built-in grader may ask to judge answers (an LLM judge), and its rates."""
 
-    invocation_id: str = Field(min_length=1, description="the model id or system inference profile the grader invokes")
     aliases: tuple[str, ...] = ()
     display_name: str
     region: str
@@ -246,11 +276,13 @@ class Geography(_Strict):
     `<name>.` route to the foundation model in any of these regions, so IAM must allow each."""
 
     regions: tuple[str, ...] = Field(description="destination regions; an empty string: any region (a global profile)")
+    source_regions: tuple[str, ...] = Field(description="the regions whose requests use this geography's profiles; "
+                                            "empty: any commercial region (a global profile)")
     source: str = Field(min_length=1)
 
 
 class Registry(_Strict):
-    schema_version: Literal[6]
+    schema_version: Literal[7]
     price_sources: dict[str, PriceSource] = Field(min_length=1)
     inference_geographies: dict[str, Geography] = Field(min_length=1)
     embedding_models: tuple[str, ...] = Field(min_length=1, description="models evaluation.embedding_model may name")
@@ -276,6 +308,12 @@ class Registry(_Strict):
             for price in (priced.input_per_1k_tokens, priced.output_per_1k_tokens):
                 if price.source not in self.price_sources:
                     raise ValueError(f"{priced.invocation_id}: a price names an unknown source {price.source!r}")
+        for invocable in (*self.models, *self.distillation_teachers, *self.grader_judges):
+            unknown = [g for g in invocable.profile_geographies if g not in self.inference_geographies or g == HOME_GEOGRAPHY]
+            if unknown:
+                raise ValueError(f"{invocable.invocation_id}: profile_geographies {unknown} are not other geographies of the registry")
+        if HOME_GEOGRAPHY not in self.inference_geographies:
+            raise ValueError(f"the registry needs the {HOME_GEOGRAPHY!r} geography, where its models are customized")
         for teacher in self.distillation_teachers:
             for student in () if teacher.withdrawn else teacher.students:
                 spec = next((m for m in self.models if m.model_id == student), None)
@@ -283,16 +321,28 @@ class Registry(_Strict):
                     raise ValueError(f"teacher {teacher.model_id}: student {student} has no DISTILLATION customization")
         return self
 
+    def geography_of(self, region: str | None) -> str:
+        """The geography whose profiles a region's requests use (the US one when the region is
+        not known, as for a stack deployed without one)."""
+        if region is None:
+            return HOME_GEOGRAPHY
+        named = [name for name, g in self.inference_geographies.items() if region in g.source_regions]
+        if named:
+            return named[0]
+        if any(not g.source_regions for g in self.inference_geographies.values()):
+            return next(name for name, g in self.inference_geographies.items() if not g.source_regions)
+        raise ValueError(f"no inference geography of the registry lists {region} as a source region")
+
     def teacher(self, id_or_alias: str) -> TeacherSpec:
         for teacher in self.distillation_teachers:
-            if id_or_alias in (teacher.model_id, teacher.invocation_id, *teacher.aliases):
+            if id_or_alias in (teacher.model_id, *teacher.invocation_ids(), *teacher.aliases):
                 return teacher
         known = ", ".join(f"{t.model_id} ({', '.join(t.aliases)})" for t in self.distillation_teachers)
         raise UnknownBaseModelError(f"unknown teacher model {id_or_alias!r}; known: {known}")
 
     def judge(self, id_or_alias: str) -> JudgeSpec:
         for judge in self.grader_judges:
-            if id_or_alias in (judge.invocation_id, *judge.aliases):
+            if id_or_alias in (*judge.invocation_ids(), *judge.aliases):
                 return judge
         known = ", ".join(f"{j.invocation_id} ({', '.join(j.aliases)})" for j in self.grader_judges)
         raise UnknownBaseModelError(f"unknown judge model {id_or_alias!r}; known: {known}")
