@@ -6,8 +6,7 @@ import copy
 import json
 from typing import Any
 
-import boto3
-
+from bedrock_customize.offline import clients
 from bedrock_customize.offline.bedrock_state import (
     PREFIX,
     BedrockState,
@@ -49,7 +48,7 @@ class EvaluationJobs(BedrockState):
                 job.status = "Completed"
                 request = job.attributes["request"]
                 bucket, prefix = split_s3_uri(request["outputDataConfig"]["s3Uri"].rstrip("/") + "/")
-                boto3.client("s3", region_name=self.region).put_object(
+                clients.client("s3", self.region).put_object(
                     Bucket=bucket, Key=f"{prefix}{job.name}/output.jsonl",
                     Body=json.dumps({"note": "SIMULATED evaluation job output", "metrics": ["Builtin.Accuracy"]}).encode(),
                 )

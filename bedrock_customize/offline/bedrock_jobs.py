@@ -9,9 +9,7 @@ import math
 import random
 from typing import Any
 
-import boto3
-
-from bedrock_customize.offline import invocation_logs, networking, reinforcement
+from bedrock_customize.offline import clients, invocation_logs, networking, reinforcement
 from bedrock_customize.offline.bedrock_answers import (
     base_answer,
     source_text,
@@ -109,7 +107,7 @@ class CustomizationJobs(BedrockState):
         """Bedrock invokes the grader as the job's role: the function must exist and the role
         may invoke it (the stack's synthesized policies say)."""
         try:
-            boto3.client("lambda", region_name=self.region).get_function(FunctionName=grader)
+            clients.client("lambda", self.region).get_function(FunctionName=grader)
         except Exception:  # noqa: BLE001 - any failure means Bedrock could not find it
             raise ServiceError("ValidationException", f"the grader {grader} does not exist") from None
         if self.authorization is not None and not self.authorization.allows(role_arn, "lambda:InvokeFunction", grader):
@@ -119,7 +117,7 @@ class CustomizationJobs(BedrockState):
         """The custom model is encrypted with the key: it must exist, and Bedrock uses it as the
         job's role (decrypt, generate data keys, describe, grant itself its use)."""
         try:
-            arn = boto3.client("kms", region_name=self.region).describe_key(KeyId=key)["KeyMetadata"]["Arn"]
+            arn = clients.client("kms", self.region).describe_key(KeyId=key)["KeyMetadata"]["Arn"]
         except Exception:  # noqa: BLE001 - any failure means Bedrock could not use it
             raise ServiceError("ValidationException", f"customModelKmsKeyId {key} is not a key of this account") from None
         for action in ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"):
@@ -241,7 +239,7 @@ class CustomizationJobs(BedrockState):
 
     def _read_lines(self, uri: str) -> list[bytes]:
         bucket, key = split_s3_uri(uri)
-        body = boto3.client("s3", region_name=self.region).get_object(Bucket=bucket, Key=key)["Body"].read()
+        body = clients.client("s3", self.region).get_object(Bucket=bucket, Key=key)["Body"].read()
         return body.splitlines()
 
     def _write_metrics(self, job: Resource, *, records: int, rewards: list[tuple[int, int, float]]) -> None:
@@ -249,7 +247,7 @@ class CustomizationJobs(BedrockState):
         hyper = request.get("hyperParameters", {})
         bucket, prefix = split_s3_uri(request["outputDataConfig"]["s3Uri"].rstrip("/") + "/")
         base = f"{prefix}model-customization-job-{job.arn.rsplit('/', 1)[-1]}/"
-        s3 = boto3.client("s3", region_name=self.region)
+        s3 = clients.client("s3", self.region)
         if rewards:  # a reinforcement job: the mean reward of each step's answers (no loss)
             s3.put_object(Bucket=bucket, Key=f"{base}training_artifacts/step_wise_training_metrics.csv",
                           Body=csv_bytes(["step_number", "epoch_number", "reward_mean"], rewards))

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
+from bedrock_customize.offline import clients
 from bedrock_customize.offline.authorization import RolePolicies
 from customization.registry import BaseModelSpec, Registry
 from customization.vocabulary import ResourceKind
@@ -164,7 +163,7 @@ class BedrockState:
         if role_arn is not None:
             self._authorize(role_arn, "s3:GetObject", f"arn:aws:s3:::{bucket}/{key}")
         try:
-            boto3.client("s3", region_name=self.region).head_object(Bucket=bucket, Key=key)
+            clients.client("s3", self.region).head_object(Bucket=bucket, Key=key)
         except Exception:  # noqa: BLE001 - any failure means Bedrock could not read it
             raise ServiceError("ValidationException", f"Bedrock cannot read {uri}") from None
 

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import boto3
 import botocore.loaders
 import botocore.session
 from botocore.retries.standard import ExponentialBackoff
@@ -42,9 +41,10 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.events.models import EventPattern
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from bedrock_customize import local_media
-from bedrock_customize.offline import handler_calls, networking
+from bedrock_customize.offline import clients, handler_calls, networking
 from bedrock_customize.offline import simulator as sim
 from bedrock_customize.offline.authorization import RolePolicies
 from bedrock_customize.offline.template import Template
@@ -78,6 +78,9 @@ STATE_RETRY_TIME_SCALE = 0.1
 # and endpoint data from disk again (a third of a run's time); the files do not change, so the
 # sessions made during a run share one loader.
 _shared_loader = functools.lru_cache(maxsize=4)(botocore.loaders.create_loader)
+# moto parses a definition to validate it each time a state machine is created (once a run);
+# a definition once found valid is valid again (lru_cache never remembers a failure).
+_validate_definition = functools.lru_cache(maxsize=8)(StepFunctionsParserBackend._validate_definition)
 
 
 _submit = ThreadPoolExecutor.submit
@@ -113,6 +116,17 @@ def synthesize(outdir: Path, *, stage: str = "local", overrides: dict[str, Any] 
 
 
 HISTORY_READ_SECONDS = 0.5  # how often a run's progress is read while it runs
+_handler_clients: list[tuple[str, str]] = []
+
+
+def _handler_clients_for(template: Path, region: str) -> None:
+    """The handlers' adapters keep their clients (made for one region, naming one stack's
+    resources) from run to run of the same template and region, as a warm Lambda would; any
+    other deployment starts with new ones."""
+    key = (str(template), region)
+    if _handler_clients != [key]:
+        adapters.reset_clients()
+        _handler_clients[:] = [key]
 
 
 @dataclass
@@ -162,13 +176,13 @@ class OfflineEngine:
 
     def _deploy(self, template: Template, region: str) -> tuple[str, str, dict[str, str]]:
         """Create the stack's resources in moto; return (state machine ARN, bucket, function -> state)."""
-        iam = boto3.client("iam", region_name=region)
+        iam = clients.client("iam", region)
         for logical_id, resource in template.resources("AWS::IAM::Role").items():
             trust = resource["Properties"]["AssumeRolePolicyDocument"]
             role = iam.create_role(RoleName=logical_id[:64], AssumeRolePolicyDocument=json.dumps(template.resolve(trust)))
             template.refs[logical_id] = role["Role"]["RoleName"]
             template.attributes[(logical_id, "Arn")] = role["Role"]["Arn"]
-        s3 = boto3.client("s3", region_name=region)
+        s3 = clients.client("s3", region)
         stack = template.pseudo["AWS::StackName"].lower()
         for logical_id in template.resources("AWS::S3::Bucket"):
             name = re.sub(r"[^a-z0-9-]", "-", f"{stack}-{logical_id.lower()}")[:63].strip("-")
@@ -178,8 +192,8 @@ class OfflineEngine:
                 s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
             template.refs[logical_id] = name
             template.attributes[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
-        sns = boto3.client("sns", region_name=region)
-        sqs = boto3.client("sqs", region_name=region)
+        sns = clients.client("sns", region)
+        sqs = clients.client("sqs", region)
         for logical_id in template.resources("AWS::SQS::Queue"):
             url = sqs.create_queue(QueueName=logical_id[:80])["QueueUrl"]
             template.refs[logical_id] = url
@@ -189,8 +203,8 @@ class OfflineEngine:
             topic = sns.create_topic(Name=logical_id)["TopicArn"]
             template.refs[logical_id] = topic
             template.attributes[(logical_id, "TopicArn")] = topic
-        dynamodb = boto3.client("dynamodb", region_name=region)
-        kms = boto3.client("kms", region_name=region)
+        dynamodb = clients.client("dynamodb", region)
+        kms = clients.client("kms", region)
         for logical_id in template.resources("AWS::KMS::Key"):
             key = kms.create_key(Description=logical_id)["KeyMetadata"]
             template.refs[logical_id] = key["KeyId"]
@@ -213,7 +227,7 @@ class OfflineEngine:
             template.attributes[(logical_id, "Arn")] = f"arn:aws:logs:{region}:{DEFAULT_ACCOUNT_ID}:log-group:/offline/{logical_id}:*"
 
         networking.create(template, region)
-        lambda_ = boto3.client("lambda", region_name=region)
+        lambda_ = clients.client("lambda", region)
         state_by_function: dict[str, str] = {}
         functions = template.resources("AWS::Lambda::Function")
 
@@ -242,7 +256,7 @@ class OfflineEngine:
 
         definition = template.resolve(machine["Properties"]["DefinitionString"])
         bucket = template.output("BucketName")
-        arn = boto3.client("stepfunctions", region_name=region).create_state_machine(
+        arn = clients.client("stepfunctions", region).create_state_machine(
             name=machine_name, definition=definition, roleArn=template.resolve(machine["Properties"]["RoleArn"]),
         )["stateMachineArn"]
         return arn, bucket, state_by_function
@@ -253,7 +267,7 @@ class OfflineEngine:
         services its calls can reach from there."""
         reach = networking.Reachability(region)
         networks: dict[str, set[str]] = {}
-        for function in boto3.client("lambda", region_name=region).list_functions()["Functions"]:
+        for function in clients.client("lambda", region).list_functions()["Functions"]:
             vpc = function.get("VpcConfig") or {}
             if not vpc.get("SubnetIds"):
                 continue
@@ -269,7 +283,7 @@ class OfflineEngine:
         the interpreter's threads and the caller's at once, so the environment is set once for
         the session (the functions' variables together) and every handler module is imported
         up front, never concurrently."""
-        functions = boto3.client("lambda", region_name=region).list_functions()["Functions"]
+        functions = clients.client("lambda", region).list_functions()["Functions"]
         environment: dict[str, str] = {}
         for function in functions:
             environment.update(function.get("Environment", {}).get("Variables", {}))
@@ -356,9 +370,10 @@ class OfflineEngine:
             mock.patch.object(ExponentialBackoff, "delay_amount", lambda _self, _context: SDK_RETRY_DELAY),
             mock.patch.object(retrier_decl, "time", _StateRetryClock),
             mock.patch.object(botocore.session, "create_loader", _shared_loader),
+            mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition)),
             self._handler_logs(),
         ):
-            adapters.reset_clients()
+            _handler_clients_for(self.template_path, region)
             template = Template.load(self.template_path, account=DEFAULT_ACCOUNT_ID, region=region,
                                      stack_name=self.template_path.name.removesuffix(".template.json"))
             machine_arn, bucket, state_by_function = self._deploy(template, region)
@@ -372,7 +387,6 @@ class OfflineEngine:
                 self._in_process_lambdas(state_by_function, crashes or {}, calls, region),
             ):
                 yield Session(self, template, region, machine_arn, bucket, state_by_function, simulated, calls)
-            adapters.reset_clients()
 
     def run(
         self,
@@ -397,7 +411,7 @@ class OfflineEngine:
             return session.execute(request, execution_name, abort_when=abort_when, timeout_seconds=timeout_seconds)
 
     def _upload(self, request: dict[str, Any], datasets: dict[str, Path], bucket: str, execution_name: str, region: str) -> dict[str, Any]:
-        s3 = boto3.client("s3", region_name=region)
+        s3 = clients.client("s3", region)
         request = dict(request)
         for name, path in datasets.items():
             uri, media = local_media.upload(s3, path, bucket, dataset_key(execution_name, name, path))
@@ -453,7 +467,7 @@ class Session:
 
     def invoke(self, state: str, event: dict[str, Any]) -> dict[str, Any]:
         """Invoke one of the stack's functions as its AWS trigger would."""
-        response = boto3.client("lambda", region_name=self.region).invoke(
+        response = clients.client("lambda", self.region).invoke(
             FunctionName=self.function_by_state[state], Payload=json.dumps(event).encode()
         )
         payload = json.loads(response["Payload"].read() or b"null")
@@ -538,7 +552,7 @@ class Session:
         if not queue_arn:
             self.engine.log(f"{who}: {state} failed {attempts} times; the event is LOST (no dead-letter queue)")
             return
-        sqs = boto3.client("sqs", region_name=self.region)
+        sqs = clients.client("sqs", self.region)
         url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event), MessageAttributes={
             "ERROR_MESSAGE": {"DataType": "String", "StringValue": failure[:1000]},
@@ -555,7 +569,7 @@ class Session:
         self, request: dict[str, Any], execution_name: str, *,
         abort_when: Callable[[list[str]], bool] | None = None, timeout_seconds: float = 300,
     ) -> RunResult:
-        sfn = boto3.client("stepfunctions", region_name=self.region)
+        sfn = clients.client("stepfunctions", self.region)
         execution_arn = sfn.start_execution(
             stateMachineArn=self.machine_arn, name=execution_name, input=json.dumps(request)
         )["executionArn"]
@@ -566,7 +580,7 @@ class Session:
         if CLEAN_UP_RUN in delivered:
             cleanup = delivered[CLEAN_UP_RUN]
             time.sleep(0.2)  # let an aborted execution's in-flight step settle before the inventory
-        objects = _download_prefix(boto3.client("s3", region_name=self.region), self.bucket, run_prefix(execution_name))
+        objects = _download_prefix(clients.client("s3", self.region), self.bucket, run_prefix(execution_name))
         error = None
         if status != "SUCCEEDED":
             error = {"error": description.get("error", status), "cause": description.get("cause", "")}
@@ -590,7 +604,7 @@ class Session:
     def put_request_file(self, key: str, body: bytes) -> dict[str, Any]:
         """Write a request file into the emulated bucket and return the Object Created event
         that S3 would send to EventBridge."""
-        put = boto3.client("s3", region_name=self.region).put_object(Bucket=self.bucket, Key=key, Body=body)
+        put = clients.client("s3", self.region).put_object(Bucket=self.bucket, Key=key, Body=body)
         return {
             "version": "0", "id": f"offline-{key}", "source": "aws.s3", "detail-type": "Object Created",
             "account": DEFAULT_ACCOUNT_ID, "region": self.region, "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -10,7 +10,7 @@ import gzip
 import json
 from typing import Any
 
-import boto3
+from bedrock_customize.offline import clients
 
 
 def _text(blocks: Any) -> str:
@@ -38,7 +38,7 @@ def passes(record: dict[str, Any], filters: dict[str, Any] | None) -> bool:
 def read_records(uri: str, region: str) -> tuple[int, list[dict[str, Any]]]:
     """(objects under the prefix, their ModelInvocationLog records)."""
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-    s3 = boto3.client("s3", region_name=region)
+    s3 = clients.client("s3", region)
     keys = [item["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
             for item in page.get("Contents", [])]
     records = []

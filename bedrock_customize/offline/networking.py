@@ -16,9 +16,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-import boto3
 from botocore.exceptions import ConnectTimeoutError
 
+from bedrock_customize.offline import clients
 from bedrock_customize.offline.authorization import RolePolicies
 from bedrock_customize.offline.template import Template
 
@@ -29,7 +29,7 @@ LAMBDA_NETWORK_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInte
 
 def create(template: Template, region: str) -> None:
     """Create the template's EC2 networking in moto and record the ids the template refers to."""
-    ec2 = boto3.client("ec2", region_name=region)
+    ec2 = clients.client("ec2", region)
     for logical_id, resource in template.resources("AWS::EC2::VPC").items():
         template.refs[logical_id] = ec2.create_vpc(CidrBlock=resource["Properties"]["CidrBlock"])["Vpc"]["VpcId"]
     for logical_id, resource in template.resources("AWS::EC2::Subnet").items():
@@ -120,7 +120,7 @@ class Reachability:
     """Which services a caller in given subnets, with given security groups, can reach."""
 
     def __init__(self, region: str) -> None:
-        self.ec2 = boto3.client("ec2", region_name=region)
+        self.ec2 = clients.client("ec2", region)
 
     def services(self, subnet_ids: list[str], group_ids: list[str]) -> set[str]:
         subnets = self.ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]

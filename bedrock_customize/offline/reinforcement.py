@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
+from bedrock_customize.offline import clients
 
 # Answer lengths (words) the simulated policy tries; 0 is the base model's verbose style.
 STYLES = (0, 3, 6, 12, 24, 48)
@@ -88,7 +88,7 @@ def learn(
             answer = answer_in_style(source, words)
             samples.append({**fields, "id": sample_id, "messages": [*record["messages"], {"role": "assistant", "content": answer}]})
             styles_of[sample_id] = words
-    client = boto3.client("lambda", region_name=region)
+    client = clients.client("lambda", region)
     scores: dict[str, float] = {}
     for start in range(0, len(samples), BATCH):
         batch = samples[start : start + BATCH]
