@@ -113,6 +113,9 @@ def cmd_run_local(args: argparse.Namespace) -> int:
         print(f"promotion gate: {'PROMOTED' if evaluation['promoted'] else 'NOT PROMOTED'}: {evaluation['why']}")
         if evaluation.get("teacher"):
             print(f"teacher (SIMULATED): {evaluation['teacher']}")
+    version = (result.output or {}).get("version")
+    if version and version["model_name"]:
+        print(f"model version: {version['why']}" + (f" (SSM parameter {version['parameter']})" if version["registered"] else ""))
     leaked = result.resources["leaked"]
     print(f"resources left running: {', '.join(r['type'] + ' ' + r['id'] for r in leaked) if leaked else 'none'}")
     if args.scenario != "happy":
@@ -419,6 +422,18 @@ def cmd_deployed(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    from bedrock_customize import models
+    from bedrock_customize.deployed import CommandError
+
+    try:
+        models.run(args.stack, args.action, getattr(args, "name", None), getattr(args, "version", None))
+    except CommandError as exc:
+        print(f"bedrock-customize: {exc}", file=sys.stderr)
+        return exc.code
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     from typing import get_args
 
@@ -477,6 +492,26 @@ def build_parser() -> argparse.ArgumentParser:
     deployed_command("list", "the stack's recent runs", execution=False).add_argument("--limit", type=int, default=20)
     deployed_command("stop", "stop a run (its cleanup follows)")
     deployed_command("report", "download a run's report").add_argument("--out", default=".", help="folder for the files")
+
+    models = commands.add_parser("models", help="the deployed stack's model versions: list, show, promote, rollback, delete")
+    actions = models.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def model_action(name: str, help_text: str, *, model: bool = True, version: str | None = None) -> None:
+        action = actions.add_parser(name, help=help_text)
+        action.add_argument("--stack", default="BedrockCustomization-dev", help="the deployed stack's name")
+        if model:
+            action.add_argument("name", metavar="NAME", help="the model name a request gave (model_name)")
+        if version == "required":
+            action.add_argument("version", metavar="VERSION", type=int)
+        elif version == "optional":
+            action.add_argument("version", metavar="VERSION", type=int, nargs="?", help="one version, with its lineage")
+        action.set_defaults(func=cmd_models)
+
+    model_action("list", "every model name, its current version and how many are kept", model=False)
+    model_action("show", "a model's versions (or one, with its lineage) and its SSM parameter", version="optional")
+    model_action("promote", "make a version current (its ARN goes into the SSM parameter)", version="required")
+    model_action("rollback", "make the version before the current one current again; nothing is deleted")
+    model_action("delete", "delete a version's custom model (never the current version)", version="required")
 
     smoke = commands.add_parser(
         "smoke-aws", help="the acceptance run in a real account: deploy, the cheapest real lifecycle, checks, destroy",

@@ -86,6 +86,11 @@ EXECUTIONS = (
     "The janitor reads the status of this state machine's executions, whose names are only "
     "known at run time.",
 )
+MODEL_PARAMETERS = (
+    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/bedrock-customize/{stack}/models/*]",
+    "Register Version writes one parameter per model name a request gives (its current version's ARN); "
+    "the names are the users', and the grant stays under this stack's own prefix.",
+)
 FUNCTION_VERSIONS = (
     "AwsSolutions::AwsSolutions-IAM5[Resource::<{function}.Arn>:*]",
     "Granted by CDK's LambdaInvoke so the state machine may invoke any version or alias of "
@@ -175,6 +180,7 @@ def acknowledge(
     for template, reason in (BUCKET_OBJECTS, BUCKET_RUN_REPORTS, BUCKET_REQUEST_FILES):
         findings[template.format(bucket=logical_id(bucket))] = reason
     findings[EXECUTIONS[0].format(machine=logical_id(state_machine))] = EXECUTIONS[1]
+    findings[MODEL_PARAMETERS[0].format(stack=stack.stack_name)] = MODEL_PARAMETERS[1]
     for function in functions:
         template, reason = FUNCTION_VERSIONS
         findings[template.format(function=logical_id(function))] = reason

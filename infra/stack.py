@@ -14,7 +14,7 @@ from infra.constructs.encryption import DataKey
 from infra.constructs.functions import RETENTION, LifecycleFunctions, ModelArns
 from infra.constructs.guards import CleanupGuards, dead_letter_queue
 from infra.constructs.invocation_logging import InvocationLogging
-from infra.constructs.ledger import RunLedgerTable
+from infra.constructs.ledger import ModelVersionsTable, RunLedgerTable
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.networking import PrivateNetwork
 from infra.constructs.notifications import Notifications
@@ -34,6 +34,7 @@ class ModelCustomizationStack(cdk.Stack):
         key = DataKey(self, "Encryption", existing_key_arn=config.kms_key_arn).key
         storage = PipelineBucket(self, "Pipeline", key=key)
         ledger = RunLedgerTable(self, "Ledger", key=key)
+        versions = ModelVersionsTable(self, "ModelVersions", key=key)
         notifications = Notifications(self, "Notifications", emails=config.notification_emails, key=key)
         bedrock_role = BedrockServiceRole(self, "BedrockService", bucket=storage.bucket,
                                           teachers=ModelArns(self, registry, region=config.region).teachers(), key=key)
@@ -45,7 +46,7 @@ class ModelCustomizationStack(cdk.Stack):
                 bedrock_role.role.add_to_principal_policy(statement)
         functions = LifecycleFunctions(
             self, "Steps", config=config, registry=registry, bucket=storage.bucket, bedrock_role=bedrock_role.role,
-            ledger=ledger.table, key=key, dead_letters=dead_letters, network=network,
+            ledger=ledger.table, key=key, dead_letters=dead_letters, versions=versions, network=network,
         )
         bedrock_role.allow_graders(functions.grader_arns)
         workflow = LifecycleWorkflow(self, "Lifecycle", config=config, functions=dict(functions.by_state), key=key)
@@ -80,6 +81,8 @@ class ModelCustomizationStack(cdk.Stack):
         cdk.CfnOutput(self, "BucketName", value=storage.bucket.bucket_name)
         cdk.CfnOutput(self, "BedrockRoleArn", value=bedrock_role.role.role_arn)
         cdk.CfnOutput(self, "LedgerTableName", value=ledger.table.table_name)
+        cdk.CfnOutput(self, "ModelVersionsTableName", value=versions.table.table_name)
+        cdk.CfnOutput(self, "ModelParameterPrefix", value=versions.parameter_prefix)
         cdk.CfnOutput(self, "NotificationTopicArn", value=notifications.topic.topic_arn)
         cdk.CfnOutput(self, "DeadLetterQueueUrl", value=guards.dead_letters.queue_url)
         cdk.CfnOutput(self, "DataKeyArn", value=key.key_arn)

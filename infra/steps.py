@@ -27,6 +27,8 @@ RESOURCE_NAMES = {
     "run_objects": "objects under runs/ (reports, the held-out split, evaluation files)",
     "request_files": "objects under requests/ (request files and rejections)",
     "ledger": "the run ledger table",
+    "model_versions": "the model versions table",
+    "model_parameters": "the SSM parameters under the stack's model prefix (each model name's current version ARN)",
     "bedrock_role": "the service role Bedrock assumes",
     "data_key": "the stage's data key, used only through the service named in the Access (kms:ViaService)",
     "judge_models": "the registry's grader judges (and every region their inference profiles route to)",
@@ -86,7 +88,7 @@ class Step:
         via DynamoDB)."""
         touched = {name for access in self.access for name in access.resources}
         derived = [KEY_FOR_DATA] if touched & OBJECT_RESOURCES else []
-        derived += [KEY_FOR_LEDGER] if "ledger" in touched else []
+        derived += [KEY_FOR_LEDGER] if touched & {"ledger", "model_versions"} else []
         return (*self.access, *derived)
 
 
@@ -97,7 +99,7 @@ def _handler(module: str) -> str:
 # The data key's use, by the service that calls KMS for the caller (kms:ViaService).
 KEY_ACTIONS = {
     "s3": ("kms:Decrypt", "kms:GenerateDataKey"),  # the bucket's objects (SSE-KMS)
-    "dynamodb": ("kms:Decrypt", "kms:DescribeKey"),  # the ledger table
+    "dynamodb": ("kms:Decrypt", "kms:DescribeKey"),  # the ledger and model versions tables
     "bedrock": ("kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey", "kms:CreateGrant"),  # custom models
 }
 KEY_FOR_DATA = Access(KEY_ACTIONS["s3"], ("data_key",), via="s3")
@@ -174,6 +176,11 @@ STEPS = (
     )),
     Step(c.REPORT_EVALUATION, _handler("report_evaluation"), 300, 1024, result_path="$.evaluation", phase="evaluate",
          access=(READ_DATA, LIST_DATA, WRITE_REPORTS)),
+    Step(c.REGISTER_VERSION, _handler("register_version"), 300, result_path="$.version", phase="evaluate", access=(
+        Access(("dynamodb:Query", "dynamodb:PutItem"), ("model_versions",)),
+        Access(("ssm:GetParameter", "ssm:PutParameter"), ("model_parameters",)),
+        READ_DATA,  # the datasets' fingerprints
+    )),
     Step(c.TEAR_DOWN, _handler("tear_down"), 300, result_path="$.teardown", phase="tear down", access=CLEAN_UP),
 )
 

@@ -71,6 +71,8 @@ def resources(service: str, operation: str, p: dict[str, Any], arns: _Arns) -> l
         return [p["TopicArn"]]
     if service == "stepfunctions":
         return [p.get("executionArn") or p.get("stateMachineArn") or "*"]
+    if service == "ssm" and "Name" in p:
+        return [f"arn:aws:ssm:{region}:{account}:parameter/{p['Name'].lstrip('/')}"]
     if service == "iam" and "RoleName" in p:
         return [f"arn:aws:iam::{account}:role/{p['RoleName']}"]
     if service == "bedrock-runtime":

@@ -30,6 +30,10 @@ def _entered(state: str, times: int = 1) -> Callable[[list[str]], bool]:
 
 SCENARIOS: dict[str, Scenario] = {
     "happy": Scenario("the whole lifecycle succeeds", "SUCCEEDED"),
+    "versioned": Scenario(
+        "a promoted run becomes version 1 of its model_name, and the current one (its ARN in the SSM parameter)",
+        "SUCCEEDED", request={"model_name": "summaries"},
+    ),
     "job-failed": Scenario(
         "Bedrock fails the customization job", "FAILED",
         faults=lambda: Faults(job_failure_message="Training data validation failed: record 17 exceeds the token limit"),

@@ -20,6 +20,7 @@ from customization.vocabulary import REQUESTS_PREFIX, SERVICE_NAME
 from infra.bundling import LAMBDAS_DIR, LocalPipBundling
 from infra.config import StageConfig
 from infra.constants import GRADE_SAMPLES
+from infra.constructs.ledger import ModelVersionsTable
 from infra.constructs.networking import PrivateNetwork
 from infra.steps import ALL_FUNCTIONS, LATE_RESOURCES, Access, Step
 
@@ -128,6 +129,7 @@ class LifecycleFunctions(Construct):
         ledger: dynamodb.ITable,
         key: kms.IKey,
         dead_letters: sqs.IQueue,
+        versions: ModelVersionsTable,
         network: PrivateNetwork | None = None,
     ) -> None:
         super().__init__(scope, id_)
@@ -149,6 +151,8 @@ class LifecycleFunctions(Construct):
             "DEFAULT_JOB_WAIT_SECONDS": str(config.wait_seconds.job),
             "DEFAULT_DEPLOYMENT_WAIT_SECONDS": str(config.wait_seconds.deployment),
             "LEDGER_TABLE": ledger.table_name,
+            "MODEL_VERSIONS_TABLE": versions.table.table_name,
+            "MODEL_PARAMETER_PREFIX": versions.parameter_prefix,
             "DATA_KEY_ARN": key.key_arn,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -170,6 +174,8 @@ class LifecycleFunctions(Construct):
             "run_objects": [bucket.arn_for_objects("runs/*")],
             "request_files": [bucket.arn_for_objects(f"{REQUESTS_PREFIX}*")],
             "ledger": [ledger.table_arn],
+            "model_versions": [versions.table.table_arn],
+            "model_parameters": [versions.parameters_arn()],
             "bedrock_role": [bedrock_role.role_arn],
             "data_key": [key.key_arn],
             "judge_models": models.judges(),

@@ -34,3 +34,31 @@ class RunLedgerTable(Construct):
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=key,
         )
+
+
+class ModelVersionsTable(Construct):
+    """Every model version (a promoted custom model kept under a model name, with its lineage),
+    keyed by model name and version number. Never expires; point-in-time recovery on, encrypted
+    with the stage's data key, retained with the stack's data. Each model name's current
+    version ARN is an SSM parameter under `parameter_prefix`, written by Register Version and
+    the CLI (applications read it). Exposes `table` and `parameter_prefix`."""
+
+    def __init__(self, scope: Construct, id_: str, *, key: kms.IKey) -> None:
+        super().__init__(scope, id_)
+        self.parameter_prefix = f"/bedrock-customize/{cdk.Stack.of(self).stack_name}/models"
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(name="model", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="version", type=dynamodb.AttributeType.NUMBER),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=key,
+        )
+
+    def parameters_arn(self) -> str:
+        return cdk.Stack.of(self).format_arn(service="ssm", resource="parameter", resource_name=f"{self.parameter_prefix.lstrip('/')}/*")

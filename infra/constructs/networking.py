@@ -23,6 +23,7 @@ INTERFACE_ENDPOINTS = {
     "servicequotas": ec2.InterfaceVpcEndpointAwsService("servicequotas"),
     "logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
     "xray": ec2.InterfaceVpcEndpointAwsService.XRAY,
+    "ssm": ec2.InterfaceVpcEndpointAwsService.SSM,  # Register Version keeps the current version's ARN
     # Validate Request calls a reinforcement grader before the job starts.
     "lambda": ec2.InterfaceVpcEndpointAwsService.LAMBDA_,
 }

@@ -24,7 +24,7 @@ class LifecycleWorkflow(Construct):
     [Raw Data? -> Prepare Dataset] -> Validate Request -> Submit Job -> [Wait -> Check Job -> Choice] -> Deploy Model ->
     [Wait -> Check Deployment -> Choice] -> Plan Evaluation -> (Score Samples, or a Map of
     Score Shard over the shards) -> [Start / Wait / Check Evaluation Job] -> Report
-    Evaluation -> Tear Down -> success.
+    Evaluation -> Register Version -> Tear Down -> success.
     A failed validation ends the run before anything is created; any error from Submit Job
     on is caught into `$.error` and goes through Tear Down, and the run then fails with the
     readable cause Tear Down derived. JSONPath and Lambda tasks only, so the offline engine
@@ -61,7 +61,8 @@ class LifecycleWorkflow(Construct):
         self._deployment_loop(then=self.tasks[c.PLAN_EVALUATION], skip_to=tear_down)
         self._scoring(score_shards, then=self.tasks[c.START_EVALUATION_JOB])
         self._evaluation_job_loop(then=self.tasks[c.REPORT_EVALUATION])
-        self.tasks[c.REPORT_EVALUATION].next(tear_down)
+        self.tasks[c.REPORT_EVALUATION].next(self.tasks[c.REGISTER_VERSION])
+        self.tasks[c.REGISTER_VERSION].next(tear_down)
         self.state_machine = self._state_machine(start=raw_data)
 
     # -- the Tasks ---------------------------------------------------------------------------

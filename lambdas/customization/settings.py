@@ -32,6 +32,10 @@ class Settings(BaseModel):
     # (comma-separated); set only when the functions themselves run in those subnets.
     JOB_SUBNET_IDS: str = ""
     JOB_SECURITY_GROUP_IDS: str = ""
+    # Model versions: the table of every version, and the SSM path under which each model name's
+    # parameter holds its current version's ARN.
+    MODEL_VERSIONS_TABLE: str | None = None
+    MODEL_PARAMETER_PREFIX: str | None = None
     AWS_REGION: str | None = None  # set by the Lambda runtime
     # Set only by the offline engine: reports then say their answers are simulated.
     SIMULATED_BEDROCK: bool = False

@@ -422,8 +422,8 @@ def test_one_customer_managed_key_encrypts_the_bucket_logs_ledger_and_topic(temp
         json.dumps({"KMSMasterKeyID": arn, "SSEAlgorithm": "aws:kms"}, sort_keys=True), json.dumps({"SSEAlgorithm": "AES256"})])
     log_groups = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"]
     assert len(log_groups) == len(ALL_FUNCTIONS) + 1 and all(g["KmsKeyId"] == arn for g in log_groups)  # and the state machine's
-    (table,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
-    assert table["SSESpecification"]["KMSMasterKeyId"] == arn
+    tables = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert len(tables) == 2 and all(t["SSESpecification"]["KMSMasterKeyId"] == arn for t in tables)  # the ledger, the versions
     (topic,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::SNS::Topic"]
     assert topic["KmsMasterKeyId"] == arn
     logs = [s for s in resources[key]["Properties"]["KeyPolicy"]["Statement"]
@@ -458,7 +458,7 @@ def test_each_function_uses_the_key_only_for_the_data_it_touches(template_dict):
         uses = key_statements(step_role_statements(template_dict, step.state), key)
         touched = {name for access in step.access for name in access.resources}
         assert ("s3" in uses) == bool(touched & {"bucket_objects", "run_objects", "request_files"}), step.state
-        assert ("dynamodb" in uses) == ("ledger" in touched), step.state
+        assert ("dynamodb" in uses) == bool(touched & {"ledger", "model_versions"}), step.state
         assert ("bedrock" in uses) == (step.state in (c.DEPLOY_MODEL, c.SCORE_SAMPLES)), step.state
         assert ("topic" in uses) == ("topic" in touched), step.state  # the topic's own grant, for publishers
     assert function_of(template_dict, c.SUBMIT_JOB)[1]["Environment"]["Variables"]["DATA_KEY_ARN"] == {"Fn::GetAtt": [key, "Arn"]}
@@ -472,5 +472,5 @@ def test_a_stage_may_name_its_own_key(tmp_path):
                               bundling=False)
     template_dict = app.synth().get_stack_by_name(stack.stack_name).template
     assert not [r for r in template_dict["Resources"].values() if r["Type"] == "AWS::KMS::Key"]
-    (table,) = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
-    assert table["SSESpecification"]["KMSMasterKeyId"] == existing
+    tables = [r["Properties"] for r in template_dict["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert len(tables) == 2 and all(t["SSESpecification"]["KMSMasterKeyId"] == existing for t in tables)

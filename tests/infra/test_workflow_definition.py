@@ -30,7 +30,8 @@ def test_the_lifecycle_order(definition):
         c.START_EVALUATION_JOB: c.EVALUATION_JOB_DONE,
         c.WAIT_FOR_EVALUATION_JOB: c.CHECK_EVALUATION_JOB,
         c.CHECK_EVALUATION_JOB: c.EVALUATION_JOB_DONE,
-        c.REPORT_EVALUATION: c.TEAR_DOWN,
+        c.REPORT_EVALUATION: c.REGISTER_VERSION,
+        c.REGISTER_VERSION: c.TEAR_DOWN,
         c.TEAR_DOWN: c.RUN_FAILED_CHOICE,
     }
     for state, following in follows.items():

@@ -151,3 +151,24 @@ def test_a_distillation_request_names_the_teacher_as_bedrock_invokes_it():
                              "distillation": {"teacher": "nova-premier", "max_response_length": 800}}, bucket=BUCKET)
     assert request.distillation.teacher == "nova-premier" and request.distillation.max_response_length == 800
     assert load_registry().teacher(request.distillation.teacher).invocation_id == "us.amazon.nova-premier-v1:0"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"teardown": {"delete_custom_model": True}}, "teardown.delete_custom_model: a run with model_name keeps"),
+    ({"deployment": {"mode": "none"}}, "model_name: a version is kept only once the evaluation promotes it"),
+])
+def test_a_model_name_is_refused_with_settings_that_could_never_keep_a_version(extra, message):
+    from customization.core.request_rules import parse_request
+    from customization.errors import RequestInvalidError
+
+    raw = {"base_model": "nova-lite", "training_data": "s3://bucket/train.jsonl", "model_name": "summaries", **extra}
+    with pytest.raises(RequestInvalidError, match=message):
+        parse_request(raw, bucket="bucket")
+
+
+def test_a_model_name_is_a_plain_name():
+    from customization.core.request_rules import parse_request
+    from customization.errors import RequestInvalidError
+
+    with pytest.raises(RequestInvalidError, match="model_name"):
+        parse_request({"base_model": "nova-lite", "training_data": "s3://bucket/train.jsonl", "model_name": "a/b"}, bucket="bucket")

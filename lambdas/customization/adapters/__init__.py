@@ -18,6 +18,7 @@ from customization.adapters.quotas import AccountQuotas
 from customization.adapters.roles import ServiceRoles
 from customization.adapters.runtime import BedrockRuntime
 from customization.adapters.storage import ObjectStore
+from customization.adapters.versions import ModelVersions
 from customization.settings import get_settings
 
 # Throttling and transient errors are retried by the SDK first (standard mode, exponential
@@ -92,7 +93,21 @@ def get_notifier() -> Notifier:
     return Notifier(_client("sns"), get_settings().NOTIFICATION_TOPIC_ARN)
 
 
+@lru_cache(maxsize=1)
+def get_model_versions() -> ModelVersions:
+    settings = get_settings()
+    if not settings.MODEL_VERSIONS_TABLE or not settings.MODEL_PARAMETER_PREFIX:
+        raise RuntimeError("MODEL_VERSIONS_TABLE and MODEL_PARAMETER_PREFIX are not set for this function")
+    return model_versions(boto3.resource("dynamodb", config=SDK_CONFIG).Table(settings.MODEL_VERSIONS_TABLE), _client("ssm"),
+                          settings.MODEL_PARAMETER_PREFIX)
+
+
+def model_versions(table: Any, ssm: Any, parameter_prefix: str) -> ModelVersions:
+    """Also what the CLI uses, with the deployed stack's table and prefix."""
+    return ModelVersions(table, ssm, parameter_prefix)
+
+
 def reset_clients() -> None:
     for factory in (get_bedrock, get_foundation_models, get_account_quotas, get_service_roles, get_evaluation_runtime,
-                    get_graders, get_grader_runtime, get_store, get_ledger, get_executions, get_notifier):
+                    get_graders, get_grader_runtime, get_store, get_ledger, get_executions, get_notifier, get_model_versions):
         factory.cache_clear()

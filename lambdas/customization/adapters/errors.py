@@ -22,6 +22,7 @@ _BY_CODE: dict[str, type[errors.CustomizationError]] = {
     "NoSuchEntity": errors.ResourceNotFoundError,
     "404": errors.ResourceNotFoundError,
     "ExecutionDoesNotExist": errors.ResourceNotFoundError,
+    "ParameterNotFound": errors.ResourceNotFoundError,
     "AccessDeniedException": errors.AwsAccessDeniedError,
     "AccessDenied": errors.AwsAccessDeniedError,
     "ConditionalCheckFailedException": errors.ConditionFailedError,

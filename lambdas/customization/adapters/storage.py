@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator
@@ -34,6 +35,18 @@ class ObjectStore:
         with aws_errors(f"read {uri}"):
             body = self._client.get_object(Bucket=bucket, Key=key)["Body"]
         return io.BufferedReader(_BodyStream(body), buffer_size=1 << 20)
+
+    def fingerprint(self, uri: str) -> tuple[str | None, str]:
+        """The object's version id and the SHA-256 of its bytes, read in one streamed pass
+        of that very version."""
+        bucket, key = split_s3_uri(uri)
+        with aws_errors(f"read {uri}"):
+            response = self._client.get_object(Bucket=bucket, Key=key)
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: response["Body"].read(1 << 20), b""):
+            digest.update(chunk)
+        version = response.get("VersionId")
+        return (version if version and version != "null" else None), digest.hexdigest()
 
     def size(self, uri: str) -> int | None:
         """The object's size in bytes, or None when it does not exist."""

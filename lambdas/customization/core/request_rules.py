@@ -127,6 +127,11 @@ def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[
                 check_roles(dict(request.prepare.map))
         except ConversionError as exc:
             return "prepare.map", str(exc).removeprefix("--map: ")
+    if request.model_name and request.teardown.delete_custom_model:
+        return "request", ("teardown.delete_custom_model: a run with model_name keeps its promoted custom model as a "
+                           "version; use teardown.delete_rejected_model to delete the ones the gate rejects")
+    if request.model_name and request.deployment.mode == "none":
+        return "request", "model_name: a version is kept only once the evaluation promotes it; deployment.mode 'none' evaluates nothing"
     evaluation = request.evaluation
     if evaluation.bedrock_evaluation_job and request.deployment.mode not in (None, "provisioned"):
         return "request", (

@@ -166,6 +166,7 @@ def _run_context(
         reinforcement=request.reinforcement,
         grader_arn=grader_arn,
         invocation_logs=request.invocation_logs,
+        model_name=request.model_name,
         names=RunNames.for_execution(event.execution_name),
         deployment=request.deployment,
         evaluation=request.evaluation,

@@ -342,6 +342,11 @@ class CustomizationRequest(_Strict):
     hyperparameters: dict[str, float | int | str] = Field(
         default_factory=dict, description="Bedrock hyperparameters by name, over the registry's defaults; names and ranges per model"
     )
+    model_name: str | None = Field(
+        None, pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$",
+        description="keep each promoted custom model as the next version of this model, with its lineage; the "
+        "current version's ARN is kept in an SSM parameter (see `bedrock-customize models`)",
+    )
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)  # type: ignore[arg-type]
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)  # type: ignore[arg-type]
     teardown: TeardownSettings = Field(default_factory=TeardownSettings)  # type: ignore[arg-type]

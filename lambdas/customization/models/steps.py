@@ -68,6 +68,7 @@ class RunContext(_Contract):
     # DISTILLATION from model invocation logs (training_data is then the logs' prefix).
     invocation_logs: InvocationLogsSettings | None = None
     names: RunNames
+    model_name: str | None = None  # a promoted model becomes its next version
     deployment: DeploymentSettings
     evaluation: EvaluationSettings
     teardown: TeardownSettings
@@ -178,6 +179,16 @@ class TeardownOutcome(_Contract):
     retained: list[dict[str, str]] = []
     deployment_hours: float = 0.0  # how long the deleted throughputs and deployments existed
     failure: RunFailure | None = None
+
+
+class VersionOutcome(_Contract):
+    """What Register Version did: the version kept, or why none was."""
+
+    registered: bool
+    model_name: str | None = None
+    version: int | None = None
+    parameter: str | None = None
+    why: str
 
 
 class StepInput(_Input):
