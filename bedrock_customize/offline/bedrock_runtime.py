@@ -17,6 +17,7 @@ from bedrock_customize.offline.bedrock_state import (
     BedrockState,
     ServiceError,
 )
+from customization.registry import BaseModelSpec
 from customization.vocabulary import ResourceKind
 
 
@@ -31,12 +32,13 @@ class Runtime(BedrockState):
             if serving.status not in ("InService", "Active"):
                 raise ServiceError("ValidationException", f"{serving.name} is {serving.status}, not ready for inference")
             profile = serving.attributes["model"].attributes["profile"]
+            self._check_media(p, serving.attributes["model"].attributes["model"])
             answer = base_answer(source_text(p)) if profile.get("verbose") else custom_answer(source_text(p), profile)
         else:  # a foundation model, as a base model or as a distillation teacher: the same answer
             if self._teacher(model_id) is None:
-                self._base_model(model_id, customization=False)
+                self._check_media(p, self._base_model(model_id, customization=False))
             answer = base_answer(source_text(p))
-        prompt_tokens = max(1, len(json.dumps(p.get("messages", []))) // 4)
+        prompt_tokens = max(1, len(json.dumps(p.get("messages", []), default=lambda raw: "x" * (len(raw) // 750))) // 4)
         output_tokens = min(max(1, len(answer) // 4), p.get("inferenceConfig", {}).get("maxTokens", 4096))
         return {
             "output": {"message": {"role": "assistant", "content": [{"text": answer}]}},
@@ -44,6 +46,25 @@ class Runtime(BedrockState):
             "usage": {"inputTokens": prompt_tokens, "outputTokens": output_tokens, "totalTokens": prompt_tokens + output_tokens},
             "metrics": {"latencyMs": 40 + 3 * output_tokens},
         }
+
+    def _check_media(self, p: dict[str, Any], model: BaseModelSpec) -> None:
+        """Images and videos as the registry says the model's Converse API takes them: from S3
+        only where it reads S3 (and the object exists), else as bytes; none for a text model."""
+        rules = [c.media for c in model.customizations.values() if c.media is not None]
+        for message in p.get("messages", []):
+            for block in message.get("content", []):
+                for kind in ("image", "video"):
+                    if kind not in block:
+                        continue
+                    if not any(getattr(r, f"{kind}s") for r in rules):
+                        raise ServiceError("ValidationException", f"{model.display_name} does not take {kind} content")
+                    source = block[kind]["source"]
+                    self.media_seen.append((p["modelId"], kind, "s3" if "s3Location" in source else "bytes"))
+                    if "s3Location" in source:
+                        if not any(r.converse_s3_source for r in rules):
+                            raise ServiceError("ValidationException",
+                                               f"{model.display_name} does not read {kind}s from S3 in Converse; send the bytes")
+                        self._require_object(source["s3Location"]["uri"])
 
     def _op_invoke_model(self, p: dict[str, Any]) -> bytes:
         """Only the Titan text embedding models: a bag-of-words vector, hashed into 256 dims."""

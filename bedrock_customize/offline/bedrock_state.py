@@ -99,6 +99,8 @@ class BedrockState:
         self.tokens: dict[tuple[str, str], str] = {}
         self.ledger: list[dict[str, str]] = []
         self.calls: list[str] = []
+        # (model id, "image" or "video", "s3" or "bytes") for each media block a Converse call carried.
+        self.media_seen: list[tuple[str, str, str]] = []
         self.injected: list[str] = []
         self._lock = threading.RLock()
 

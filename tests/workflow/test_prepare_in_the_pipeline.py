@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from bedrock_customize.offline import engine as offline
+from customization.vocabulary import REPORT_HTML, REPORT_JSON
 from infra import constants as c
 
 EXAMPLES = offline.ROOT / "examples" / "raw"
@@ -72,6 +73,27 @@ def test_raw_image_records_in_the_bucket_name_their_images_beside_them(local_tem
     assert image["source"]["s3Location"]["uri"].startswith(f"s3://{session.bucket}/raw/vision/shapes/")
     datasets = json.loads(result.objects["validation-report.json"])["datasets"]
     assert datasets[0]["skipped"] == []  # Validate Request read each image's size and pixels in S3
+    # The evaluation showed both models each test image, as bytes: Llama's Converse API reads no S3.
+    shown = result.simulator.media_seen
+    assert len(shown) == 4 and {source for _, _, source in shown} == {"bytes"}
+    assert len({model for model, _, _ in shown}) == 2  # the base model and the custom model's throughput
+    report = json.loads(result.objects[REPORT_JSON])
+    assert all(sample["media"] and sample["media"][0].startswith(f"s3://{session.bucket}/raw/vision/shapes/")
+               for sample in report["samples"])
+    assert result.objects[REPORT_HTML].count(b"<img src='data:image/png;base64,") == 2
+
+
+def test_a_nova_models_test_images_are_sent_from_s3(local_template):
+    with offline.OfflineEngine(local_template, log=lambda _: None).session(region="us-east-1") as session:
+        source = put(session, "raw/vision/shapes.jsonl", (EXAMPLES / "shapes.jsonl").read_bytes())
+        for image in sorted((EXAMPLES / "shapes").iterdir()):
+            put(session, f"raw/vision/shapes/{image.name}", image.read_bytes())
+        request = {"base_model": "nova-lite", "prepare": {"source": source, "test_fraction": 0.1},
+                   "deployment": {"mode": "on_demand"}, "evaluation": {"max_samples": 2}}
+        result = session.execute(request, "prepared-vision-nova")
+    assert result.status == "SUCCEEDED", result.error
+    shown = result.simulator.media_seen
+    assert len(shown) == 4 and {source for _, _, source in shown} == {"s3"}
 
 
 def test_a_mapping_that_names_a_missing_field_ends_the_run_with_nothing_created(session):

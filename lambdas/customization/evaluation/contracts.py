@@ -43,6 +43,12 @@ class Sample(_Contract):
     reference: str
     grading: dict[str, Any] | None = None  # reinforcement: the record's fields the grader reads
 
+    @property
+    def media(self) -> list[str]:
+        """The S3 URIs of the images and videos the prompt shows the models."""
+        return [block[kind]["source"]["s3Location"]["uri"] for message in self.messages for block in message["content"]
+                for kind in ("image", "video") if kind in block and "s3Location" in block[kind].get("source", {})]
+
 
 class Answer(_Sparse):
     """One model's answer to one sample, or why there is none (never dropped)."""
@@ -66,6 +72,7 @@ class Answer(_Sparse):
 class AnsweredSample(_Contract):
     index: int
     reference: str
+    media: list[str] = []  # the S3 URIs of the images (and videos) both models were shown
     base: Answer
     custom: Answer
     teacher: Answer | None = None
@@ -82,6 +89,7 @@ class AnsweredSample(_Contract):
 class ScoredSample(_Contract):
     index: int
     reference: str
+    media: list[str] = []
     base: str
     custom: str
     scores: dict[Role, dict[str, float]]

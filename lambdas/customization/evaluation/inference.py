@@ -117,4 +117,4 @@ def answer_samples(
     for call in calls:
         assert call.answer is not None
         by_sample.setdefault(call.sample.index, {})[call.role] = call.answer
-    return [AnsweredSample(index=s.index, reference=s.reference, **by_sample[s.index]) for s in samples]
+    return [AnsweredSample(index=s.index, reference=s.reference, media=s.media, **by_sample[s.index]) for s in samples]

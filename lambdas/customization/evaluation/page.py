@@ -53,7 +53,9 @@ def _signed(value: float) -> str:
     return f"<span class='{css}'>{value:+.4f}</span>"
 
 
-def render_report(report: EvaluationReport) -> str:
+def render_report(report: EvaluationReport, pictures: dict[str, str] | None = None) -> str:
+    """The page; `pictures` maps a sample's image URI to a data: URI, shown beside its answers
+    (an image without one is named by its URI)."""
     metrics = list(report.metrics["base"])
     training = report.training
     parts = [
@@ -126,14 +128,20 @@ def render_report(report: EvaluationReport) -> str:
         f"report was written ({deployment_cost}; Tear Down deletes it next).</p><table><tr><th>item</th><th>quantity</th><th>cost</th><th>note</th></tr>{lines}</table>"
     )
     primary = report.primary_metric
+    def shown(uri: str) -> str:
+        if uri in (pictures or {}):
+            return f"<img src='{pictures[uri]}' alt='{escape(uri)}' style='max-width:160px;max-height:160px'><br>"  # type: ignore[index]
+        return f"<span class='small'>{escape(uri)}</span><br>"
+
     sample_rows = "".join(
-        f"<tr><td>{s.index}</td><td>{_signed(s.delta)}</td><td class='text'>{escape(s.reference)}</td>"
+        f"<tr><td>{s.index}</td><td>{_signed(s.delta)}</td><td>{''.join(shown(uri) for uri in s.media)}</td>"
+        f"<td class='text'>{escape(s.reference)}</td>"
         f"<td class='text'>{escape(s.base)}<br><span class='small'>{primary} {s.scores['base'][primary]:.3f}</span></td>"
         f"<td class='text'>{escape(s.custom)}<br><span class='small'>{primary} {s.scores['custom'][primary]:.3f}</span></td></tr>"
         for s in report.samples
     )
     parts.append(
-        "<h2>Samples, largest regressions first</h2><table><tr><th>#</th><th>delta</th><th>reference</th>"
+        "<h2>Samples, largest regressions first</h2><table><tr><th>#</th><th>delta</th><th>shown</th><th>reference</th>"
         f"<th>base</th><th>custom</th></tr>{sample_rows}</table>"
     )
     if report.samples_failed:

@@ -5,6 +5,7 @@ composes them."""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -82,7 +83,7 @@ def scored_samples(paired: list[AnsweredSample], comparison: Comparison, primary
     """Each sample side by side, largest regressions first."""
     samples = [
         ScoredSample(
-            index=row.index, reference=row.reference, base=row.base.text or "", custom=row.custom.text or "",
+            index=row.index, reference=row.reference, media=row.media, base=row.base.text or "", custom=row.custom.text or "",
             scores={"base": base, "custom": custom}, delta=round(custom[primary] - base[primary], 4),
             latency_ms={role: row.answer(role).latency_ms for role in ROLES},
             output_tokens={role: row.answer(role).output_tokens for role in ROLES},
@@ -90,6 +91,21 @@ def scored_samples(paired: list[AnsweredSample], comparison: Comparison, primary
         for row, base, custom in zip(paired, comparison.scores["base"], comparison.scores["custom"], strict=True)
     ]
     return sorted(samples, key=lambda sample: sample.delta)
+
+
+PICTURE_FORMATS = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+MAX_PICTURES, MAX_PICTURE_BYTES = 24, 1 << 20  # the page stays one self-contained file of a few MB at most
+
+
+def _pictures(samples: list[ScoredSample], store: ObjectStore) -> dict[str, str]:
+    """The first images the samples show, inlined for the page (the bucket is private)."""
+    pictures: dict[str, str] = {}
+    for uri in dict.fromkeys(uri for sample in samples for uri in sample.media):
+        kind = PICTURE_FORMATS.get(uri.rsplit(".", 1)[-1].lower())
+        if kind is None or len(pictures) >= MAX_PICTURES or (store.size(uri) or MAX_PICTURE_BYTES + 1) > MAX_PICTURE_BYTES:
+            continue
+        pictures[uri] = f"data:{kind};base64,{base64.b64encode(store.read_bytes(uri)).decode()}"
+    return pictures
 
 
 def failed_samples(rows: list[AnsweredSample]) -> list[FailedSample]:
@@ -210,7 +226,7 @@ def report_evaluation(
     )
     report_uri, html_uri = run.uri(REPORT_JSON), run.uri(REPORT_HTML)
     store.put_json(report_uri, report.model_dump(mode="json"))
-    store.put_bytes(html_uri, render_report(report).encode(), "text/html; charset=utf-8")
+    store.put_bytes(html_uri, render_report(report, _pictures(report.samples, store)).encode(), "text/html; charset=utf-8")
     return EvaluationSummary(
         samples=len(paired), failed=len(report.samples_failed), source=run.test_data, base_model=run.base_model_invocation_id,
         custom_model=deployment.arn or "", primary_metric=primary, base=comparison.means["base"],

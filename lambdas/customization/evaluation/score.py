@@ -6,14 +6,16 @@ Evaluation reads them the same way on either path, so both give one answer."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from customization.errors import EvaluationFailedError
 from customization.evaluation.contracts import ROLES, AnsweredSample, Answerer, Sample
 from customization.evaluation.inference import InferenceSettings, answer_samples
 from customization.evaluation.judging import bedrock_judge, judged
 from customization.evaluation.plan import read_shard
 from customization.models.grading import grader_sample, grading_fields, openai_messages, read_scores
 from customization.models.steps import DeploymentState, RunContext, ScoringOutcome, Shard
+from customization.registry import load_registry
 from customization.vocabulary import EVALUATION_DIR
 
 if TYPE_CHECKING:
@@ -70,6 +72,25 @@ def _add_judge(rows: list[AnsweredSample], settings: JudgeSettings, runtime: Bed
                 answer.judge = round(judged(ask, rubric=settings.rubric, reference=row.reference, answer=answer.text), 4)
 
 
+def _as_the_model_takes_them(samples: list[Sample], run: RunContext, store: ObjectStore) -> list[Sample]:
+    """Images go to the models from S3 where their Converse API reads it (Amazon Nova), else as
+    their bytes, read here (registry: media.converse_s3_source)."""
+    media = load_registry().resolve(run.base_model_id).customization(run.customization_type).media
+    if media is None or media.converse_s3_source or not any(s.media for s in samples):
+        return samples
+
+    def with_bytes(block: dict[str, Any]) -> dict[str, Any]:
+        if "video" in block:
+            raise EvaluationFailedError(f"{run.base_model_id} takes no video, and a test record shows one")
+        if "image" not in block or "s3Location" not in block["image"]["source"]:
+            return block
+        uri = block["image"]["source"]["s3Location"]["uri"]
+        return {"image": {"format": block["image"]["format"], "source": {"bytes": store.read_bytes(uri)}}}
+
+    return [s.model_copy(update={"messages": [{**m, "content": [with_bytes(b) for b in m["content"]]} for m in s.messages]})
+            if s.media else s for s in samples]
+
+
 def score_shards(
     run: RunContext, deployment: DeploymentState, shards: list[Shard], *, runtime: BedrockRuntime, store: ObjectStore,
     graders: Graders | None = None,
@@ -81,7 +102,10 @@ def score_shards(
     answered = failed = 0
     for shard in shards:
         samples = read_shard(store.read_text(shard.uri))
-        rows = answer_samples(samples, models, runtime=runtime, settings=settings, concurrency=run.evaluation.concurrency)
+        shown = {sample.index: sample.media for sample in samples}  # by URI, however the models were sent them
+        rows = answer_samples(_as_the_model_takes_them(samples, run, store), models, runtime=runtime, settings=settings,
+                              concurrency=run.evaluation.concurrency)
+        rows = [row.model_copy(update={"media": shown[row.index]}) for row in rows]
         if run.evaluation.semantic_similarity:
             _add_similarity(rows, run.evaluation.embedding_model, runtime)
         if run.evaluation.judge is not None:

@@ -102,6 +102,10 @@ class MediaRules(_Strict):
     mixed_media: bool = Field(description="whether one dataset may hold both images and video")
     min_image_side: int | None = Field(None, ge=1, description="pixels, each side; None: not limited")
     max_image_side: int | None = Field(None, ge=1, description="pixels, each side; None: not limited")
+    converse_s3_source: bool = Field(
+        False, description="the model's Converse API reads media from S3 (s3Location); otherwise the evaluation sends "
+        "each image's bytes",
+    )
 
 
 class SampleValidatorAdvice(_Strict):

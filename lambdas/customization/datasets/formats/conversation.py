@@ -44,6 +44,13 @@ def _text_blocks(content: Any) -> list[dict[str, str]]:
     return [{"text": block["text"]} for block in content if isinstance(block, dict) and isinstance(block.get("text"), str)]
 
 
+def _prompt_blocks(content: Any) -> list[dict[str, Any]]:
+    """A turn as the models are asked it: its text, and its images and videos (Converse's own
+    block shapes, as the dataset holds them)."""
+    return [{"text": block["text"]} if "text" in block else {kind: block[kind] for kind in ("image", "video") if kind in block}
+            for block in content if isinstance(block, dict) and (isinstance(block.get("text"), str) or "image" in block or "video" in block)]
+
+
 class Conversation(DataFormat):
     name = "conversation"
     description = "bedrock-conversation-2024: system blocks and turns of text, image and video blocks"
@@ -132,7 +139,7 @@ class Conversation(DataFormat):
     @staticmethod
     def exchange(record: dict[str, Any]) -> Exchange:
         *turns, last = record["messages"]
-        messages = [{"role": t["role"], "content": _text_blocks(t["content"])} for t in turns]
+        messages = [{"role": t["role"], "content": _prompt_blocks(t["content"])} for t in turns]
         reference = " ".join(block["text"] for block in _text_blocks(last["content"]))
         return Exchange(system=_text_blocks(record.get("system", [])), messages=messages, reference=reference)
 
