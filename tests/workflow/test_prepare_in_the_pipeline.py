@@ -59,11 +59,17 @@ def test_a_folder_of_pages_is_prepared_for_continued_pretraining(local_template)
     assert report["shapes"] == {"text": 8} and sum(report["records_written"].values()) == 8
 
 
+def upload_shapes(session) -> str:
+    """The raw image records and their images, in the bucket; returns the records' URI."""
+    source = put(session, "raw/vision/shapes.jsonl", (EXAMPLES / "shapes.jsonl").read_bytes())
+    for image in sorted((EXAMPLES / "shapes").iterdir()):
+        put(session, f"raw/vision/shapes/{image.name}", image.read_bytes())
+    return source
+
+
 def test_raw_image_records_in_the_bucket_name_their_images_beside_them(local_template):
     with offline.OfflineEngine(local_template, log=lambda _: None).session(region="us-west-2") as session:
-        source = put(session, "raw/vision/shapes.jsonl", (EXAMPLES / "shapes.jsonl").read_bytes())
-        for image in sorted((EXAMPLES / "shapes").iterdir()):
-            put(session, f"raw/vision/shapes/{image.name}", image.read_bytes())
+        source = upload_shapes(session)
         request = {"base_model": "llama3.2-11b", "prepare": {"source": source, "test_fraction": 0.1},
                    "deployment": {"mode": "provisioned", "max_hours": 2}, "evaluation": {"max_samples": 2}}
         result = session.execute(request, "prepared-vision")
@@ -85,9 +91,7 @@ def test_raw_image_records_in_the_bucket_name_their_images_beside_them(local_tem
 
 def test_a_nova_models_test_images_are_sent_from_s3(local_template):
     with offline.OfflineEngine(local_template, log=lambda _: None).session(region="us-east-1") as session:
-        source = put(session, "raw/vision/shapes.jsonl", (EXAMPLES / "shapes.jsonl").read_bytes())
-        for image in sorted((EXAMPLES / "shapes").iterdir()):
-            put(session, f"raw/vision/shapes/{image.name}", image.read_bytes())
+        source = upload_shapes(session)
         request = {"base_model": "nova-lite", "prepare": {"source": source, "test_fraction": 0.1},
                    "deployment": {"mode": "on_demand"}, "evaluation": {"max_samples": 2}}
         result = session.execute(request, "prepared-vision-nova")
