@@ -194,3 +194,28 @@ def test_the_judge_is_one_of_the_registrys_and_its_metric_needs_it():
         parse_request({**base, "evaluation": {"judge": {"model": "gpt-5", "rubric": "Short and right."}}}, bucket=None)
     with pytest.raises(RequestInvalidError, match="judge is only measured with evaluation.judge set"):
         parse_request({**base, "evaluation": {"primary_metric": "judge"}}, bucket=None)
+
+
+def test_bedrocks_evaluation_job_scores_are_paired_by_prompt_with_their_names_and_scales():
+    import json as json_
+
+    from customization.evaluation.second_engine import job_metrics
+    from tests.fakes import FakeStore
+
+    def line(prompt: str, model: str, **scores: float) -> str:
+        return json_.dumps({"automatedEvaluationResult": {"scores": [{"metricName": k, "result": v} for k, v in scores.items()]},
+                            "inputRecord": {"prompt": prompt}, "modelResponses": [{"response": "r", "modelIdentifier": model}]})
+
+    out = "s3://bucket/run/output/"
+    store = FakeStore({
+        f"{out}job/1/models/base/taskTypes/Summarization/datasets/d/a_output.jsonl":
+            "\n".join([line("p1", "base", Accuracy=0.2, Fluency=3.0), line("p2", "base", Accuracy=0.4), line("p3", "base", Accuracy=0.9)]).encode(),
+        f"{out}job/1/models/custom/taskTypes/Summarization/datasets/d/b_output.jsonl":
+            "\n".join([line("p1", "custom", Accuracy=0.6, Fluency=4.0), line("p2", "custom", Accuracy=0.6)]).encode(),
+        f"{out}job/1/custom_metrics/definition.json": b"{}",
+    })
+    metrics = {m.name: m for m in job_metrics(out, base_model="base", custom_model="custom", store=store)}
+    accuracy = metrics["Accuracy"]
+    assert accuracy.prompts == 2 and (accuracy.base, accuracy.custom, accuracy.delta) == (0.3, 0.6, 0.3)  # p3: base only
+    assert accuracy.better == "higher" and accuracy.scale.startswith("0 to 1")
+    assert metrics["Fluency"].better is None and metrics["Fluency"].scale == "as Bedrock reports it"

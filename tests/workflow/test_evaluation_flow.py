@@ -75,6 +75,17 @@ def test_bedrocks_own_evaluation_job_runs_as_a_second_engine_while_the_deploymen
     assert result.states.index(c.CHECK_EVALUATION_JOB) < result.states.index(c.REPORT_EVALUATION)
     second = report_of(result)["second_engine"]
     assert second["status"] == "Completed" and second["outputs"]
+    # Its per-prompt scores, read from the guide's layout of its results, merged beside the pipeline's metrics.
+    assert all("/models/" in key and key.endswith("_output.jsonl") for key in second["outputs"])
+    metrics = {m["name"]: m for m in second["metrics"]}
+    assert set(metrics) == {"Accuracy", "Robustness", "Toxicity"}
+    accuracy = metrics["Accuracy"]
+    assert accuracy["better"] == "higher" and accuracy["scale"].startswith("0 to 1") and accuracy["prompts"] == report_of(result)["samples_scored"]
+    assert 0 <= accuracy["base"] <= 1 and 0 <= accuracy["custom"] <= 1
+    assert abs(accuracy["delta"] - (accuracy["custom"] - accuracy["base"])) < 1e-3
+    assert accuracy["ci95"][0] <= accuracy["delta"] <= accuracy["ci95"][1]
+    assert metrics["Toxicity"]["better"] == "lower"
+    assert "Bedrock Accuracy" in result.objects["evaluation/report.html"].decode()
     events = [(e["type"], e["event"]) for e in result.simulator.ledger]
     assert events.index(("evaluation_job", "created")) < events.index(("provisioned_throughput", "deleted"))
     assert result.resources["leaked"] == []

@@ -166,6 +166,20 @@ class TeacherComparison(_Contract):
     text: str
 
 
+class BedrockMetric(_Contract):
+    """One metric of Bedrock's evaluation job, both models' means over the prompts both were
+    scored on, with the paired interval of the difference (as for the pipeline's own metrics)."""
+
+    name: str
+    scale: str
+    better: Literal["higher", "lower"] | None = Field(description="None: a metric the project does not know")
+    base: float
+    custom: float
+    delta: float
+    ci95: tuple[float, float]
+    prompts: int
+
+
 class SecondEngine(_Contract):
     """Bedrock's own evaluation job, when the request asked for it."""
 
@@ -175,6 +189,7 @@ class SecondEngine(_Contract):
     failure_messages: list[str]
     output_uri: str | None
     outputs: list[str]
+    metrics: list[BedrockMetric] = []
 
 
 class EvaluationReport(_Contract):

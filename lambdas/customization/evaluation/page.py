@@ -73,10 +73,21 @@ def render_report(report: EvaluationReport, pictures: dict[str, str] | None = No
         f"<td>{_signed(report.delta[m])}</td><td>{report.ci95[m][0]:+.4f} to {report.ci95[m][1]:+.4f}</td></tr>"
         for m in metrics
     )
+    engine = report.second_engine
+    rows += "".join(  # Bedrock's own evaluation job, in the same table, named and scaled as Bedrock reports them
+        f"<tr><th>Bedrock {escape(m.name)}<br><span class='small'>{escape(m.scale)}; "
+        f"{escape(m.better + ' is better') if m.better else 'direction unknown'}; {m.prompts} prompts</span></th>"
+        f"<td>{m.base:.4f}</td><td>{m.custom:.4f}</td><td>{_signed(m.delta)}</td><td>{m.ci95[0]:+.4f} to {m.ci95[1]:+.4f}</td></tr>"
+        for m in (engine.metrics if engine else [])
+    )
+    engine_note = "" if engine is None else (
+        f" Rows named Bedrock come from Amazon Bedrock's evaluation job ({escape(engine.status)}; results under "
+        f"{escape(engine.output_uri or '-')}); they do not decide the promotion."
+    )
     parts.append(
         "<h2>Metrics</h2><table><tr><th>metric</th><th>base</th><th>custom</th><th>delta</th><th>95% interval</th></tr>"
         f"{rows}</table><p class='small'>{report.samples_scored} samples scored; "
-        f"{len(report.samples_failed)} failed (listed below).</p>"
+        f"{len(report.samples_failed)} failed (listed below).{engine_note}</p>"
     )
     if report.teacher is not None:
         teacher = report.teacher

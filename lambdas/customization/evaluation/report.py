@@ -29,6 +29,7 @@ from customization.evaluation.gate import promotion_decision
 from customization.evaluation.metrics import active_metrics, score_answer
 from customization.evaluation.page import render_report
 from customization.evaluation.score import read_results
+from customization.evaluation.second_engine import job_metrics
 from customization.evaluation.statistics import bootstrap_interval, mean_score, verdict
 from customization.models.costs import hours_billed
 from customization.models.steps import (
@@ -188,13 +189,16 @@ def teacher_comparison(run: RunContext, rows: list[AnsweredSample], metrics: lis
                              student_metrics=student_means, kept=kept, price_share=shares, text=text)
 
 
-def second_engine(job: EvaluationJobState | None, store: ObjectStore) -> SecondEngine | None:
-    """Bedrock's own evaluation job, when the request asked for it: its outcome and outputs."""
+def second_engine(job: EvaluationJobState | None, run: RunContext, deployment: DeploymentState, store: ObjectStore) -> SecondEngine | None:
+    """Bedrock's own evaluation job, when the request asked for it: its outcome, outputs and
+    metrics (both models', with their names and scales)."""
     if job is None or not job.requested:
         return None
+    metrics = job_metrics(job.output_uri, base_model=run.base_model_invocation_id, custom_model=deployment.arn or "", store=store) \
+        if job.output_uri and job.status == "Completed" else []
     return SecondEngine(
         job_arn=job.arn, status=job.status, failure_messages=job.failure_messages, output_uri=job.output_uri,
-        outputs=store.list_keys(job.output_uri) if job.output_uri else [],
+        outputs=store.list_keys(job.output_uri) if job.output_uri else [], metrics=metrics,
     )
 
 
@@ -220,7 +224,7 @@ def report_evaluation(
         split=run.split,
         cost=CostSection(estimate=estimate, estimated_total_usd=estimate.total_usd, budget_usd=run.budget.max_usd,
                          measured=measured_usage(run, deployment, rows, now)),
-        second_engine=second_engine(evaluation_job, store),
+        second_engine=second_engine(evaluation_job, run, deployment, store),
         teacher=teacher_comparison(run, rows, comparison.metrics, primary),
         samples=scored_samples(paired, comparison, primary),
     )

@@ -7,9 +7,11 @@ added to the report."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from customization.evaluation.contracts import BedrockMetric
 from customization.evaluation.plan import SHARDS, read_shard
+from customization.evaluation.statistics import bootstrap_interval, mean_score
 from customization.models.steps import DeploymentState, EvaluationJobState, RunContext
 from customization.vocabulary import EVALUATION_DIR, ResourceKind
 
@@ -63,3 +65,45 @@ def check_evaluation_job(
     if done:
         ledger.mark(run.execution_name, ResourceKind.EVALUATION_JOB, job.name or "", "finished", job.arn)
     return job.model_copy(update={"status": status.status, "done": done, "failure_messages": status.failure_messages})
+
+
+# Bedrock's built-in metrics: their scale and which way is better (user guide, "Review metrics
+# for an automated model evaluation job").
+BUILT_IN_METRICS: dict[str, tuple[str, Literal["higher", "lower"]]] = {
+    "Accuracy": ("0 to 1 (the task's accuracy measure: real-world knowledge, BERTScore or F1)", "higher"),
+    "Robustness": ("0 to 1 (how much small perturbations of the prompt change the answer)", "lower"),
+    "Toxicity": ("0 to 1 (the answer's toxicity)", "lower"),
+}
+
+
+def job_metrics(output_uri: str, *, base_model: str, custom_model: str, store: ObjectStore) -> list[BedrockMetric]:
+    """The job's per-prompt scores, read from its output files, as both models' means with the
+    paired interval, over the prompts both models were scored on."""
+    scores: dict[str, dict[str, dict[str, float]]] = {}  # model -> metric -> prompt -> score
+    for uri in store.list_keys(output_uri):
+        if not uri.endswith("_output.jsonl"):
+            continue
+        for line in store.iter_lines(uri):
+            if not line.strip():
+                continue
+            result = json.loads(line)
+            prompt = json.dumps(result.get("inputRecord", {}), sort_keys=True)
+            for response in result.get("modelResponses", []):
+                by_metric = scores.setdefault(response.get("modelIdentifier", ""), {})
+                for score in result.get("automatedEvaluationResult", {}).get("scores", []):
+                    if isinstance(score.get("result"), (int, float)):
+                        by_metric.setdefault(score["metricName"], {})[prompt] = float(score["result"])
+    base, custom = scores.get(base_model, {}), scores.get(custom_model, {})
+    metrics = []
+    for name in sorted(set(base) & set(custom)):
+        prompts = sorted(set(base[name]) & set(custom[name]))
+        if not prompts:
+            continue
+        deltas = [custom[name][p] - base[name][p] for p in prompts]
+        scale, better = BUILT_IN_METRICS.get(name, ("as Bedrock reports it", None))  # type: ignore[assignment]
+        metrics.append(BedrockMetric(
+            name=name, scale=scale, better=better, base=round(mean_score([base[name][p] for p in prompts]), 4),
+            custom=round(mean_score([custom[name][p] for p in prompts]), 4), delta=round(mean_score(deltas), 4),
+            ci95=tuple(round(v, 4) for v in bootstrap_interval(deltas)), prompts=len(prompts),  # type: ignore[arg-type]
+        ))
+    return metrics
