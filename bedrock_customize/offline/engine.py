@@ -41,7 +41,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.events.models import EventPattern
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 
 from bedrock_customize import local_media
 from bedrock_customize.offline import clients, handler_calls, networking
@@ -116,6 +116,21 @@ def synthesize(outdir: Path, *, stage: str = "local", overrides: dict[str, Any] 
 
 
 HISTORY_READ_SECONDS = 0.5  # how often a run's progress is read while it runs
+
+
+def _entered_states(sfn: Any, execution_arn: str) -> list[str]:
+    """The states an execution has entered, in order. Read from the emulator's own event list
+    (moto copies and serializes the whole history, inputs and outputs, for every
+    GetExecutionHistory); through the API where that list is not reachable."""
+    region = execution_arn.split(":")[3]
+    try:
+        execution = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID][region].describe_execution(execution_arn=execution_arn)
+        manager = execution.exec_worker.env.event_manager
+        with manager._mutex:  # noqa: SLF001 - the emulator's own state, read as it writes it
+            events = list(manager._history_event_list)  # noqa: SLF001
+    except AttributeError:  # not started yet, or another moto
+        events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 _handler_clients: list[tuple[str, str]] = []
 
 
@@ -436,8 +451,7 @@ class OfflineEngine:
             # only as often as a person follows it, or when a scenario watches for a state.
             if final or abort_when is not None or time.monotonic() - read_at > HISTORY_READ_SECONDS:
                 read_at = time.monotonic()
-                events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-                entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+                entered = _entered_states(sfn, execution_arn)
                 for name in entered[seen:]:
                     self.log(f"-> {name}")
                 seen = len(entered)
