@@ -219,7 +219,7 @@ class FakeRuntime:
 
     def converse(self, *, model_id: str, system: list[dict[str, str]], messages: list[dict[str, Any]], max_tokens: int,
                  temperature: float) -> ModelReply:
-        prompt = messages[-1]["content"][0]["text"]
+        prompt = next(block["text"] for block in messages[-1]["content"] if "text" in block)
         self.calls.append((model_id, prompt))
         answer = self.answers.get(model_id, {}).get(prompt, prompt)
         if isinstance(answer, Exception):

@@ -219,3 +219,47 @@ def test_bedrocks_evaluation_job_scores_are_paired_by_prompt_with_their_names_an
     assert accuracy.prompts == 2 and (accuracy.base, accuracy.custom, accuracy.delta) == (0.3, 0.6, 0.3)  # p3: base only
     assert accuracy.better == "higher" and accuracy.scale.startswith("0 to 1")
     assert metrics["Fluency"].better is None and metrics["Fluency"].scale == "as Bedrock reports it"
+
+
+def _with_media(run, blocks: list[dict]) -> FakeStore:
+    line = {"schemaVersion": "bedrock-conversation-2024", "messages": [
+        {"role": "user", "content": [*blocks, {"text": "What is shown?"}]},
+        {"role": "assistant", "content": [{"text": "A red square."}]}]}
+    return FakeStore({run.test_data: (json.dumps(line) + "\n").encode(), "s3://bucket/media/red.png": b"\x89PNG red"})
+
+
+IMAGE = {"image": {"format": "png", "source": {"s3Location": {"uri": "s3://bucket/media/red.png"}}}}
+
+
+@pytest.mark.parametrize(("base_model", "sent"), [("nova-lite", "s3"), ("llama3.2-11b", "bytes")])
+def test_a_test_image_is_sent_as_the_models_converse_api_takes_it(base_model, sent):
+    run = run_context(base_model=base_model)
+    store = _with_media(run, [IMAGE])
+    runtime = RecordingRuntime()
+    plan = plan_evaluation(run, store=store)
+    score_shards(run, deployment(), plan.shards, runtime=runtime, store=store)
+    sources = [block["image"]["source"] for messages in runtime.messages for m in messages for block in m["content"] if "image" in block]
+    assert len(sources) == 2  # both models
+    assert all(("s3Location" in s) == (sent == "s3") and (s.get("bytes") == b"\x89PNG red") == (sent == "bytes") for s in sources)
+    summary = report_evaluation(run, deployment(), None, store=store, now=NOW, simulated=False)
+    report = EvaluationReport.model_validate(store.json(run.uri(REPORT_JSON)))
+    assert report.samples[0].media == ["s3://bucket/media/red.png"] and summary.samples == 1
+    assert "<img src='data:image/png;base64," in store.read_text(run.uri(REPORT_HTML))
+
+
+def test_a_video_for_a_model_that_reads_no_s3_fails_the_evaluation_by_name():
+    run = run_context(base_model="llama3.2-11b")
+    store = _with_media(run, [{"video": {"format": "mp4", "source": {"s3Location": {"uri": "s3://bucket/media/clip.mp4"}}}}])
+    plan = plan_evaluation(run, store=store)
+    with pytest.raises(EvaluationFailedError, match="takes no video"):
+        score_shards(run, deployment(), plan.shards, runtime=RecordingRuntime(), store=store)
+
+
+class RecordingRuntime(FakeRuntime):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[list[dict]] = []
+
+    def converse(self, *, model_id, system, messages, max_tokens, temperature):
+        self.messages.append(messages)
+        return super().converse(model_id=model_id, system=system, messages=messages, max_tokens=max_tokens, temperature=temperature)
