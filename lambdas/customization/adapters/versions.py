@@ -20,14 +20,23 @@ class ModelVersions:
     def parameter(self, model_name: str) -> str:
         return parameter_name(self._prefix, model_name)
 
+    def _pages(self, action: str, read: Any, **params: Any) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        while True:
+            with aws_errors(action):
+                page = read(**params)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return items
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def versions(self, model_name: str) -> list[ModelVersion]:
-        with aws_errors(f"list the versions of {model_name}"):
-            items = self._table.query(KeyConditionExpression=Key("model").eq(model_name), ConsistentRead=True)["Items"]
+        items = self._pages(f"list the versions of {model_name}", self._table.query,
+                            KeyConditionExpression=Key("model").eq(model_name), ConsistentRead=True)
         return [ModelVersion.model_validate_json(item["document"]) for item in items]
 
     def model_names(self) -> list[str]:
-        with aws_errors("list the model names"):
-            items = self._table.scan(ProjectionExpression="#m", ExpressionAttributeNames={"#m": "model"})["Items"]
+        items = self._pages("list the model names", self._table.scan, ProjectionExpression="#m", ExpressionAttributeNames={"#m": "model"})
         return sorted({item["model"] for item in items})
 
     def add(self, version: ModelVersion) -> bool:
