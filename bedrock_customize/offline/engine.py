@@ -115,7 +115,8 @@ def synthesize(outdir: Path, *, stage: str = "local", overrides: dict[str, Any] 
     return outdir / f"{stack.stack_name}.template.json"
 
 
-HISTORY_READ_SECONDS = 0.5  # how often a run's progress is read while it runs
+TASK_STATES = frozenset(STATE_BY_HANDLER.values())
+TASK_STOP_DELAY_SECONDS = 0.1
 
 
 def _entered_states(sfn: Any, execution_arn: str) -> list[str]:
@@ -443,23 +444,22 @@ class OfflineEngine:
         seen = 0
         aborted = False
         deadline = time.monotonic() + timeout_seconds
-        read_at = 0.0
         while True:
             description = sfn.describe_execution(executionArn=execution_arn)
             final = description["status"] in FINAL_STATUSES
-            # The history is read (and serialized by moto, holding the interpreter's thread back)
-            # only as often as a person follows it, or when a scenario watches for a state.
-            if final or abort_when is not None or time.monotonic() - read_at > HISTORY_READ_SECONDS:
-                read_at = time.monotonic()
-                entered = _entered_states(sfn, execution_arn)
-                for name in entered[seen:]:
-                    self.log(f"-> {name}")
-                seen = len(entered)
-                states = entered
+            entered = _entered_states(sfn, execution_arn)
+            for name in entered[seen:]:
+                self.log(f"-> {name}")
+            seen = len(entered)
+            states = entered
             if final:
                 return states, description
             if abort_when is not None and not aborted and abort_when(states):
                 aborted = True
+                if states[-1] in TASK_STATES:
+                    # A person stops a Task while it runs, not the instant it is entered (moto's
+                    # interpreter can end an execution stopped at that instant as FAILED).
+                    time.sleep(TASK_STOP_DELAY_SECONDS)
                 self.log(f"stopping the execution by hand after '{states[-1]}' (StopExecution)")
                 sfn.stop_execution(executionArn=execution_arn, error="StoppedByHand", cause="stopped during an offline scenario")
                 continue
