@@ -283,12 +283,16 @@ class OfflineEngine:
         services its calls can reach from there."""
         reach = networking.Reachability(region)
         networks: dict[str, set[str]] = {}
+        by_placement: dict[tuple[tuple[str, ...], tuple[str, ...]], set[str]] = {}  # the functions share subnets and groups
         for function in clients.client("lambda", region).list_functions()["Functions"]:
             vpc = function.get("VpcConfig") or {}
             if not vpc.get("SubnetIds"):
                 continue
             networking.check_function_role(policies, function, region, DEFAULT_ACCOUNT_ID)
-            networks[function["Role"]] = reach.services(vpc["SubnetIds"], vpc.get("SecurityGroupIds", []))
+            placement = (tuple(sorted(vpc["SubnetIds"])), tuple(sorted(vpc.get("SecurityGroupIds", []))))
+            if placement not in by_placement:
+                by_placement[placement] = reach.services(list(placement[0]), list(placement[1]))
+            networks[function["Role"]] = by_placement[placement]
         return networks
 
     @contextmanager
