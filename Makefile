@@ -34,7 +34,7 @@ run: setup ## run the bundled example through the whole lifecycle offline
 test: setup ## lint, the import contracts, then the whole test suite (on every core)
 	$(VENV)/bin/ruff check .
 	PYTHONPATH=lambdas:. $(VENV)/bin/lint-imports --no-cache
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 scan: setup ## the IaC scanner (checkov) on the synthesized template; every finding fixed or skipped with its reason
 	$(PY) -m pytest -q -p no:xdist tests/infra/test_checks.py -k scanner

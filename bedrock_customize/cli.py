@@ -290,7 +290,14 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     from bedrock_customize.requests import LOGS_SOURCE, RequestFileError, load_request, local_datasets, with_uploaded
     from customization.core.costs import render_estimate
     from customization.core.request_rules import parse_request
-    from customization.core.validate_request import check_datasets, estimate_run, logs_report, plan_run
+    from customization.core.validate_request import (
+        check_datasets,
+        estimate_run,
+        logs_report,
+        plan_experiment,
+        plan_run,
+        stage_request,
+    )
     from customization.errors import RequestInvalidError
     from customization.registry import load_registry
     from customization.vocabulary import DATA_FIELDS
@@ -336,7 +343,21 @@ def cmd_estimate(args: argparse.Namespace) -> int:
             print(f"bedrock-customize: {exc}", file=sys.stderr)
             return EXIT_USAGE
         reports.insert(0, logs_report(request, objects))
+    stage_reports = []
+    for index, stage in enumerate(request.stages or []):  # each later stage's data, against its own customization
+        try:
+            stage_sources = [_dataset_source(role, str(local.get(f"stages.{index}.{field}") or getattr(stage, field)),
+                                             s3_client, folders)
+                             for field, role in (("training_data", "training"), ("validation_data", "validation"))
+                             if getattr(stage, field)]
+        except UsageError as exc:
+            print(f"bedrock-customize: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        checked = check_datasets(stage_request(request, stage), model, stage_sources, media=None)
+        folders.restore_names(checked)
+        stage_reports.append(checked)
     invalid = [r.describe() for r in reports if not r.valid]
+    invalid += [f"stages[{i}] {r.describe()}" for i, checked in enumerate(stage_reports) for r in checked if not r.valid]
     if invalid:
         print("bedrock-customize: the datasets are invalid, so the run would be rejected before any cost:\n"
               + "\n".join(invalid), file=sys.stderr)
@@ -352,7 +373,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
             print(f"bedrock-customize: the run would be rejected before any cost: {exc}", file=sys.stderr)
             return EXIT_FAILED
     plan = plan_run(request, model, reports)
-    estimate = plan.estimate
+    # A sweep or a multi-stage run is priced whole, as Validate Request prices it (the job quota unknown here).
+    _, _, estimate = plan_experiment(request, model, plan, execution_name="estimate", job_headroom=None,
+                                     stage_reports=stage_reports, first_training=request.training_data or "")
     # A provisioned throughput bills by the hour; where the model can be deployed on demand, say what that costs.
     on_demand = None
     if request.deployment.mode == "provisioned" and model.on_demand_deployment:

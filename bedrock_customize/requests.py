@@ -16,6 +16,8 @@ PREPARE_SOURCE = "prepare.source"
 LOGS_SOURCE = "invocation_logs.source"
 # Sections whose `source` may be a local file or folder, uploaded before the run starts.
 SOURCES = {PREPARE_SOURCE: "raw data the run prepares first", LOGS_SOURCE: "model invocation logs to distil from"}
+# A later stage's datasets, which may be local files too (uploaded as stages.<index>.<field>).
+STAGE_DATA_FIELDS = ("training_data", "validation_data")
 
 
 class RequestFileError(ValueError):
@@ -48,6 +50,15 @@ def local_datasets(request: dict[str, Any], base_dir: Path) -> dict[str, Path]:
             except MediaPathError as exc:
                 raise RequestFileError(f"{name}: {exc}") from None
             found[name] = path
+    stages = request.get("stages")
+    for index, stage in enumerate(stages if isinstance(stages, list) else []):
+        for name in STAGE_DATA_FIELDS:
+            value = stage.get(name) if isinstance(stage, dict) else None
+            if isinstance(value, str) and not S3_URI.match(value):
+                path = (base_dir / value).resolve()
+                if not path.is_file():
+                    raise RequestFileError(f"stages[{index}].{name}: local file {path} does not exist")
+                found[f"stages.{index}.{name}"] = path
     for field in SOURCES:
         section = request.get(field.split(".")[0])
         source = section.get("source") if isinstance(section, dict) else None
@@ -64,6 +75,11 @@ def with_uploaded(request: dict[str, Any], field: str, uri: str) -> dict[str, An
     if field in SOURCES:
         section = field.split(".")[0]
         return {**request, section: {**request[section], "source": uri}}
+    if field.startswith("stages."):  # stages.<index>.<field>
+        _, index, name = field.split(".")
+        stages = [dict(stage) for stage in request["stages"]]
+        stages[int(index)][name] = uri
+        return {**request, "stages": stages}
     return {**request, field: uri}
 
 

@@ -147,6 +147,17 @@ STEPS = (
         Access(("bedrock:GetModelCustomizationJob", "bedrock:StopModelCustomizationJob"), ("customization_jobs",)),
         LEDGER_WRITE,
     )),
+    # A multi-stage run: record the stage trained, start the next from its custom model.
+    Step(c.NEXT_STAGE, _handler("next_stage"), 120, result_path="$", phase="train", access=(READ_DATA, LIST_DATA)),
+    # A sweep (and a multi-stage run that evaluates each stage): choose, deleting what is not kept
+    # (the losers' custom models, the deployment each model was evaluated on before the next).
+    Step(c.SELECT_MODEL, _handler("select_model"), 300, 1024, result_path="$", phase="evaluate", access=(
+        READ_DATA, LIST_DATA, WRITE_REPORTS,
+        Access(("bedrock:DeleteCustomModel",), ("custom_models",)),
+        Access(("bedrock:DeleteProvisionedModelThroughput",), ("provisioned_throughputs",)),
+        Access(("bedrock:DeleteCustomModelDeployment",), ("deployments",)),
+        LEDGER_WRITE,
+    )),
     Step(c.DEPLOY_MODEL, _handler("deploy_model"), 60, result_path="$.deployment", phase="deploy", access=(
         KEY_FOR_MODELS,  # the custom model it deploys is encrypted with the data key
         Access(("bedrock:CreateProvisionedModelThroughput",), ("custom_models", "provisioned_throughputs")),

@@ -4,6 +4,7 @@ base model, cut to its maximum response length."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -64,6 +65,11 @@ def base_answer(source: str) -> str:
 
 
 def custom_answer(source: str, profile: dict[str, float]) -> str:
+    """The learned style; a model that learned only part of it (`learned` below 1, a learning
+    rate far from the best) still answers a matching share of prompts as the base model does."""
+    learned = profile.get("learned", 1.0)
+    if learned < 1.0 and int(hashlib.sha256(source.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF >= learned:
+        return base_answer(source)
     words = words_of(source)[: max(1, round(profile["answer_words"]))]
     return " ".join(words).rstrip(",;:") + ("" if words and words[-1].endswith(".") else ".")
 

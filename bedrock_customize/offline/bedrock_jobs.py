@@ -18,10 +18,13 @@ from bedrock_customize.offline.bedrock_answers import (
     training_answer,
 )
 from bedrock_customize.offline.bedrock_state import (
+    JOB_QUOTA,
     PREFIX,
+    QUOTAS,
     BedrockState,
     Resource,
     ServiceError,
+    ServiceQuotaError,
     csv_bytes,
     new_id,
     now_iso,
@@ -37,10 +40,17 @@ class CustomizationJobs(BedrockState):
     # -- customization jobs --------------------------------------------------------------
 
     def _op_create_model_customization_job(self, p: dict[str, Any]) -> dict[str, Any]:
-        model = self._base_model(p["baseModelIdentifier"], customization=True)
         customization_type = p.get("customizationType", "FINE_TUNING")
+        source = self._custom_model_source(p["baseModelIdentifier"])
+        model = source.attributes["model"] if source else self._base_model(p["baseModelIdentifier"], customization=True)
         if customization_type not in model.customizations:
             raise ServiceError("ValidationException", f"{model.model_id} does not support {customization_type}")
+        if source is not None:
+            allowed = model.customizations[customization_type].continues_from  # type: ignore[index]
+            made_by = source.attributes["customization_type"]
+            if made_by not in allowed:
+                raise ServiceError("ValidationException", f"{customization_type} of {model.model_id} cannot start from a custom model "
+                                   f"made by {made_by} (it may start from: {', '.join(allowed) or 'the foundation model only'})")
         _check_hyperparameters(p.get("hyperParameters", {}), model.customizations[customization_type].hyperparameters)  # type: ignore[index]
         self._check_teacher(p, model, customization_type)
         try:
@@ -68,6 +78,10 @@ class CustomizationJobs(BedrockState):
         def create() -> str:
             if any(r.kind == ResourceKind.CUSTOMIZATION_JOB and r.name == p["jobName"] for r in self.resources.values()):
                 raise ServiceError("ConflictException", f"a job named {p['jobName']} already exists")
+            running = sum(1 for r in self.existing(ResourceKind.CUSTOMIZATION_JOB) if r.status == "InProgress")
+            if running >= self.job_quota():
+                raise ServiceQuotaError(running, self.job_quota())
+            self.peak_jobs_in_progress = max(self.peak_jobs_in_progress, running + 1)
             job = self._add(
                 Resource(
                     kind=ResourceKind.CUSTOMIZATION_JOB,
@@ -81,6 +95,16 @@ class CustomizationJobs(BedrockState):
             return job.arn
 
         return {"jobArn": self._idempotent("job", p.get("clientRequestToken"), create)}
+
+    def _custom_model_source(self, identifier: str) -> Resource | None:
+        """A custom model of this account named as the base: a job that customizes it again."""
+        if ":custom-model/" not in identifier:
+            return None
+        return self._find(ResourceKind.CUSTOM_MODEL, identifier)
+
+    def job_quota(self) -> int:
+        """The applied "Concurrent model customization jobs" quota, which Bedrock enforces."""
+        return int({**QUOTAS, **self.faults.quota_values}[JOB_QUOTA])
 
     def _check_teacher(self, p: dict[str, Any], student: BaseModelSpec, customization_type: str) -> None:
         """A distillation job names a teacher of this student (the registry's table of the
@@ -164,7 +188,8 @@ class CustomizationJobs(BedrockState):
             self._record("stopped", job)
             self.log(f"{PREFIX} customization job {job.name} was stopped (outside the pipeline)")
             return
-        if self.faults.job_failure_message:
+        suffix = self.faults.failing_job_suffix
+        if self.faults.job_failure_message and (suffix is None or job.name.endswith(suffix)):
             job.status = "Failed"
             job.attributes["failureMessage"] = self.faults.job_failure_message
             self.log(f"{PREFIX} customization job {job.name} failed: {self.faults.job_failure_message}")
@@ -190,13 +215,23 @@ class CustomizationJobs(BedrockState):
                      f"the policy keeps {kept}")
         else:
             profile = self._learn(request, model)
+            source = self._custom_model_source(request["baseModelIdentifier"])
+            if source is not None:  # it goes on from what the earlier model learned, weighted by records
+                earlier = source.attributes["profile"]
+                records = profile["records"] + earlier.get("records", 0)
+                profile["answer_words"] = (profile["answer_words"] * profile["records"]
+                                           + earlier["answer_words"] * earlier.get("records", 0)) / max(1, records)
+                profile["records"] = records
+            off = _decades_off(request.get("hyperParameters", {}), model, request.get("customizationType", "FINE_TUNING"))
+            profile["learned"] = math.exp(-(off ** 2))
         custom = self._add(
             Resource(
                 kind=ResourceKind.CUSTOM_MODEL,
                 name=request["customModelName"],
                 arn=self._arn(f"custom-model/{model.model_id}/{new_id()}"),
                 status="Active",
-                attributes={"profile": profile, "model": model, "job_arn": job.arn},
+                attributes={"profile": profile, "model": model, "job_arn": job.arn,
+                            "customization_type": request.get("customizationType", "FINE_TUNING")},
             )
         )
         job.status = "Completed"
@@ -255,14 +290,15 @@ class CustomizationJobs(BedrockState):
         epochs = int(float(hyper.get("epochCount", "2")))
         steps_per_epoch = max(1, min(20, math.ceil(records / max(1, int(float(hyper.get("batchSize", "1")))))))
         rng = random.Random(job.name)
+        floor = _loss_floor(hyper, job.attributes["model"], request.get("customizationType", "FINE_TUNING"))
         rows = []
         for step in range(epochs * steps_per_epoch):
-            loss = 0.35 + 2.2 * math.exp(-step / (1.5 * steps_per_epoch)) + rng.uniform(-0.03, 0.03)
+            loss = floor + 2.2 * math.exp(-step / (1.5 * steps_per_epoch)) + rng.uniform(-0.03, 0.03)
             rows.append((step, step // steps_per_epoch, round(loss, 4), round(math.exp(loss), 4)))
         s3.put_object(Bucket=bucket, Key=f"{base}training_artifacts/step_wise_training_metrics.csv",
                       Body=csv_bytes(["step_number", "epoch_number", "training_loss", "perplexity"], rows))
         if request.get("validationDataConfig"):
-            validation = [(epoch, epoch, round(0.45 + 1.2 * math.exp(-epoch), 4), 0.0) for epoch in range(epochs)]
+            validation = [(epoch, epoch, round(floor + 0.1 + 1.2 * math.exp(-epoch), 4), 0.0) for epoch in range(epochs)]
             validation = [(s, e, loss, round(math.exp(loss), 4)) for s, e, loss, _ in validation]
             s3.put_object(
                 Bucket=bucket,
@@ -318,6 +354,20 @@ class CustomizationJobs(BedrockState):
         self.log(f"{PREFIX} custom model {model.name} deleted")
         return {}
 
+
+
+def _decades_off(hyper: dict[str, Any], model: BaseModelSpec, customization_type: str) -> float:
+    """How far, in decades, the job's learning rate is from the registry's default for the model
+    (the simulation's best rate). The further off it is, the higher the loss settles and the
+    fewer prompts the model answers in the style it was trained on, so a sweep has a winner."""
+    spec = model.customizations[customization_type].hyperparameters.get("learningRate")  # type: ignore[index]
+    if spec is None or isinstance(spec.default, str) or not spec.default:
+        return 0.0
+    return abs(math.log10(float(hyper.get("learningRate", spec.default)) / float(spec.default)))
+
+
+def _loss_floor(hyper: dict[str, Any], model: BaseModelSpec, customization_type: str) -> float:
+    return 0.35 + 0.2 * _decades_off(hyper, model, customization_type) ** 2
 
 
 def _check_hyperparameters(given: dict[str, Any], specs: dict[str, HyperparameterSpec], where: str = "hyperParameters") -> None:

@@ -21,8 +21,9 @@ from customization.vocabulary import ResourceKind
 
 SERVICES = ("bedrock", "bedrock-runtime", "service-quotas")
 # Applied quota values the simulated account starts with (the names are what pre-flight looks for).
+JOB_QUOTA = "Concurrent model customization jobs"
 QUOTAS = {
-    "Concurrent model customization jobs": 2.0,
+    JOB_QUOTA: 2.0,
     "Custom models per account": 100.0,
     "Model units no-commitment Provisioned Throughputs across custom models": 2.0,
 }
@@ -37,11 +38,18 @@ class ServiceError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
+class ServiceQuotaError(ServiceError):
+    def __init__(self, running: int, quota: int) -> None:
+        super().__init__("ServiceQuotaExceededException",
+                         f"{running} customization jobs are in progress, the account's quota ({JOB_QUOTA}) is {quota}")
+
+
 @dataclass
 class Faults:
     """Failures the simulation injects, for scenarios and tests."""
 
     job_failure_message: str | None = None
+    failing_job_suffix: str | None = None  # with job_failure_message: only the jobs whose names end so fail
     job_stopped_by_someone: bool = False  # the job ends Stopped, as if stopped in the console
     deployment_failure_message: str | None = None
     throttle_every_call_once: bool = False  # each call's first attempt is throttled; the retry succeeds
@@ -102,6 +110,7 @@ class BedrockState:
         # (model id, "image" or "video", "s3" or "bytes") for each media block a Converse call carried.
         self.media_seen: list[tuple[str, str, str]] = []
         self.injected: list[str] = []
+        self.peak_jobs_in_progress = 0  # the most customization jobs in progress at once
         self._lock = threading.RLock()
 
     # -- bookkeeping -----------------------------------------------------------------

@@ -35,12 +35,26 @@ from unittest import mock
 
 import botocore.loaders
 import botocore.session
+from antlr4 import CommonTokenStream, InputStream
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.events.models import EventPattern
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped
+from moto.stepfunctions.parser.asl.parse.asl_parser import (
+    AmazonStateLanguageParser,
+    ASLParserException,
+    SyntaxErrorListener,
+)
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for as _boto_client_for
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 
 from bedrock_customize import local_media
@@ -83,6 +97,30 @@ _shared_loader = functools.lru_cache(maxsize=4)(botocore.loaders.create_loader)
 _validate_definition = functools.lru_cache(maxsize=8)(StepFunctionsParserBackend._validate_definition)
 
 
+_error_output = ExecutionState._construct_error_output_value
+
+
+def _error_output_of_a_stopped_map(failure_event: Any) -> Any:
+    """moto 5.2.5 hands a Map's Catch the aborted iteration's details as the stop's bare error
+    string, so stopping an execution while a Map with a Catch runs ended it FAILED (States.Runtime)
+    instead of ABORTED. Read such a string as the error it is."""
+    details = list(failure_event.event_details.values())[0]
+    if isinstance(details, str) or details is None:
+        return {"Error": details or "", "Cause": ""}
+    return _error_output(failure_event)
+
+
+_set_error = Environment.set_error
+
+
+def _set_error_unless_stopped(self: Environment, error: Any) -> None:
+    """moto 5.2.5 then fails the Map state once its iterations have aborted, which turned the
+    stopped execution FAILED. In AWS a stopped execution ends ABORTED, whatever its states do."""
+    if isinstance(self.program_state(), ProgramStopped):
+        return
+    _set_error(self, error)
+
+
 _submit = ThreadPoolExecutor.submit
 
 
@@ -117,6 +155,49 @@ def synthesize(outdir: Path, *, stage: str = "local", overrides: dict[str, Any] 
 
 TASK_STATES = frozenset(STATE_BY_HANDLER.values())
 TASK_STOP_DELAY_SECONDS = 0.1
+
+
+def _execution_status(sfn: Any, execution_arn: str) -> str:
+    """The execution's status, read from the emulator (a DescribeExecution through botocore every
+    50 ms cost a fifth of a run); through the API where the emulator's object is not reachable."""
+    region = execution_arn.split(":")[3]
+    try:
+        execution = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID][region].describe_execution(execution_arn=execution_arn)
+        return str(getattr(execution.exec_status, "value", execution.exec_status))
+    except AttributeError:
+        return str(sfn.describe_execution(executionArn=execution_arn)["status"])
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_tree(definition: str) -> Any:
+    """moto lexes and parses a definition again for every execution; the tree of one definition
+    is the same each time (a definition with a syntax error is never cached: it raises)."""
+    errors = SyntaxErrorListener()
+    parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(definition))))
+    parser.removeErrorListeners()
+    parser.addErrorListener(errors)
+    tree = parser.state_machine()
+    if errors.errors:
+        raise ASLParserException(errors=errors.errors)
+    return tree
+
+
+def _parse(definition: str) -> tuple[Any, Any]:
+    """AmazonStateLanguageParser.parse on the cached tree: the components are built anew for each
+    execution, as moto builds them."""
+    tree = _parse_tree(definition)
+    return Preprocessor().visit(tree), tree
+
+
+@functools.lru_cache(maxsize=32)
+def _integration_client(region: str, service: str) -> Any:
+    return _boto_client_for(region, service)
+
+
+def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """moto's interpreter made a new boto3 client for every Lambda task it ran (a sixth of a run);
+    clients are thread-safe, so one per region and service serves them all."""
+    return _integration_client(region, service) if state_credentials is None else _boto_client_for(region, service, state_credentials)
 
 
 def _entered_states(sfn: Any, execution_arn: str) -> list[str]:
@@ -391,6 +472,10 @@ class OfflineEngine:
             mock.patch.object(retrier_decl, "time", _StateRetryClock),
             mock.patch.object(botocore.session, "create_loader", _shared_loader),
             mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition)),
+            mock.patch.object(ExecutionState, "_construct_error_output_value", staticmethod(_error_output_of_a_stopped_map)),
+            mock.patch.object(Environment, "set_error", _set_error_unless_stopped),
+            mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parse)),
+            mock.patch.object(lambda_eval_utils, "boto_client_for", _cached_boto_client_for),
             self._handler_logs(),
         ):
             _handler_clients_for(self.template_path, region)
@@ -449,15 +534,14 @@ class OfflineEngine:
         aborted = False
         deadline = time.monotonic() + timeout_seconds
         while True:
-            description = sfn.describe_execution(executionArn=execution_arn)
-            final = description["status"] in FINAL_STATUSES
+            final = _execution_status(sfn, execution_arn) in FINAL_STATUSES
             entered = _entered_states(sfn, execution_arn)
             for name in entered[seen:]:
                 self.log(f"-> {name}")
             seen = len(entered)
             states = entered
             if final:
-                return states, description
+                return states, sfn.describe_execution(executionArn=execution_arn)
             if abort_when is not None and not aborted and abort_when(states):
                 aborted = True
                 if states[-1] in TASK_STATES:
@@ -659,6 +743,9 @@ def write_summary(
     report = out_dir / "report.html"
     evaluation = (result.output or {}).get("evaluation")
     validation = json.loads(result.objects.get(VALIDATION_REPORT) or b"{}")
+    experiment = (result.output or {}).get("experiment") or {}
+    trained = [{k: v for k, v in model.items() if k not in ("training_curve", "validation_curve", "evaluation")}
+               for model in experiment.get("results", [])]
     summary = {
         "status": result.status,
         "execution_name": result.execution_name,
@@ -669,6 +756,10 @@ def write_summary(
         "report": str(report) if report.exists() else None,
         "report_json": str(out_dir / "report.json") if report.exists() else None,
         "evaluation": evaluation,
+        # A sweep's candidates or a multi-stage run's stages, and the one chosen (with why).
+        **({"candidates" if experiment.get("kind") == "sweep" else "stages": trained, "selected": experiment.get("selected")}
+           if experiment else {}),
+        "peak_jobs_in_progress": result.simulator.peak_jobs_in_progress if result.simulator else None,
         # What the run would cost in AWS at list prices (nothing is billed offline).
         "cost_estimate": validation.get("cost_estimate"),
         "scenario": {"name": scenario, "expected_status": expected_status},

@@ -28,6 +28,9 @@ def _entered(state: str, times: int = 1) -> Callable[[list[str]], bool]:
     return lambda states: states.count(state) >= times
 
 
+# The sweep of the bundled example: three learning rates, at most three training at once.
+SWEEP = {"grid": {"learningRate": [1e-06, 1e-05, 0.0001]}, "max_parallel": 3}
+
 SCENARIOS: dict[str, Scenario] = {
     "happy": Scenario("the whole lifecycle succeeds", "SUCCEEDED"),
     "versioned": Scenario(
@@ -86,6 +89,32 @@ SCENARIOS: dict[str, Scenario] = {
         example="nova-2-lite-rft-invoice-totals",
         request={"base_model": "nova-2-lite", "customization_type": "REINFORCEMENT_FINE_TUNING",
                  "reinforcement": {"grader": {"kind": "exact_match"}}},
+    ),
+    "sweep": Scenario(
+        "a learning-rate sweep: three candidates train two at a time (the job quota's headroom), the lowest validation "
+        "loss is deployed and evaluated, the others' custom models are deleted", "SUCCEEDED",
+        example="nova-lite-learning-rate-sweep", request={"sweep": SWEEP},
+    ),
+    "sweep-by-metric": Scenario(
+        "a sweep chosen by the evaluation's primary metric: each candidate is deployed on demand and evaluated, one "
+        "deployment at a time", "SUCCEEDED", example="nova-lite-learning-rate-sweep",
+        request={"sweep": {**SWEEP, "grid": {"learningRate": [1e-05, 0.0001]}, "select_by": "primary_metric"},
+                 "deployment": {"mode": "on_demand"}},
+    ),
+    "sweep-candidate-fails": Scenario(
+        "one candidate's job fails; the sweep goes on with the others, and the report names the failure", "SUCCEEDED",
+        example="nova-lite-learning-rate-sweep", request={"sweep": SWEEP},
+        faults=lambda: Faults(job_failure_message="Internal error while training (SIMULATED)", failing_job_suffix="-c3"),
+    ),
+    "sweep-abort": Scenario(
+        "the execution is stopped by hand while the candidates train: every job still training is stopped", "ABORTED",
+        example="nova-lite-learning-rate-sweep", request={"sweep": SWEEP, "wait_seconds": {"job": 1}},
+        abort_when=_entered(c.WAIT_FOR_CANDIDATE_JOB, 3), job_polls=50,
+    ),
+    "multi-stage": Scenario(
+        "two fine-tuning stages, the second on the first's custom model; each stage is evaluated against the base "
+        "model, one deployment at a time, and the last is the run's model", "SUCCEEDED",
+        example="nova-lite-two-stage-fine-tuning", request={"evaluate_stages": True, "deployment": {"mode": "on_demand"}},
     ),
     "teardown-retry": Scenario(
         "the first delete fails transiently, beyond the SDK's own retries", "SUCCEEDED",

@@ -44,11 +44,13 @@ class LifecycleWorkflow(Construct):
             for step in STEPS
         }
         score_shards = self._score_shards()
+        train_candidates = self._train_candidates()
 
         tear_down = self.tasks[c.TEAR_DOWN]
         for state in AFTER_VALIDATION:
             self.tasks[state].add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
-        score_shards.add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
+        for map_state in (score_shards, train_candidates):
+            map_state.add_catch(tear_down, errors=[sfn.Errors.ALL], result_path="$.error")
         self._failure_paths()
 
         raw_data = sfn.Choice(self, c.RAW_DATA)
@@ -56,12 +58,18 @@ class LifecycleWorkflow(Construct):
             self.tasks[c.VALIDATE_REQUEST]
         )
         self.tasks[c.PREPARE_DATASET].next(self.tasks[c.VALIDATE_REQUEST])
-        self.tasks[c.VALIDATE_REQUEST].next(self.tasks[c.SUBMIT_JOB])
-        self._job_loop(then=self.tasks[c.DEPLOY_MODEL])
+        sweep = sfn.Choice(self, c.SWEEP)
+        sweep.when(sfn.Condition.is_not_null("$.run.sweep"), train_candidates).otherwise(self.tasks[c.SUBMIT_JOB])
+        self.tasks[c.VALIDATE_REQUEST].next(sweep)
+        self._job_loop(then=self._stages(then=self.tasks[c.DEPLOY_MODEL]))
+        self._selection(train_candidates)
         self._deployment_loop(then=self.tasks[c.PLAN_EVALUATION], skip_to=tear_down)
         self._scoring(score_shards, then=self.tasks[c.START_EVALUATION_JOB])
         self._evaluation_job_loop(then=self.tasks[c.REPORT_EVALUATION])
-        self.tasks[c.REPORT_EVALUATION].next(self.tasks[c.REGISTER_VERSION])
+        evaluate_another = sfn.Choice(self, c.EVALUATE_ANOTHER)
+        evaluate_another.when(sfn.Condition.is_present("$.experiment.evaluating"), self.tasks[c.SELECT_MODEL]).otherwise(
+            self.tasks[c.REGISTER_VERSION])
+        self.tasks[c.REPORT_EVALUATION].next(evaluate_another)
         self.tasks[c.REGISTER_VERSION].next(tear_down)
         self.state_machine = self._state_machine(start=raw_data)
 
@@ -105,7 +113,58 @@ class LifecycleWorkflow(Construct):
         score_shards.item_processor(score_shard)
         return score_shards
 
+    def _train_candidates(self) -> sfn.Map:
+        """A sweep's candidates: Submit Job's and Check Job's functions once per candidate, as many
+        at once as Validate Request allowed (the request's max_parallel within the job quota's
+        headroom). An iteration ends with its job, or with the error that ended it, so one
+        failed candidate does not stop the others."""
+        submit = self._retry(tasks.LambdaInvoke(
+            self, c.SUBMIT_CANDIDATE_JOB, lambda_function=self._functions[c.SUBMIT_JOB], payload_response_only=True,
+            result_path="$.job",
+        ))
+        check = self._retry(tasks.LambdaInvoke(
+            self, c.CHECK_CANDIDATE_JOB, lambda_function=self._functions[c.CHECK_JOB], payload_response_only=True,
+            result_path="$.job",
+        ))
+        failed = sfn.Pass(self, c.CANDIDATE_FAILED, parameters={"index.$": "$.candidate.index", "error.$": "$.error"})
+        for task in (submit, check):
+            task.add_catch(failed, errors=[sfn.Errors.ALL], result_path="$.error")
+        waiting = sfn.Wait(self, c.WAIT_FOR_CANDIDATE_JOB, time=sfn.WaitTime.seconds_path("$.run.wait_seconds.job"))
+        trained = sfn.Pass(self, c.CANDIDATE_TRAINED, parameters={"index.$": "$.candidate.index", "job.$": "$.job"})
+        complete = sfn.Choice(self, c.CANDIDATE_JOB_COMPLETE).when(
+            sfn.Condition.string_equals("$.job.status", "Completed"), trained).otherwise(waiting)
+        submit.next(waiting)
+        waiting.next(check)
+        check.next(complete)
+        candidates = sfn.Map(
+            self, c.TRAIN_CANDIDATES, items_path="$.run.sweep.candidates",
+            item_selector={"run.$": "$.run", "candidate.$": "$$.Map.Item.Value"},
+            max_concurrency_path="$.run.sweep.max_parallel", result_path="$.trained",
+        )
+        candidates.item_processor(submit)
+        return candidates
+
     # -- the graph ---------------------------------------------------------------------------
+
+    def _stages(self, *, then: sfn.IChainable) -> sfn.Choice:
+        """After a job: a multi-stage run records the stage and trains the next on its model
+        (or evaluates each stage in turn through Select Model); a one-stage run deploys."""
+        more = sfn.Choice(self, c.MORE_STAGES)
+        more.when(sfn.Condition.is_not_null("$.run.stages"), self.tasks[c.NEXT_STAGE]).otherwise(then)
+        recorded = sfn.Choice(self, c.STAGE_RECORDED)
+        recorded.when(sfn.Condition.string_equals("$.experiment.next", "train"), self.tasks[c.SUBMIT_JOB]).when(
+            sfn.Condition.string_equals("$.experiment.next", "select"), self.tasks[c.SELECT_MODEL]).otherwise(then)
+        self.tasks[c.NEXT_STAGE].next(recorded)
+        return more
+
+    def _selection(self, train_candidates: sfn.Map) -> None:
+        """Select Model deploys the next model to evaluate (or the winner), or, once every model
+        has been evaluated, registers the winner."""
+        train_candidates.next(self.tasks[c.SELECT_MODEL])
+        selected = sfn.Choice(self, c.MODEL_SELECTED)
+        selected.when(sfn.Condition.string_equals("$.experiment.next", "register"), self.tasks[c.REGISTER_VERSION]).otherwise(
+            self.tasks[c.DEPLOY_MODEL])
+        self.tasks[c.SELECT_MODEL].next(selected)
 
     def _fail_with_message(self, read_state: str, fail_state: str) -> sfn.Pass:
         """Ends the run with the failed step's own message instead of its JSON error document."""

@@ -80,4 +80,8 @@ class GraderFailedError(CustomizationError):
     sample, each in [0, 1]). Before the job, nothing has been created."""
 
 
+class NoModelTrainedError(CustomizationError):
+    """Every candidate of a sweep failed or was stopped: there is nothing to choose from."""
+
+
 RETRYABLE_ERRORS = (ThrottlingError, ServiceUnavailableError)

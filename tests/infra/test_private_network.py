@@ -35,6 +35,8 @@ def of_type(document: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: r for k, r in document["Resources"].items() if r["Type"] == kind}
 
 
+pytestmark = pytest.mark.xdist_group("private-network")  # its module fixture runs once, on one worker
+
 @pytest.fixture(scope="module")
 def created(private_template) -> dict[str, Any]:
     return json.loads(private_template.read_text())

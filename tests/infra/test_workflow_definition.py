@@ -17,7 +17,7 @@ def test_the_lifecycle_order(definition):
     assert raw_data["Default"] == c.VALIDATE_REQUEST
     follows = {
         c.PREPARE_DATASET: c.VALIDATE_REQUEST,
-        c.VALIDATE_REQUEST: c.SUBMIT_JOB,
+        c.VALIDATE_REQUEST: c.SWEEP,
         c.SUBMIT_JOB: c.WAIT_FOR_JOB,
         c.WAIT_FOR_JOB: c.CHECK_JOB,
         c.CHECK_JOB: c.JOB_COMPLETE,
@@ -30,13 +30,29 @@ def test_the_lifecycle_order(definition):
         c.START_EVALUATION_JOB: c.EVALUATION_JOB_DONE,
         c.WAIT_FOR_EVALUATION_JOB: c.CHECK_EVALUATION_JOB,
         c.CHECK_EVALUATION_JOB: c.EVALUATION_JOB_DONE,
-        c.REPORT_EVALUATION: c.REGISTER_VERSION,
+        c.REPORT_EVALUATION: c.EVALUATE_ANOTHER,
+        c.TRAIN_CANDIDATES: c.SELECT_MODEL,
+        c.SELECT_MODEL: c.MODEL_SELECTED,
+        c.NEXT_STAGE: c.STAGE_RECORDED,
         c.REGISTER_VERSION: c.TEAR_DOWN,
         c.TEAR_DOWN: c.RUN_FAILED_CHOICE,
     }
     for state, following in follows.items():
         assert states[state]["Next"] == following, state
-    assert states[c.JOB_COMPLETE]["Choices"][0]["Next"] == c.DEPLOY_MODEL
+    assert states[c.JOB_COMPLETE]["Choices"][0]["Next"] == c.MORE_STAGES
+    assert states[c.SWEEP]["Choices"] == [{"Variable": "$.run.sweep", "IsNull": False, "Next": c.TRAIN_CANDIDATES}]
+    assert states[c.SWEEP]["Default"] == c.SUBMIT_JOB
+    assert states[c.MORE_STAGES]["Choices"] == [{"Variable": "$.run.stages", "IsNull": False, "Next": c.NEXT_STAGE}]
+    assert states[c.MORE_STAGES]["Default"] == c.DEPLOY_MODEL
+    assert [(ch["StringEquals"], ch["Next"]) for ch in states[c.STAGE_RECORDED]["Choices"]] == [
+        ("train", c.SUBMIT_JOB), ("select", c.SELECT_MODEL)]
+    assert states[c.STAGE_RECORDED]["Default"] == c.DEPLOY_MODEL
+    assert states[c.MODEL_SELECTED]["Choices"] == [
+        {"Variable": "$.experiment.next", "StringEquals": "register", "Next": c.REGISTER_VERSION}]
+    assert states[c.MODEL_SELECTED]["Default"] == c.DEPLOY_MODEL
+    assert states[c.EVALUATE_ANOTHER]["Choices"] == [
+        {"Variable": "$.experiment.evaluating", "IsPresent": True, "Next": c.SELECT_MODEL}]
+    assert states[c.EVALUATE_ANOTHER]["Default"] == c.REGISTER_VERSION
     assert states[c.JOB_COMPLETE]["Default"] == c.WAIT_FOR_JOB
     assert states[c.DEPLOYMENT_READY]["Choices"][0]["Next"] == c.PLAN_EVALUATION
     assert states[c.SHARD_EVALUATION]["Choices"][0]["Next"] == c.SCORE_SHARDS
@@ -56,7 +72,8 @@ def test_waits_read_their_seconds_from_the_run(definition):
 def test_every_error_after_submit_job_goes_through_tear_down(definition):
     states = definition["States"]
     for state in (c.SUBMIT_JOB, c.CHECK_JOB, c.DEPLOY_MODEL, c.CHECK_DEPLOYMENT, c.PLAN_EVALUATION, c.SCORE_SAMPLES,
-                  c.SCORE_SHARDS, c.START_EVALUATION_JOB, c.CHECK_EVALUATION_JOB, c.REPORT_EVALUATION):
+                  c.SCORE_SHARDS, c.START_EVALUATION_JOB, c.CHECK_EVALUATION_JOB, c.REPORT_EVALUATION,
+                  c.TRAIN_CANDIDATES, c.SELECT_MODEL, c.NEXT_STAGE):
         assert states[state]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": c.TEAR_DOWN}]
     assert states[c.RUN_FAILED]["CausePath"] == "$.teardown.failure.cause"
 
@@ -115,3 +132,24 @@ def test_every_state_of_the_rendered_machine_has_a_phase_in_watch(definition):
 
     phased = {state for _, names in PHASES for state in names}
     assert states(definition) - phased == set()
+
+
+def test_candidates_train_in_a_map_bounded_by_the_runs_parallelism(definition):
+    """The Map's concurrency is what Validate Request allowed (max_parallel within the quota's
+    headroom); an iteration ends with its job or its error, so one failure stops no other."""
+    states = definition["States"]
+    candidates = states[c.TRAIN_CANDIDATES]
+    assert candidates["Type"] == "Map" and candidates["ItemsPath"] == "$.run.sweep.candidates"
+    assert candidates["MaxConcurrencyPath"] == "$.run.sweep.max_parallel" and "MaxConcurrency" not in candidates
+    assert candidates["ItemSelector"] == {"run.$": "$.run", "candidate.$": "$$.Map.Item.Value"}
+    inner = candidates["ItemProcessor"]["States"]
+    assert candidates["ItemProcessor"]["StartAt"] == c.SUBMIT_CANDIDATE_JOB
+    assert inner[c.SUBMIT_CANDIDATE_JOB]["Resource"] == states[c.SUBMIT_JOB]["Resource"]
+    assert inner[c.CHECK_CANDIDATE_JOB]["Resource"] == states[c.CHECK_JOB]["Resource"]
+    for task in (c.SUBMIT_CANDIDATE_JOB, c.CHECK_CANDIDATE_JOB):
+        assert inner[task]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": c.CANDIDATE_FAILED}]
+        assert any(rule["ErrorEquals"] == list(c.RETRYABLE_ERRORS) for rule in inner[task]["Retry"])
+    assert inner[c.CANDIDATE_JOB_COMPLETE]["Choices"][0]["Next"] == c.CANDIDATE_TRAINED
+    assert inner[c.CANDIDATE_JOB_COMPLETE]["Default"] == c.WAIT_FOR_CANDIDATE_JOB
+    assert inner[c.CANDIDATE_TRAINED]["Parameters"] == {"index.$": "$.candidate.index", "job.$": "$.job"}
+    assert inner[c.CANDIDATE_FAILED]["Parameters"] == {"index.$": "$.candidate.index", "error.$": "$.error"}

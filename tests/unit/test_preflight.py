@@ -146,7 +146,7 @@ def settings(region="us-east-1"):
 
 
 def check(store_region="us-east-1", roles=None):
-    return account_preflight(nova_request(), settings=settings(), store=Store(store_region), quotas=Quotas(), roles=roles or Roles())
+    return account_preflight(nova_request(), settings=settings(), store=Store(store_region), quotas=Quotas(), roles=roles or Roles()).notes
 
 
 def test_a_pipeline_bucket_in_another_region_is_refused():

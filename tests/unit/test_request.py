@@ -104,6 +104,10 @@ def test_a_request_that_does_not_choose_a_deployment_gets_the_cheapest_its_model
     ],
 )
 def test_bad_requests_are_rejected_naming_the_field(change, field, message):
+    assert_refused(change, field, message)
+
+
+def assert_refused(change: dict, field: str, message: str) -> None:
     with pytest.raises(RequestInvalidError) as caught:
         parse_request({**VALID, **change}, bucket=BUCKET)
     assert f"{field}: " in str(caught.value)
@@ -172,3 +176,72 @@ def test_a_model_name_is_a_plain_name():
 
     with pytest.raises(RequestInvalidError, match="model_name"):
         parse_request({"base_model": "nova-lite", "training_data": "s3://bucket/train.jsonl", "model_name": "a/b"}, bucket="bucket")
+
+
+VALIDATION = f"s3://{BUCKET}/data/validation.jsonl"
+TEST = f"s3://{BUCKET}/data/test.jsonl"
+GRID = {"grid": {"learningRate": [1e-05, 2e-05]}}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"sweep": {}}, "sweep", "give grid or candidates (one of them)"),
+        ({"sweep": {**GRID, "candidates": [{"epochCount": 1}]}}, "sweep", "give grid or candidates"),
+        ({"sweep": {"grid": {"learningRate": [1e-05]}}}, "sweep", "a sweep has 2 to 20 candidates; this one has 1"),
+        ({"sweep": {"grid": {"learningRate": [1e-5, 2e-5, 3e-5], "epochCount": [1, 2, 3, 4, 5], "batchSize": [1, 2]}}},
+         "sweep", "this one has 30"),
+        # Each candidate's hyperparameters, over the request's, within the registry's ranges.
+        ({"validation_data": VALIDATION, "sweep": {"candidates": [{"learningRate": 1e-05}, {"learningRate": 0.5}]}},
+         "sweep", "candidate 2 (learningRate=0.5): hyperparameters.learningRate: 0.5 is outside the allowed range"),
+        ({"sweep": GRID}, "sweep.select_by", "validation_loss compares the candidates' validation loss: give validation_data"),
+        ({"validation_data": VALIDATION, "sweep": {**GRID, "select_by": "primary_metric"}, "deployment": {"mode": "none"}},
+         "sweep.select_by", "primary_metric evaluates every candidate; deployment.mode 'none' evaluates nothing"),
+        # Haiku has no on-demand deployment: each candidate would take a provisioned throughput.
+        ({"base_model": "haiku", "sweep": {"grid": {"epochCount": [1, 2]}, "select_by": "primary_metric"}}, "sweep.select_by",
+         "set sweep.accept_provisioned_cost to accept that cost"),
+        ({"validation_data": VALIDATION, "sweep": GRID, "stages": [{"training_data": VALIDATION}], "test_data": TEST},
+         "request", "sweep and stages: a run is a sweep or a multi-stage run, not both"),
+        # Stages: a later stage starts from the earlier model only where the guide says the model allows it.
+        ({"base_model": "titan-text-express", "customization_type": "CONTINUED_PRE_TRAINING", "test_data": TEST,
+          "stages": [{"training_data": VALIDATION}]}, "stages[0].customization_type",
+         "Amazon Titan Text G1 - Express's FINE_TUNING cannot start from the CONTINUED_PRE_TRAINING model of the stage "
+         "before: Bedrock customizes it only from the foundation model"),
+        ({"base_model": "nova-lite", "test_data": TEST, "stages": [{"customization_type": "DISTILLATION", "training_data": VALIDATION}]},
+         "stages[0].customization_type", "DISTILLATION cannot start from the FINE_TUNING model"),
+        ({"base_model": "llama3.1-8b", "test_data": TEST, "stages": [{"training_data": VALIDATION}]},
+         "stages[0].customization_type", "the registry records no guide statement"),
+        ({"stages": [{"training_data": VALIDATION}]}, "request", "stages: give test_data (records of the last stage's task)"),
+        ({"test_data": TEST, "stages": [{"training_data": VALIDATION, "hyperparameters": {"epochCount": 99}}]},
+         "stages[0].hyperparameters", "hyperparameters.epochCount: 99 is outside the allowed range [1, 5]"),
+        ({"evaluate_stages": True}, "evaluate_stages", "is for a run with stages"),
+        ({"test_data": TEST, "stages": [{"training_data": "s3://elsewhere/x.jsonl"}]}, "stages.0.training_data",
+         "outside the pipeline bucket"),
+    ],
+)
+def test_bad_sweeps_and_stages_are_refused_naming_the_field_and_the_rule(change, field, message):
+    assert_refused(change, field, message)
+
+
+def test_a_refused_stage_names_where_the_guide_allows_more():
+    """Nova Lite's fine-tuning may start from a fine-tuned or distilled Nova Lite: a refusal of
+    another chain names that rule and its source."""
+    with pytest.raises(RequestInvalidError) as caught:
+        parse_request({**VALID, "customization_type": "DISTILLATION", "distillation": {"teacher": "nova-pro"}, "test_data": TEST,
+                       "stages": [{"customization_type": "DISTILLATION", "training_data": VALIDATION}]}, bucket=BUCKET)
+    assert "DISTILLATION" in str(caught.value)
+    accepted = parse_request({**VALID, "customization_type": "DISTILLATION", "distillation": {"teacher": "nova-pro"},
+                              "test_data": TEST, "stages": [{"training_data": VALIDATION}]}, bucket=BUCKET)
+    assert accepted.stages[0].customization_type == "FINE_TUNING"
+    spec = load_registry().resolve("nova-lite").customization("FINE_TUNING")
+    assert spec.continues_from == ("FINE_TUNING", "DISTILLATION") and "Iterative fine-tuning" in spec.continues_source
+
+
+def test_a_grid_expands_to_every_combination_in_order():
+    request = parse_request({**VALID, "validation_data": VALIDATION, "hyperparameters": {"epochCount": 2},
+                             "sweep": {"grid": {"learningRate": [1e-05, 2e-05], "epochCount": [1, 3]}}}, bucket=BUCKET)
+    assert request.sweep.expand() == [{"learningRate": 1e-05, "epochCount": 1}, {"learningRate": 1e-05, "epochCount": 3},
+                                      {"learningRate": 2e-05, "epochCount": 1}, {"learningRate": 2e-05, "epochCount": 3}]
+    accepted = parse_request({**VALID, "base_model": "haiku", "sweep": {
+        "grid": {"epochCount": [1, 2]}, "select_by": "primary_metric", "accept_provisioned_cost": True}}, bucket=BUCKET)
+    assert accepted.deployment.mode == "provisioned"

@@ -11,8 +11,11 @@ from infra import constants as c
 from infra.steps import STEPS
 from tests.datasets import write_dataset
 
+# The experiments' scenarios run once each in test_sweeps.py and test_stages.py, with these guarantees and their own.
+EXPERIMENT_SCENARIOS = tuple(name for name in SCENARIOS if name.startswith(("sweep", "multi-stage")))
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
+
+@pytest.mark.parametrize("name", [name for name in SCENARIOS if name not in EXPERIMENT_SCENARIOS])
 def test_every_scenario_ends_as_it_should_with_nothing_leaked(runner, name):
     scenario = SCENARIOS[name]
     result = runner.run(
@@ -76,6 +79,13 @@ def test_failure_injection_matrix(runner, state, failure):
     if state == c.PREPARE_DATASET:
         request = {"prepare": {"source": "raw.jsonl", "test_fraction": 0.1}}
         datasets = {"prepare.source": write_dataset(runner.tmp_path / "raw.jsonl", "conversation", 100)}
+    if state == c.SELECT_MODEL:  # a sweep's
+        request = {"sweep": {"grid": {"learningRate": [1e-05, 2e-05]}}}
+    if state == c.NEXT_STAGE:  # a multi-stage run's
+        request = {"stages": [{"training_data": "stage-2.jsonl"}]}
+        datasets = {name: write_dataset(runner.tmp_path / file, "conversation", count, start=start) for name, file, count, start in (
+            ("training_data", "train.jsonl", 100, 0), ("test_data", "test.jsonl", 5, 100),
+            ("stages.0.training_data", "stage-2.jsonl", 60, 200))}
     result = runner.run("nova-lite", crashes={state: injected}, request=request, datasets=datasets)
 
     assert result.status == "FAILED"

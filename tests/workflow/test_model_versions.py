@@ -18,6 +18,8 @@ from tests.datasets import write_dataset
 STACK = "Versioned"
 
 
+pytestmark = pytest.mark.xdist_group("versions")  # its module fixture runs once, on one worker
+
 @pytest.fixture(scope="module")
 def versioned(local_template, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("versioned")

@@ -213,3 +213,36 @@ def test_a_custom_model_key_must_exist_and_be_usable_by_the_jobs_role(bedrock):
     assert f"may not kms:CreateGrant on {key}" in caught.value.response["Error"]["Message"]
     simulated.authorization.statements[ROLE][1]["Action"].append("kms:CreateGrant")
     assert client.create_model_customization_job(**job(customModelKmsKeyId=key))["jobArn"]
+
+
+def _trained(client, **change) -> str:
+    """Run a job to completion; its custom model's ARN."""
+    arn = client.create_model_customization_job(**job(**change))["jobArn"]
+    for _ in range(5):
+        status = client.get_model_customization_job(jobIdentifier=arn)
+        if status["status"] == "Completed":
+            return status["outputModelArn"]
+    raise AssertionError(f"job {arn} did not complete")
+
+
+def test_bedrock_enforces_the_concurrent_jobs_quota(bedrock):
+    client, simulated = bedrock
+    for n in (1, 2):  # the simulated account's quota is 2
+        client.create_model_customization_job(**job(jobName=f"job-{n}", customModelName=f"m-{n}", clientRequestToken=f"t{n}"))
+    with pytest.raises(ClientError, match="ServiceQuotaExceededException"):
+        client.create_model_customization_job(**job(jobName="job-3", customModelName="m-3", clientRequestToken="t3"))
+    assert simulated.peak_jobs_in_progress == 2
+
+
+def test_a_custom_model_is_customized_again_only_where_the_registry_says_the_guide_allows(bedrock):
+    client, _ = bedrock
+    first = _trained(client)
+    # Nova Lite's fine-tuning may start from its own fine-tuned model (the registry's continues_from).
+    again = job(jobName="job-2", customModelName="model-2", clientRequestToken="token2", baseModelIdentifier=first)
+    assert client.create_model_customization_job(**again)["jobArn"]
+    titan = _trained(client, jobName="cpt", customModelName="cpt-model", clientRequestToken="t-cpt",
+                     baseModelIdentifier="amazon.titan-text-express-v1:0:8k", customizationType="CONTINUED_PRE_TRAINING",
+                     hyperParameters={"epochCount": "1"})
+    with pytest.raises(ClientError, match="cannot start from a custom model made by CONTINUED_PRE_TRAINING"):
+        client.create_model_customization_job(**job(jobName="ft", customModelName="ft-model", clientRequestToken="t-ft",
+                                                    baseModelIdentifier=titan, hyperParameters={"epochCount": "1"}))

@@ -23,6 +23,7 @@ _BY_CODE: dict[str, type[errors.CustomizationError]] = {
     "404": errors.ResourceNotFoundError,
     "ExecutionDoesNotExist": errors.ResourceNotFoundError,
     "ParameterNotFound": errors.ResourceNotFoundError,
+    "ServiceQuotaExceededException": errors.QuotaExceededError,
     "AccessDeniedException": errors.AwsAccessDeniedError,
     "AccessDenied": errors.AwsAccessDeniedError,
     "ConditionalCheckFailedException": errors.ConditionFailedError,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from customization.errors import BudgetExceededError
 from customization.evaluation.judging import REPLY_TOKENS as JUDGE_REPLY_TOKENS
@@ -285,3 +285,45 @@ def render_estimate(estimate: CostEstimate, *, max_usd: float | None = None, on_
     rows += ["", "sources:"] + [f"  {key}: {text}" for key, text in estimate.sources.items()]
     rows += ["assumptions:"] + [f"  - {text}" for text in estimate.assumptions]
     return "\n".join(rows)
+
+
+# The lines each trained model adds (its training, its teacher, its custom model's storage); the
+# others serve and evaluate a deployment.
+TRAINING_ITEMS = ("training", "reinforcement training", "teacher input", "teacher output", "custom model storage")
+
+
+def training_usd(estimate: CostEstimate) -> float | None:
+    lines = [line for line in estimate.lines if line.item in TRAINING_ITEMS]
+    return None if any(line.usd is None for line in lines) else round(sum(line.usd or 0.0 for line in lines), 4)
+
+
+# (label, estimate, which of its lines count): one trained model's share of a combined estimate.
+CostPart = tuple[str, CostEstimate, Literal["training", "serving", "both"]]
+
+
+def combine_estimates(parts: list[CostPart], *, note: str) -> CostEstimate:
+    """Several trained models as one estimate: each part's training lines, its serving and
+    evaluation lines, or both, under its label (a sweep by loss deploys one candidate, a sweep
+    by metric each; a multi-stage run its last stage, or each stage when asked)."""
+    def wanted(line: CostLine, what: str) -> bool:
+        return what == "both" or (line.item in TRAINING_ITEMS) == (what == "training")
+
+    lines = [line.model_copy(update={"item": f"{label}: {line.item}"})
+             for label, estimate, what in parts for line in estimate.lines if wanted(line, what)]
+    unknown = sorted({line.price for line in lines if line.usd is None and line.price})
+    known = round(sum(line.usd or 0.0 for line in lines), 4)
+    total = None if unknown else known
+    margins = [None if e.worst_case_usd is None or e.total_usd is None else e.worst_case_usd - e.total_usd
+               for _, e, what in parts if what != "training"]
+    worst = None if total is None or None in margins else round(total + sum(m for m in margins if m is not None), 4)
+    trained = [e for _, e, what in parts if what != "serving"]
+    first = parts[0][1]
+    return first.model_copy(update={
+        "lines": lines, "total_usd": total, "known_usd": known, "worst_case_usd": worst, "unknown_prices": unknown,
+        "epochs": max(e.epochs for e in trained),
+        "billed_training_tokens": sum(e.billed_training_tokens for e in trained),
+        "unconfirmed_prices": sorted({n for _, e, _ in parts for n in e.unconfirmed_prices}),
+        "overridden_prices": sorted({n for _, e, _ in parts for n in e.overridden_prices}),
+        "sources": {k: v for _, e, _ in parts for k, v in e.sources.items()},
+        "assumptions": [*first.assumptions, note],
+    })

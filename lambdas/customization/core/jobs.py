@@ -56,7 +56,7 @@ def submit_job(
             job_name=run.names.job_name,
             custom_model_name=run.names.custom_model_name,
             role_arn=role_arn,
-            base_model_id=run.base_model_id,
+            base_model_id=run.base_custom_model_arn or run.base_model_id,
             customization_type=run.customization_type,
             hyperparameters=hyperparameters,
             training_uri=training_uri,

@@ -5,9 +5,10 @@ service role still trusts Bedrock; and the account's quotas leave room for this 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from customization.core.quotas import check_headroom
+from customization.core.quotas import check_headroom, job_headroom
 from customization.errors import RequestInvalidError
 
 if TYPE_CHECKING:
@@ -76,9 +77,15 @@ def trusts_bedrock(policy: dict[str, Any]) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class AccountCheck:
+    notes: list[str]  # what was checked, for the validation report
+    job_headroom: int | None  # customization jobs that may still start at once (None: not known)
+
+
 def account_preflight(
     request: CustomizationRequest, *, settings: Settings, store: ObjectStore, quotas: AccountQuotas, roles: ServiceRoles
-) -> list[str]:
+) -> AccountCheck:
     """Before any spend: the pipeline bucket (which holds every dataset) is in the stack's
     region, the service role still lets Bedrock assume it, and the account's quotas leave room
     for this run. Returns what was checked."""
@@ -106,4 +113,5 @@ def account_preflight(
     else:
         checked.append(f"role {role} trusts bedrock.amazonaws.com")
     limits = quotas.bedrock_quotas()
-    return checked + check_headroom(request, limits, quotas.usage() if limits is not None else None)
+    usage = quotas.usage() if limits is not None else None
+    return AccountCheck(checked + check_headroom(request, limits, usage), job_headroom(limits, usage))

@@ -29,7 +29,8 @@ class QuotaRule:
 RULES = (
     QuotaRule("customization jobs in progress", re.compile(r"concurrent.*customization jobs", re.I),
               "customization_jobs_in_progress", lambda request: 1),
-    QuotaRule("custom models", re.compile(r"^custom models per account$", re.I), "custom_models", lambda request: 1),
+    # Every candidate's or stage's custom model exists at once before the losers are deleted.
+    QuotaRule("custom models", re.compile(r"^custom models per account$", re.I), "custom_models", lambda request: trained_models(request)),
     QuotaRule(
         "no-commitment model units for custom models",
         re.compile(r"model units no-commitment provisioned throughputs across custom models", re.I),
@@ -37,6 +38,22 @@ RULES = (
         lambda request: request.deployment.model_units if request.deployment.mode == "provisioned" else 0,
     ),
 )
+
+
+def trained_models(request: CustomizationRequest) -> int:
+    """How many custom models the run makes: one, a sweep's candidates, or its stages."""
+    if request.sweep is not None:
+        return len(request.sweep.expand())
+    return 1 + len(request.stages or [])
+
+
+def job_headroom(quotas: dict[str, float] | None, usage: Usage | None) -> int | None:
+    """Customization jobs the account may still start at once (None: the quota is not known)."""
+    if quotas is None or usage is None:
+        return None
+    rule = RULES[0]
+    matches = [value for name, value in quotas.items() if rule.name_pattern.search(name)]
+    return None if not matches else max(0, int(matches[0]) - getattr(usage, rule.usage))
 
 
 def check_headroom(request: CustomizationRequest, quotas: dict[str, float] | None, usage: Usage | None) -> list[str]:

@@ -18,6 +18,7 @@ from customization.evaluation.metrics import METRICS
 from customization.models.request import BUILT_IN_GRADERS, CustomizationRequest, DeploymentSettings
 from customization.registry import (
     BaseModelSpec,
+    CustomizationSpec,
     Registry,
     UnknownBaseModelError,
     UnsupportedCustomizationError,
@@ -92,6 +93,72 @@ def check_reinforcement(request: CustomizationRequest, registry: Registry) -> tu
     return None
 
 
+def _values(hyperparameters: dict[str, object]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in hyperparameters.items())
+
+
+def check_sweep(request: CustomizationRequest, customization: CustomizationSpec) -> tuple[str, str] | None:
+    """Every candidate's hyperparameters fit the model; the choice can be measured."""
+    sweep = request.sweep
+    if sweep is None:
+        return None
+    if request.stages:
+        return "request", "sweep and stages: a run is a sweep or a multi-stage run, not both"
+    for index, values in enumerate(sweep.expand(), 1):
+        try:
+            resolve_hyperparameters({**request.hyperparameters, **values}, customization.hyperparameters)
+        except HyperparameterError as exc:
+            return "sweep", f"candidate {index} ({_values(values)}): {exc}"
+    if sweep.select_by == "validation_loss":
+        if customization.limits.validation_records is None:
+            return "sweep.select_by", (f"validation_loss: {request.customization_type} takes no validation set, so there is no "
+                                       "validation loss to compare; use select_by primary_metric")
+        has_validation = request.validation_data or (request.prepare is not None and request.prepare.validation_fraction > 0)
+        if not has_validation:
+            return "sweep.select_by", ("validation_loss compares the candidates' validation loss: give validation_data "
+                                       "(or prepare.validation_fraction), or use select_by primary_metric")
+    elif request.deployment.mode == "none":
+        return "sweep.select_by", "primary_metric evaluates every candidate; deployment.mode 'none' evaluates nothing"
+    return None
+
+
+def check_stages(request: CustomizationRequest, spec: BaseModelSpec) -> tuple[str, str] | None:
+    """Each stage customizes the previous stage's custom model, where the guide says the model
+    can be customized again (the registry's continues_from, with its source)."""
+    if not request.stages:
+        return ("evaluate_stages", "is for a run with stages") if request.evaluate_stages else None
+    if request.prepare is not None:
+        return "request", "stages: name each stage's prepared data (prepare converts one dataset for a one-stage run)"
+    if request.test_data is None and request.deployment.mode != "none":
+        return "request", ("stages: give test_data (records of the last stage's task): the evaluation compares the last "
+                           "stage's model with the base model")
+    if request.evaluate_stages and request.deployment.mode == "none":
+        return "evaluate_stages", "deployment.mode 'none' evaluates nothing"
+    previous = request.customization_type
+    for index, stage in enumerate(request.stages):
+        where = f"stages[{index}]"
+        try:
+            customization = spec.customization(stage.customization_type)
+        except UnsupportedCustomizationError as exc:
+            return f"{where}.customization_type", str(exc)
+        if previous not in customization.continues_from:
+            allowed = ", ".join(customization.continues_from)
+            read = spec.sources.get("ids_regions_types", "the model's customization page")
+            rule = (f"the guide allows it only from {allowed} ({customization.continues_source})" if allowed else
+                    f"Bedrock customizes it only from the foundation model: the registry records no guide statement that "
+                    f"{stage.customization_type} may start from a custom model of {spec.display_name} (read: {read})")
+            return f"{where}.customization_type", (
+                f"{spec.display_name}'s {stage.customization_type} cannot start from the {previous} model of the stage before: {rule}")
+        if stage.validation_data and customization.limits.validation_records is None:
+            return f"{where}.validation_data", f"{spec.display_name} takes no validation set for {stage.customization_type}"
+        try:
+            resolve_hyperparameters(stage.hyperparameters, customization.hyperparameters)
+        except HyperparameterError as exc:
+            return f"{where}.hyperparameters", str(exc)
+        previous = stage.customization_type
+    return None
+
+
 def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[str, str] | None:
     """The first rule the request breaks for its base model, as (field, message); None when it
     fits. The field is "request" where a rule relates two fields."""
@@ -107,7 +174,8 @@ def request_problem(request: CustomizationRequest, registry: Registry) -> tuple[
         resolve_hyperparameters(request.hyperparameters, customization.hyperparameters)
     except HyperparameterError as exc:
         return "request", str(exc)
-    problem = check_distillation(request, spec, registry) or check_reinforcement(request, registry)
+    problem = (check_distillation(request, spec, registry) or check_reinforcement(request, registry)
+               or check_sweep(request, customization) or check_stages(request, spec))
     if problem:
         return problem
     if request.validation_data and customization.limits.validation_records is None:
@@ -184,6 +252,12 @@ def parse_request(raw: dict[str, object], *, bucket: str | None, registry: Regis
         raise RequestInvalidError(f"invalid request: {field}: {message}")
     if request.deployment.mode is None:
         request = request.model_copy(update={"deployment": cost_safe_deployment(request, registry)})
+    sweep = request.sweep
+    if sweep and sweep.select_by == "primary_metric" and request.deployment.mode == "provisioned" and not sweep.accept_provisioned_cost:
+        raise RequestInvalidError(
+            "invalid request: sweep.select_by: primary_metric deploys every candidate, and here each takes a provisioned "
+            "throughput (billed per model-unit hour, one at a time); set sweep.accept_provisioned_cost to accept that cost "
+            "(`bedrock-customize estimate` prices it), or select by validation_loss, which deploys only the winner")
     if request.reinforcement is not None and "primary_metric" not in request.evaluation.model_fields_set:
         # A reinforcement run is judged by what it was trained to raise, unless the request says otherwise.
         request = request.model_copy(update={"evaluation": request.evaluation.model_copy(update={"primary_metric": "reward"})})

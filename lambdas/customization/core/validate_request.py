@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from customization.core.costs import CostEstimate, Workload, enforce_budget, estimate_cost
+from customization.core.experiments import plan_stages, plan_sweep
 from customization.core.graders import check_references, grader_function, try_grader
 from customization.core.hyperparameters import HyperparameterPlan, plan_hyperparameters
 from customization.core.preflight import account_preflight, preflight
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
     from customization.adapters.quotas import AccountQuotas
     from customization.adapters.roles import ServiceRoles
     from customization.adapters.storage import ObjectStore
-    from customization.models.request import CustomizationRequest
+    from customization.models.experiments import StagesPlan, SweepPlan
+    from customization.models.request import CustomizationRequest, StageSettings
     from customization.settings import Settings
 
 
@@ -123,6 +125,60 @@ def logs_report(request: CustomizationRequest, objects: Iterable[tuple[str, byte
     return check_logs(request.invocation_logs, objects, teacher_ids=ids, teacher=name)
 
 
+def stage_request(request: CustomizationRequest, stage: StageSettings) -> CustomizationRequest:
+    """A later stage as a request of its own: its customization, data and hyperparameters."""
+    return request.model_copy(update={
+        "customization_type": stage.customization_type, "training_data": stage.training_data,
+        "validation_data": stage.validation_data, "test_data": None, "hyperparameters": stage.hyperparameters,
+        "distillation": None, "invocation_logs": None, "reinforcement": None, "stages": None,
+    })
+
+
+def check_stage_datasets(request: CustomizationRequest, stage: StageSettings, model: BaseModelSpec, store: ObjectStore) -> list[DatasetReport]:
+    """A later stage's datasets, against the rules of its own customization."""
+    own = stage_request(request, stage)
+    sources = [s3_source(role, uri, store) for field, role in DATA_FIELDS.items() if (uri := getattr(own, field)) is not None]
+    return check_datasets(own, model, sources, media=MediaLookups(store, concurrency=store.max_concurrency))
+
+
+@dataclass(frozen=True)
+class _StagePlan:
+    reports: dict[str, DatasetReport]
+    counts: dict[str, int]
+
+
+def _stage_plan(reports: list[DatasetReport]) -> _StagePlan:
+    by_role = {report.role: report for report in reports}
+    return _StagePlan(by_role, {"training_records": by_role[DataRole.TRAINING].records, "test_records": 0})
+
+
+def priced(request: CustomizationRequest, model: BaseModelSpec, plan: RunPlan | _StagePlan) -> tuple[CostEstimate, dict[str, str]]:
+    """The estimate and the hyperparameters of one trained model (a candidate, a stage), on the
+    datasets already checked."""
+    estimate, hyperparameters = estimate_run(request, model, plan.reports, plan.counts)
+    return estimate, hyperparameters.values
+
+
+def plan_experiment(
+    request: CustomizationRequest, model: BaseModelSpec, plan: RunPlan, *, execution_name: str, job_headroom: int | None,
+    stage_reports: list[list[DatasetReport]], first_training: str,
+) -> tuple[SweepPlan | None, StagesPlan | None, CostEstimate]:
+    """A sweep's candidates or the stages, with the estimate of them all (the run's own plan's
+    estimate for a one-model run). Shared with `bedrock-customize estimate`."""
+    if request.sweep is not None:
+        sweep, estimate = plan_sweep(request, execution_name, job_headroom=job_headroom,
+                                     estimate=lambda candidate: priced(candidate, model, plan))
+        return sweep, None, estimate
+    if request.stages:
+        later = [(*priced(stage_request(request, stage), model, _stage_plan(checked)),
+                  model.customization(stage.customization_type).data_format)
+                 for stage, checked in zip(request.stages, stage_reports, strict=True)]
+        first = (plan.estimate, plan.hyperparameters.values, plan.customization.data_format, first_training)
+        stages, estimate = plan_stages(request, execution_name, first, later)
+        return None, stages, estimate
+    return None, None, plan.estimate
+
+
 def s3_source(role: str, uri: str, store: ObjectStore) -> DatasetSource:
     size = store.size(uri)
     if size is None:
@@ -200,7 +256,8 @@ def validate_request(
         raise RequestInvalidError("training_data: none given, and the raw data was not prepared")
     model = load_registry().resolve(request.base_model)
     checked = preflight(model, request.customization_type, region=settings.AWS_REGION, foundation_models=foundation_models)
-    checked += account_preflight(request, settings=settings, store=store, quotas=quotas, roles=roles)
+    account = account_preflight(request, settings=settings, store=store, quotas=quotas, roles=roles)
+    checked += account.notes
 
     report_uri = f"s3://{settings.BUCKET_NAME}/{run_prefix(event.execution_name)}{VALIDATION_REPORT}"
     sources = [s3_source(role, uri, store) for field, role in DATA_FIELDS.items() if (uri := getattr(request, field)) is not None]
@@ -208,7 +265,9 @@ def validate_request(
     if request.invocation_logs is not None:  # the logs are the training data
         logs = request.invocation_logs.source
         reports.insert(0, logs_report(request, ((uri, store.read_bytes(uri)) for uri in store.list_keys(logs))))
+    stage_reports = [check_stage_datasets(request, stage, model, store) for stage in request.stages or []]
     invalid = [r.describe() for r in reports if not r.valid]
+    invalid += [f"stages[{i}] {r.describe()}" for i, checked_stage in enumerate(stage_reports) for r in checked_stage if not r.valid]
     if invalid:
         store.put_json(report_uri, {"valid": False, "base_model": model.model_id, "datasets": [r.as_dict() for r in reports]})
         raise DatasetInvalidError(" | ".join(invalid) + f" (full report: {report_uri})")
@@ -226,6 +285,10 @@ def validate_request(
         request, plan.holdout, plan.holdout_reason, plan.counts, store=store,
         data_prefix=f"s3://{settings.BUCKET_NAME}/{run_prefix(event.execution_name)}data/",
     )
+    sweep, stages, estimate = plan_experiment(
+        request, model, plan, execution_name=event.execution_name, job_headroom=account.job_headroom,
+        stage_reports=stage_reports, first_training=split["training_uri"] or request.training_data or "",
+    )
     report = {
         "valid": True,
         "split": split,
@@ -238,13 +301,17 @@ def validate_request(
         "hyperparameter_adjustments": plan.hyperparameters.adjustments,
         "preflight": checked,
         "grader_trial": grader_trial,
-        "cost_estimate": plan.estimate.model_dump(mode="json"),
+        "cost_estimate": estimate.model_dump(mode="json"),
         "budget_usd": request.budget.max_usd,
+        "sweep": sweep.model_dump(mode="json") if sweep else None,
+        "stages": stages.model_dump(mode="json") if stages else None,
+        "stage_datasets": [[r.as_dict() for r in checked_stage] for checked_stage in stage_reports] or None,
     }
     store.put_json(report_uri, report)
-    enforce_budget(plan.estimate, request.budget.max_usd)
+    enforce_budget(estimate, request.budget.max_usd)
 
     run = _run_context(event, settings, request, model, plan, split, grader_arn)
+    run = run.model_copy(update={"sweep": sweep, "stages": stages, "cost_estimate": estimate})
     # What the cleanup of an aborted or timed-out run needs, since no state payload reaches it.
     ledger.record_run(
         run.execution_name,

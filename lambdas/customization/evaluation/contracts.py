@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from customization.models.costs import CostEstimate
+from customization.models.experiments import Selection, TrainedModelResult
 
 # The models each sample is put to: the base model and the custom model (compared, and gated
 # on), and for a distillation run the teacher as well (the mark the student is held to).
@@ -217,3 +218,7 @@ class EvaluationReport(_Contract):
     second_engine: SecondEngine | None
     teacher: TeacherComparison | None = None
     samples: list[ScoredSample] = Field(description="largest regressions first")
+    # A sweep's candidates or a multi-stage run's stages, and the one this report is of.
+    candidates: list[TrainedModelResult] | None = None
+    stages: list[TrainedModelResult] | None = None
+    selected: Selection | None = None

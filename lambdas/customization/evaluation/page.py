@@ -21,6 +21,7 @@ td.text{max-width:360px;white-space:pre-wrap}
 
 
 def _chart(series: list[tuple[str, str, Sequence[tuple[int, float]]]], width: int = 640, height: int = 240) -> str:
+    height += 14 * ((len(series) - 1) // 4)  # room for the legend's rows
     points = [p for _, _, data in series for p in data]
     if not points:
         return "<p class='small'>No curve data.</p>"
@@ -36,8 +37,8 @@ def _chart(series: list[tuple[str, str, Sequence[tuple[int, float]]]], width: in
         f"<polyline fill='none' stroke='{color}' stroke-width='2' points='{' '.join(project(x, y) for x, y in data)}'/>"
         for _, color, data in series if data
     ]
-    legend = "".join(
-        f"<text x='{pad + 160 * i}' y='16' fill='{color}' font-size='12'>{escape(name)}</text>"
+    legend = "".join(  # four names a row, above the plot
+        f"<text x='{pad + 150 * (i % 4)}' y='{14 + 14 * (i // 4)}' fill='{color}' font-size='12'>{escape(name)}</text>"
         for i, (name, color, _) in enumerate(series)
     )
     axes = (
@@ -46,6 +47,45 @@ def _chart(series: list[tuple[str, str, Sequence[tuple[int, float]]]], width: in
         f"<text x='4' y='{pad}' font-size='11'>{y1:.3g}</text><text x='4' y='{height - pad}' font-size='11'>{y0:.3g}</text>"
     )
     return f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img'>{axes}{legend}{''.join(lines)}</svg>"
+
+
+# One colour per candidate or stage on the shared charts (repeats after ten).
+PALETTE = ("#1f5fbf", "#bf5f1f", "#1f8f3f", "#8f1fbf", "#bf1f5f", "#5f8f1f", "#1f8f8f", "#8f5f1f", "#5f5f5f", "#bf9f1f")
+
+
+def _trained_models(report: EvaluationReport) -> list[str]:
+    """A sweep's candidates (or a multi-stage run's stages): a table, why this one was chosen, and
+    every model's loss curves on one chart."""
+    models, title = (report.candidates, "Sweep: the candidates") if report.candidates else (report.stages, "Stages")
+    if not models:
+        return []
+    varying = sorted({name for m in models for name, value in m.hyperparameters.items()
+                      if any(other.hyperparameters.get(name) != value for other in models)})
+
+    def number(value: float | None, digits: int = 4) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    rows = "".join(
+        f"<tr><th>{escape(m.label)}{' (chosen)' if report.selected and report.selected.index == m.index else ''}</th>"
+        f"<td>{escape(', '.join(f'{n}={m.hyperparameters.get(n)}' for n in varying) or '-')}</td><td>{escape(m.status)}</td>"
+        f"<td>{number(m.final_training_loss)}</td><td>{number(m.final_validation_loss)}</td><td>{number(m.metric)}</td>"
+        f"<td>{'-' if m.ci95 is None else f'{m.ci95[0]:+.4f} to {m.ci95[1]:+.4f}'}</td>"
+        f"<td>{'unknown' if m.estimated_usd is None else f'${m.estimated_usd:,.2f}'}</td><td>{escape(m.custom_model)}</td>"
+        f"<td class='small'>{escape(m.failure or '')}</td></tr>"
+        for m in models
+    )
+    chosen = f"<p><b>Chosen: {escape(report.selected.label)}</b>, {escape(report.selected.reason)}.</p>" if report.selected else ""
+    parts = [
+        f"<h2>{title}</h2>{chosen}<table><tr><th></th><th>hyperparameters</th><th>status</th><th>final training loss</th>"
+        f"<th>final validation loss</th><th>{escape(report.primary_metric)} (custom)</th><th>delta's 95% interval</th>"
+        f"<th>training cost (estimate)</th><th>custom model</th><th>failure</th></tr>{rows}</table>",
+        _chart([(f"{m.label} training", PALETTE[i % len(PALETTE)], m.training_curve) for i, m in enumerate(models)]),
+    ]
+    if any(m.validation_curve for m in models):
+        parts.append(_chart([(f"{m.label} validation", PALETTE[i % len(PALETTE)], m.validation_curve)
+                             for i, m in enumerate(models)]))
+    parts.append("<p class='small'>Training loss by step and validation loss by epoch, one colour per model.</p>")
+    return parts
 
 
 def _signed(value: float) -> str:
@@ -99,6 +139,7 @@ def render_report(report: EvaluationReport, pictures: dict[str, str] | None = No
             f"<h2>Student and teacher</h2><p>{escape(teacher.text)}.</p><table><tr><th>metric</th>"
             f"<th>distilled student</th><th>teacher {escape(teacher.teacher)}</th></tr>{cells}</table>"
         )
+    parts.extend(_trained_models(report))
     parts.append("<h2>Training</h2>")
     if training.available and training.reward_curve:
         parts.append(_chart([("mean reward of the sampled answers (by step)", "#1f8f3f", training.reward_curve)]))

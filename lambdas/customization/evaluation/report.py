@@ -44,6 +44,7 @@ from customization.vocabulary import REPORT_HTML, REPORT_JSON, ResourceKind
 
 if TYPE_CHECKING:
     from customization.adapters.storage import ObjectStore
+    from customization.models.experiments import ExperimentState
 
 SIMULATED_NOTE = "Bedrock was simulated offline: answers, curves and scores describe the simulation"
 
@@ -98,7 +99,7 @@ PICTURE_FORMATS = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"
 MAX_PICTURES, MAX_PICTURE_BYTES = 24, 1 << 20  # the page stays one self-contained file of a few MB at most
 
 
-def _pictures(samples: list[ScoredSample], store: ObjectStore) -> dict[str, str]:
+def report_pictures(samples: list[ScoredSample], store: ObjectStore) -> dict[str, str]:
     """The first images the samples show, inlined for the page (the bucket is private)."""
     pictures: dict[str, str] = {}
     for uri in dict.fromkeys(uri for sample in samples for uri in sample.media):
@@ -113,7 +114,8 @@ def failed_samples(rows: list[AnsweredSample]) -> list[FailedSample]:
     return [FailedSample(index=row.index, base=row.base.error, custom=row.custom.error) for row in rows if not row.paired]
 
 
-def training_analysis(run: RunContext, job: JobState | None, store: ObjectStore) -> TrainingAnalysis:
+def job_curves(run: RunContext, job: JobState | None, store: ObjectStore) -> Curves:
+    """The metrics files Bedrock wrote under the job's output prefix."""
     curves = Curves()
     if job is not None:
         job_id = job.job_arn.rsplit("/", 1)[-1]
@@ -124,6 +126,11 @@ def training_analysis(run: RunContext, job: JobState | None, store: ObjectStore)
                 curves.rewards = parse_metrics(text, "reward_mean")
             elif uri.endswith(VALIDATION_FILE):
                 curves.validation = parse_metrics(store.read_text(uri), "validation_loss")
+    return curves
+
+
+def training_analysis(run: RunContext, job: JobState | None, store: ObjectStore) -> TrainingAnalysis:
+    curves = job_curves(run, job, store)
     spec = load_registry().resolve(run.base_model_id).customization(run.customization_type)
     epochs_spec = spec.hyperparameters.get("epochCount")
     return analyse(
@@ -202,9 +209,17 @@ def second_engine(job: EvaluationJobState | None, run: RunContext, deployment: D
     )
 
 
+def with_experiment(report: EvaluationReport, experiment: ExperimentState | None) -> EvaluationReport:
+    """The report with the sweep's candidates (or the stages) and the one chosen, once chosen."""
+    if experiment is None or not experiment.done:
+        return report
+    key = "candidates" if experiment.kind == "sweep" else "stages"
+    return report.model_copy(update={key: experiment.results, "selected": experiment.selected})
+
+
 def report_evaluation(
     run: RunContext, deployment: DeploymentState, job: JobState | None, *, store: ObjectStore, now: datetime, simulated: bool,
-    evaluation_job: EvaluationJobState | None = None,
+    evaluation_job: EvaluationJobState | None = None, experiment: ExperimentState | None = None,
 ) -> EvaluationSummary:
     settings = run.evaluation
     rows = read_results(run, store)
@@ -228,9 +243,10 @@ def report_evaluation(
         teacher=teacher_comparison(run, rows, comparison.metrics, primary),
         samples=scored_samples(paired, comparison, primary),
     )
+    report = with_experiment(report, experiment)
     report_uri, html_uri = run.uri(REPORT_JSON), run.uri(REPORT_HTML)
     store.put_json(report_uri, report.model_dump(mode="json"))
-    store.put_bytes(html_uri, render_report(report, _pictures(report.samples, store)).encode(), "text/html; charset=utf-8")
+    store.put_bytes(html_uri, render_report(report, report_pictures(report.samples, store)).encode(), "text/html; charset=utf-8")
     return EvaluationSummary(
         samples=len(paired), failed=len(report.samples_failed), source=run.test_data, base_model=run.base_model_invocation_id,
         custom_model=deployment.arn or "", primary_metric=primary, base=comparison.means["base"],

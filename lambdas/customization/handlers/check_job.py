@@ -16,7 +16,7 @@ from customization.observability import logger, metrics, tracer
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = StepInput.model_validate(event)
     metrics.add_metric(name="JobPolls", unit=MetricUnit.Count, value=1)
-    job = check_job(state.run, state.require_job(), bedrock=get_bedrock(), ledger=get_ledger(), now=datetime.now(UTC))
+    job = check_job(state.active_run(), state.require_job(), bedrock=get_bedrock(), ledger=get_ledger(), now=datetime.now(UTC))
     logger.info("customization job status", status=job.status)
     if job.duration_minutes is not None:  # once, when the job completes
         metrics.add_metric(name="JobDurationSeconds", unit=MetricUnit.Seconds, value=job.duration_minutes * 60)

@@ -18,7 +18,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = StepInput.model_validate(event)
     summary = report_evaluation(
         state.run, state.require_deployment(), state.job, store=get_store(), now=datetime.now(UTC),
-        simulated=get_settings().SIMULATED_BEDROCK, evaluation_job=state.evaluation_job,
+        simulated=get_settings().SIMULATED_BEDROCK, evaluation_job=state.evaluation_job, experiment=state.experiment,
     )
     logger.info("evaluation reported", promoted=summary.promoted, why=summary.why)
     metrics.add_metric(name="RunsPromoted", unit=MetricUnit.Count, value=int(summary.promoted))

@@ -17,7 +17,7 @@ from customization.settings import get_settings
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = StepInput.model_validate(event)
     settings = get_settings()
-    job = submit_job(state.run, role_arn=settings.BEDROCK_ROLE_ARN, bedrock=get_bedrock(), ledger=get_ledger(),
+    job = submit_job(state.active_run(), role_arn=settings.BEDROCK_ROLE_ARN, bedrock=get_bedrock(), ledger=get_ledger(),
                      store=get_store(), custom_model_key=settings.DATA_KEY_ARN,
                      network=JobNetwork(settings.job_subnets, settings.job_security_groups) if settings.job_subnets else None)
     logger.info("customization job submitted", job_arn=job.job_arn)

@@ -307,6 +307,63 @@ class InvocationLogsSettings(_Strict):
         return in_pipeline_bucket(value, info)
 
 
+HyperparameterValue = float | int | str
+MAX_CANDIDATES = 20
+SelectBy = Literal["validation_loss", "primary_metric"]
+
+
+class SweepSettings(_Strict):
+    """Several candidates of one run, each with its own hyperparameters over the request's: they
+    train in parallel and one is chosen. Give a grid (every combination) or a list."""
+
+    grid: dict[str, Annotated[list[HyperparameterValue], Field(min_length=1, max_length=10)]] | None = Field(
+        None, description="hyperparameter -> the values to try; every combination is a candidate")
+    candidates: list[Annotated[dict[str, HyperparameterValue], Field(min_length=1)]] | None = Field(
+        None, min_length=1, max_length=MAX_CANDIDATES, description="each candidate's hyperparameters, over the request's")
+    select_by: SelectBy = Field(
+        "validation_loss",
+        description="validation_loss: the lowest final validation loss wins, and only it is deployed and evaluated; "
+        "primary_metric: every candidate is evaluated, one deployment at a time, and the best on evaluation.primary_metric wins")
+    max_parallel: int = Field(2, ge=1, le=MAX_CANDIDATES, description="candidates training at once (also bounded by the job quota's headroom)")
+    keep_candidates: bool = Field(False, description="keep the custom models of the candidates not chosen (default: deleted)")
+    accept_provisioned_cost: bool = Field(
+        False, description="select_by primary_metric on a model with no on-demand deployment: accept a provisioned "
+        "throughput per candidate (its estimate is in the validation report)")
+
+    @model_validator(mode="after")
+    def _grid_or_list(self) -> SweepSettings:
+        if (self.grid is None) == (self.candidates is None):
+            raise ValueError("give grid or candidates (one of them)")
+        count = len(self.expand())
+        if not 2 <= count <= MAX_CANDIDATES:
+            raise ValueError(f"a sweep has 2 to {MAX_CANDIDATES} candidates; this one has {count}")
+        return self
+
+    def expand(self) -> list[dict[str, HyperparameterValue]]:
+        """The candidates in order: the list as given, or the grid's combinations (its first name varies slowest)."""
+        if self.candidates is not None:
+            return [dict(candidate) for candidate in self.candidates]
+        combinations: list[dict[str, HyperparameterValue]] = [{}]
+        for name, values in (self.grid or {}).items():
+            combinations = [{**combination, name: value} for combination in combinations for value in values]
+        return combinations
+
+
+class StageSettings(_Strict):
+    """One stage of a multi-stage run: it customizes the previous stage's custom model (the first
+    stage's base is the request's base_model)."""
+
+    customization_type: CustomizationType = Field("FINE_TUNING", description="this stage's customization")
+    training_data: str = Field(description="s3://bucket/key of this stage's training JSONL (CLI: also a local path, uploaded)")
+    validation_data: str | None = Field(None, description="s3://bucket/key of this stage's validation JSONL")
+    hyperparameters: dict[str, HyperparameterValue] = Field(default_factory=dict, description="this stage's hyperparameters")
+
+    @field_validator("training_data", "validation_data")
+    @classmethod
+    def _s3_in_pipeline_bucket(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return value if value is None else in_pipeline_bucket(value, info)
+
+
 class CustomizationRequest(_Strict):
     """One customization run. Unknown fields are rejected."""
 
@@ -347,6 +404,13 @@ class CustomizationRequest(_Strict):
         description="keep each promoted custom model as the next version of this model, with its lineage; the "
         "current version's ARN is kept in an SSM parameter (see `bedrock-customize models`)",
     )
+    sweep: SweepSettings | None = Field(None, description="train several candidates and keep the best (see SweepSettings)")
+    stages: list[StageSettings] | None = Field(
+        None, min_length=1, max_length=4,
+        description="stages that follow this one, each customizing the previous stage's custom model (where the model "
+        "allows it); the evaluation compares the last stage's model with the original base model",
+    )
+    evaluate_stages: bool = Field(False, description="with stages: also evaluate each earlier stage's model against the base")
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)  # type: ignore[arg-type]
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)  # type: ignore[arg-type]
     teardown: TeardownSettings = Field(default_factory=TeardownSettings)  # type: ignore[arg-type]

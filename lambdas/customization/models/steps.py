@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from customization.errors import RequestInvalidError
 from customization.models.costs import CostEstimate
+from customization.models.experiments import ExperimentState, StagesPlan, SweepPlan, TrainedModelPlan
 from customization.models.request import (
     BudgetSettings,
     DeploymentSettings,
@@ -23,7 +24,7 @@ from customization.models.request import (
     Timeouts,
 )
 from customization.registry import CustomizationType, DataFormatName
-from customization.vocabulary import RunNames, run_tags
+from customization.vocabulary import RunNames, run_prefix, run_tags
 
 
 class _Contract(BaseModel):
@@ -78,6 +79,24 @@ class RunContext(_Contract):
     records: dict[str, int]
     estimated_training_tokens: int
     cost_estimate: CostEstimate
+    # A sweep's candidates, or a multi-stage run's stages (None: one model is trained).
+    sweep: SweepPlan | None = None
+    stages: StagesPlan | None = None
+    # A later stage starts from the previous stage's custom model instead of the foundation model.
+    base_custom_model_arn: str | None = None
+
+    def for_model(self, plan: TrainedModelPlan, *, own_prefix: bool = False) -> RunContext:
+        """This run as it trains (or deploys, or evaluates) one candidate or stage: its names and
+        hyperparameters, a stage's data and customization; `own_prefix` writes its evaluation
+        under `models/<index>/`, so evaluating several models keeps each one's report."""
+        update: dict[str, Any] = {
+            "names": plan.names, "hyperparameters": plan.hyperparameters,
+            "prefix": run_prefix(self.execution_name) + (f"models/{plan.index}/" if own_prefix else ""),
+        }
+        if plan.customization_type is not None:
+            update |= {"customization_type": plan.customization_type, "data_format": plan.data_format,
+                       "training_data": plan.training_data, "validation_data": plan.validation_data}
+        return self.model_copy(update=update)
 
     def tags(self) -> dict[str, str]:
         """The tags every resource of this run carries."""
@@ -198,8 +217,15 @@ class StepInput(_Input):
     plan: EvaluationPlan | None = None
     evaluation_job: EvaluationJobState | None = None
     shard: Shard | None = None  # set for one iteration of the Map path
+    candidate: TrainedModelPlan | None = None  # set for one iteration of Train Candidates
+    trained: list[dict[str, Any]] | None = None  # what Train Candidates' iterations ended with
+    experiment: ExperimentState | None = None
     evaluation: EvaluationSummary | None = None
     error: dict[str, Any] | None = None
+
+    def active_run(self) -> RunContext:
+        """The run as this step sees it: inside Train Candidates, the candidate's."""
+        return self.run.for_model(self.candidate) if self.candidate is not None else self.run
 
     def _required(self, key: str, producer: str) -> Any:
         value = getattr(self, key)

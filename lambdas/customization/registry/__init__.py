@@ -128,6 +128,16 @@ class CustomizationSpec(_Strict):
     dataset_key_pattern: str | None = Field(None, description="characters allowed in the datasets' object keys")
     single_turn: bool = Field(False, description="one user prompt per record (distillation from Anthropic and Meta teachers)")
     advice: SampleValidatorAdvice | None = None
+    continues_from: tuple[CustomizationType, ...] = Field(
+        (), description="the customizations whose custom model (of this base model) this customization may start from "
+        "again (a later stage of a multi-stage run); empty: only from the foundation model")
+    continues_source: str | None = Field(None, description="where the guide says so")
+
+    @model_validator(mode="after")
+    def _continuation_has_a_source(self) -> CustomizationSpec:
+        if self.continues_from and not self.continues_source:
+            raise ValueError("continues_from needs continues_source (where the guide says so)")
+        return self
 
 
 PriceName = Literal[
@@ -286,7 +296,7 @@ class Geography(_Strict):
 
 
 class Registry(_Strict):
-    schema_version: Literal[7]
+    schema_version: Literal[8]
     price_sources: dict[str, PriceSource] = Field(min_length=1)
     inference_geographies: dict[str, Geography] = Field(min_length=1)
     embedding_models: tuple[str, ...] = Field(min_length=1, description="models evaluation.embedding_model may name")
