@@ -42,7 +42,8 @@ PREPARED = {
 
 
 @pytest.mark.parametrize("request_name", [*PREPARED, "nova-micro-prepared-in-the-pipeline",
-                                          "nova-micro-distilled-from-invocation-logs"])
+                                          "nova-micro-distilled-from-invocation-logs", "nova-lite-learning-rate-sweep",
+                                          "nova-lite-two-stage-fine-tuning"])
 def test_each_example_runs_offline_to_success(request_name, local_template, tmp_path, capsys):
     out = tmp_path / "run"  # on the session's synthesized app (the bundled example's test synthesizes its own)
     code = main(["run-local", "--request", str(EXAMPLES / "requests" / f"{request_name}.json"), "--out", str(out),
@@ -50,6 +51,12 @@ def test_each_example_runs_offline_to_success(request_name, local_template, tmp_
     summary = json.loads((out / "summary.json").read_text())
     assert code == EXIT_OK and summary["status"] == "SUCCEEDED", summary["error"]
     assert summary["resources"]["leaked"] == []
+    if request_name.endswith("sweep"):  # three candidates, two at a time (the simulated job quota), the winner chosen
+        assert [c["status"] for c in summary["candidates"]] == ["Completed"] * 3 and summary["peak_jobs_in_progress"] == 2
+        assert summary["selected"]["index"] == 2 and summary["evaluation"]["promoted"]
+    if request_name.endswith("two-stage-fine-tuning"):  # both stages evaluated; the second is the run's model
+        assert [s["custom_model"] for s in summary["stages"]] == ["kept", "chosen"]
+        assert all(s["metric"] is not None for s in summary["stages"]) and summary["selected"]["index"] == 2
     if request_name.endswith("in-the-pipeline"):  # its raw CSV was uploaded and prepared by the state machine
         assert summary["states"][:3] == ["Raw Data?", "Prepare Dataset", "Validate Request"]
     if request_name.endswith("invocation-logs"):  # the logs went up as a folder; the filter and the teacher chose 130
