@@ -52,7 +52,12 @@ def dependencies_dir(python_version: str) -> Path:
     if result.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         raise BundlingError(f"pip could not bundle {REQUIREMENTS}:\n{result.stderr.strip()}")
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except OSError:  # another process (a second test worker, a parallel synth) installed it first
+        shutil.rmtree(staging, ignore_errors=True)
+        if not target.is_dir():
+            raise
     return target
 
 

@@ -90,6 +90,19 @@ SCENARIOS: dict[str, Scenario] = {
         request={"base_model": "nova-2-lite", "customization_type": "REINFORCEMENT_FINE_TUNING",
                  "reinforcement": {"grader": {"kind": "exact_match"}}},
     ),
+    "judged": Scenario(
+        "an LLM judge (Nova Pro with a rubric) scores both models' answers beside the other metrics (offline the "
+        "simulated models do not answer as judges, so both score 0)", "SUCCEEDED",
+        request={"evaluation": {"judge": {"model": "nova-pro", "rubric": "A good answer sums the text up in one sentence."}}},
+    ),
+    "second-engine": Scenario(
+        "Bedrock's own evaluation job scores both models while the provisioned throughput exists; its metrics join the "
+        "report's", "SUCCEEDED", request={"evaluation": {"bedrock_evaluation_job": True}, "deployment": {"mode": "provisioned"}},
+    ),
+    "images": Scenario(
+        "test records with images: both models are sent each image (as bytes to Llama 3.2 Vision) and the page shows "
+        "it beside the answers", "SUCCEEDED", example="llama3.2-11b-vision-shapes",
+    ),
     "sweep": Scenario(
         "a learning-rate sweep: three candidates train two at a time (the job quota's headroom), the lowest validation "
         "loss is deployed and evaluated, the others' custom models are deleted", "SUCCEEDED",

@@ -8,6 +8,7 @@ does in Lambda."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 
@@ -52,3 +53,24 @@ def test_every_handler_imports_from_the_built_asset_alone(asset):
 def test_the_asset_holds_our_package_and_no_build_leftovers(asset):
     assert (asset / "customization" / "registry" / "base_models.json").is_file()
     assert not (asset / "requirements.txt").exists()
+
+
+def test_a_dependency_folder_another_worker_installed_first_is_used_as_it_is(tmp_path, monkeypatch):
+    """Two test workers (or two syntheses) may install the Lambda's packages at once: the one
+    that finishes second keeps the first one's folder and removes its own."""
+    from infra import bundling
+
+    monkeypatch.setattr(bundling, "CACHE_DIR", tmp_path)
+
+    def pip_while_another_finishes(command, **_):
+        target.mkdir()  # the other worker's install lands while this one's pip runs
+        (target / "theirs.txt").write_text("installed by the other worker")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    requirements = bundling.REQUIREMENTS.read_bytes()
+    key = hashlib.sha256(requirements + b"3.11" + ",".join(bundling.PLATFORMS).encode()).hexdigest()[:16]
+    target = tmp_path / f"py3.11-{key}"
+    monkeypatch.setattr(bundling.subprocess, "run", pip_while_another_finishes)
+    assert bundling.dependencies_dir("3.11") == target
+    assert (target / "theirs.txt").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("deps-")]  # its own staging folder is gone

@@ -3,10 +3,15 @@ janitor, and steps that run twice."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from bedrock_customize.offline.scenarios import SCENARIOS
+from bedrock_customize.requests import load_request, local_datasets
 from customization.errors import ThrottlingError
+from customization.vocabulary import DATA_FIELDS
 from infra import constants as c
 from infra.steps import STEPS
 from tests.datasets import write_dataset
@@ -15,12 +20,27 @@ from tests.datasets import write_dataset
 EXPERIMENT_SCENARIOS = tuple(name for name in SCENARIOS if name.startswith(("sweep", "multi-stage")))
 
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "requests"
+
+
+def scenario_request(scenario) -> tuple[dict, dict | None]:
+    """The scenario's request and datasets: on its example's data where it names one (as
+    `run-local --scenario` runs it), else on the test datasets."""
+    if scenario.example is None:
+        return scenario.request, None
+    path = EXAMPLES / f"{scenario.example}.json"
+    example = load_request(path)
+    kept = {key: value for key, value in example.items() if key not in DATA_FIELDS}
+    return {**kept, **scenario.request}, local_datasets(example, path.parent)
+
+
 @pytest.mark.parametrize("name", [name for name in SCENARIOS if name not in EXPERIMENT_SCENARIOS])
 def test_every_scenario_ends_as_it_should_with_nothing_leaked(runner, name):
     scenario = SCENARIOS[name]
+    request, datasets = scenario_request(scenario)
     result = runner.run(
-        scenario.request.get("base_model", "nova-lite"), scenario.request.get("customization_type", "FINE_TUNING"),
-        request=scenario.request, faults=scenario.faults(), crashes=scenario.crashes,
+        request.get("base_model", "nova-lite"), request.get("customization_type", "FINE_TUNING"),
+        request=request, datasets=datasets, faults=scenario.faults(), crashes=scenario.crashes,
         abort_when=scenario.abort_when, job_polls=scenario.job_polls, deployment_polls=scenario.deployment_polls,
     )
     assert result.status == scenario.expected_status, result.error
@@ -32,6 +52,15 @@ def test_every_scenario_ends_as_it_should_with_nothing_leaked(runner, name):
         assert result.resources["created"] == [] and result.error["error"] == "GraderFailedError"
         assert "the grader raised on its first batch (SIMULATED crash)" in result.error["cause"]
         assert result.states[-2:] == [c.VALIDATION_FAILED, c.RUN_NOT_STARTED]
+    if name == "judged":  # the judge's metric is reported for both models, with its interval
+        report = json.loads(result.objects["evaluation/report.json"])
+        assert report["metrics"]["base"]["judge"] == report["metrics"]["custom"]["judge"] == 0.0 and "judge" in report["ci95"]
+    if name == "second-engine":  # Bedrock's evaluation job ran, and its metrics are in the report's
+        report = json.loads(result.objects["evaluation/report.json"])
+        assert report["second_engine"]["status"] == "Completed" and report["second_engine"]["metrics"]
+    if name == "images":  # every test image went to both models, and the page shows them
+        assert {(kind, how) for _, kind, how in result.simulator.media_seen} == {("image", "bytes")}
+        assert "<img src='data:image/png;base64," in result.objects["evaluation/report.html"].decode()
     if result.status in c.CLEANUP_STATUSES:
         assert result.cleanup is not None and result.cleanup["status"] == result.status
 
