@@ -195,9 +195,10 @@ def _integration_client(region: str, service: str) -> Any:
 
 
 def _cached_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-    """moto's interpreter made a new boto3 client for every Lambda task it ran (a sixth of a run);
-    clients are thread-safe, so one per region and service serves them all."""
-    return _integration_client(region, service) if state_credentials is None else _boto_client_for(region, service, state_credentials)
+    """moto's interpreter made a new boto3 client for every Lambda task it ran (a quarter of a
+    run); clients are thread-safe, so one per region and service serves them all (moto 5.2.5's
+    boto_client_for does not use the state's credentials either)."""
+    return _integration_client(region, service)
 
 
 def _entered_states(sfn: Any, execution_arn: str) -> list[str]:
