@@ -36,7 +36,9 @@ def trained(run, bedrock, store, losses):
             continue
         model_arn = bedrock._add(ResourceKind.CUSTOM_MODEL, plan.names.custom_model_name, "custom-model", "Active", {})
         job_arn = f"arn:aws:bedrock:us-east-1:123456789012:model-customization-job/{plan.names.job_name}"
-        store.objects[f"{run.output_uri}model-customization-job-{plan.names.job_name}/validation_metrics.csv"] = (
+        output = f"{run.output_uri}model-customization-job-{plan.names.job_name}/"
+        store.objects[f"{output}step_wise_training_metrics.csv"] = b"step_number,epoch_number,training_loss\n0,0,2.0\n1,1,1.0\n"
+        store.objects[f"{output}validation_metrics.csv"] = (
             f"step_number,epoch_number,validation_loss\n0,0,{loss + 1}\n1,1,{loss}\n".encode())
         entries.append({"index": plan.index, "job": {"job_arn": job_arn, "job_name": plan.names.job_name,
                                                      "status": "Completed", "custom_model_arn": model_arn}})

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from customization.core.costs import CostPart, combine_estimates, training_usd
-from customization.core.teardown import readable_failure
-from customization.errors import NoModelTrainedError, ResourceNotFoundError
+from customization.core.teardown import delete_resource, readable_failure
+from customization.errors import NoModelTrainedError
 from customization.evaluation.contracts import EvaluationReport
 from customization.evaluation.page import render_report
-from customization.evaluation.report import job_curves, report_pictures, with_experiment
+from customization.evaluation.report import report_pictures, training_analysis, with_experiment
 from customization.models.experiments import (
     ExperimentState,
     Selection,
@@ -113,18 +113,13 @@ def _thinned(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
 
 
 def trained_result(run: RunContext, plan: TrainedModelPlan, job: JobState, store: ObjectStore) -> TrainedModelResult:
-    """A completed job's model with its losses, read from the metrics Bedrock wrote."""
-    curves = job_curves(run, job, store)
-    validation: dict[int, list[float]] = {}
-    for _, epoch, loss in curves.validation:
-        validation.setdefault(epoch, []).append(loss)
-    validation_curve = [(epoch, round(sum(v) / len(v), 4)) for epoch, v in sorted(validation.items())]
+    """A completed job's model with its losses, read as the report reads them."""
+    training = training_analysis(run, job, store)
     return TrainedModelResult(
         index=plan.index, label=plan.label, hyperparameters=plan.hyperparameters, status=job.status, job_arn=job.job_arn,
         custom_model_arn=job.custom_model_arn, estimated_usd=plan.estimated_usd,
-        final_training_loss=curves.training[-1][2] if curves.training else None,
-        final_validation_loss=validation_curve[-1][1] if validation_curve else None,
-        training_curve=_thinned([(step, loss) for step, _, loss in curves.training]), validation_curve=validation_curve,
+        final_training_loss=training.final_training_loss, final_validation_loss=training.final_validation_loss,
+        training_curve=_thinned(training.training_curve or []), validation_curve=training.validation_curve or [],
     )
 
 
@@ -190,12 +185,8 @@ def _release(state: StepInput, *, bedrock: BedrockControl, ledger: RunLedger) ->
     deployment = state.deployment
     if deployment is None or deployment.arn is None or deployment.kind == "none":
         return
-    delete = bedrock.delete_provisioned_throughput if deployment.kind == ResourceKind.PROVISIONED_THROUGHPUT else bedrock.delete_deployment
-    try:
-        delete(deployment.arn)
-    except ResourceNotFoundError:
-        pass
-    ledger.mark(state.run.execution_name, deployment.kind, deployment.name or deployment.arn, "deleted")
+    delete_resource(state.run.execution_name, deployment.kind, deployment.name or deployment.arn, deployment.arn,
+                    ledger=ledger, bedrock=bedrock)
 
 
 def _choose(experiment: ExperimentState, completed: list[TrainedModelResult], primary: str) -> tuple[TrainedModelResult, str]:
@@ -276,11 +267,8 @@ def _job_of(result: TrainedModelResult, plan: TrainedModelPlan) -> dict[str, Any
 
 def _delete_model(run: RunContext, plan: TrainedModelPlan, result: TrainedModelResult, *,
                   bedrock: BedrockControl, ledger: RunLedger) -> None:
-    try:
-        bedrock.delete_custom_model(result.custom_model_arn or plan.names.custom_model_name)
-    except ResourceNotFoundError:
-        pass
-    ledger.mark(run.execution_name, ResourceKind.CUSTOM_MODEL, plan.names.custom_model_name, "deleted")
+    delete_resource(run.execution_name, ResourceKind.CUSTOM_MODEL, plan.names.custom_model_name,
+                    result.custom_model_arn or plan.names.custom_model_name, ledger=ledger, bedrock=bedrock)
     result.custom_model = "deleted"
 
 

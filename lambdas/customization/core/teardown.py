@@ -48,33 +48,42 @@ def clean_up_run(
         if not entry.open:
             continue
         if entry.kind in SERVING_KINDS:
-            _delete(entry, _serving_delete(entry.kind, bedrock), ledger, outcome)
+            _delete(entry, ledger, bedrock, outcome)
         elif entry.kind == ResourceKind.CUSTOMIZATION_JOB:
             _stop_job(entry, ledger, bedrock, outcome)
         elif entry.kind == ResourceKind.EVALUATION_JOB:
             _stop_evaluation_job(entry, ledger, bedrock, outcome)
         elif entry.kind == ResourceKind.CUSTOM_MODEL:
             if delete_custom_model:
-                _delete(entry, bedrock.delete_custom_model, ledger, outcome)
+                _delete(entry, ledger, bedrock, outcome)
             else:
                 outcome.retained.append({"type": entry.kind, "id": entry.name})
     return outcome
 
 
-def _serving_delete(kind: str, bedrock: BedrockControl) -> Any:
-    return bedrock.delete_provisioned_throughput if kind == ResourceKind.PROVISIONED_THROUGHPUT else bedrock.delete_deployment
-
-
-def _delete(entry: LedgerEntry, action: Any, ledger: RunLedger, outcome: TeardownOutcome) -> None:
-    resource = {"type": entry.kind, "id": entry.name}
+def delete_resource(execution: str, kind: str, name: str, identifier: str, *, ledger: RunLedger, bedrock: BedrockControl) -> bool:
+    """Delete one throughput, deployment or custom model of the run and record it in the ledger;
+    False when it was already gone. Tear Down and Select Model both delete through here."""
+    delete = {
+        ResourceKind.PROVISIONED_THROUGHPUT: bedrock.delete_provisioned_throughput,
+        ResourceKind.CUSTOM_MODEL_DEPLOYMENT: bedrock.delete_deployment,
+        ResourceKind.CUSTOM_MODEL: bedrock.delete_custom_model,
+    }[ResourceKind(kind)]
     try:
-        action(entry.arn or entry.name)
+        delete(identifier)
     except ResourceNotFoundError:
-        ledger.mark(entry.execution, entry.kind, entry.name, "gone")
+        ledger.mark(execution, kind, name, "gone")
+        return False
+    ledger.mark(execution, kind, name, "deleted")
+    return True
+
+
+def _delete(entry: LedgerEntry, ledger: RunLedger, bedrock: BedrockControl, outcome: TeardownOutcome) -> None:
+    resource = {"type": entry.kind, "id": entry.name}
+    if not delete_resource(entry.execution, entry.kind, entry.name, entry.arn or entry.name, ledger=ledger, bedrock=bedrock):
         if entry.status == "created":
             outcome.already_gone.append(resource)
         return
-    ledger.mark(entry.execution, entry.kind, entry.name, "deleted")
     outcome.deleted.append(resource)
     if entry.kind in SERVING_KINDS and entry.updated_at:  # the entry last changed when the resource was created
         lived = datetime.now(UTC) - datetime.fromisoformat(entry.updated_at)
