@@ -438,3 +438,22 @@ def test_students_of_meta_teachers_take_one_prompt_per_record_and_nova_students_
     assert found(llama) == {(8, "single-turn")}
     assert "2 user turns; distillation for Meta Llama 3.1 8B Instruct takes one user prompt per record" in llama.errors[0].message
     assert run("nova-micro", items, customization_type="DISTILLATION").valid
+
+
+def test_a_sweep_checks_its_records_at_the_candidates_tightest_token_limit():
+    """Titan Text Express allows 4,096 tokens a record at batch size 1 and 2,048 above: a sweep
+    over batchSize 1 and 2 refuses a 3,000-token record before anything trains, since the
+    batch-2 candidate's job would fail on it."""
+    from customization.core.request_rules import parse_request
+    from customization.core.validate_request import check_datasets
+
+    line = json.dumps({"input": "x" * (4 * 3000)}).encode()
+    source = DatasetSource("training", "s3://bkt/train.jsonl", lambda: iter([line]), size_bytes=len(line))
+    model = REGISTRY.resolve("titan-text-express")
+    base = {"base_model": "titan-text-express", "customization_type": "CONTINUED_PRE_TRAINING", "training_data": "s3://bkt/train.jsonl",
+            "hyperparameters": {"batchSize": 1}}
+    (alone,) = check_datasets(parse_request(base, bucket="bkt"), model, [source], media=None)
+    assert alone.valid
+    sweep = {**base, "validation_data": "s3://bkt/validation.jsonl", "sweep": {"grid": {"batchSize": [1, 2]}}}
+    (swept,) = check_datasets(parse_request(sweep, bucket="bkt"), model, [source], media=None)
+    assert not swept.valid and "2,048-token limit per record at batch size 2" in swept.errors[0].message

@@ -47,9 +47,13 @@ if TYPE_CHECKING:
 def check_datasets(
     request: CustomizationRequest, model: BaseModelSpec, sources: list[DatasetSource], *, media: MediaLookups | None
 ) -> list[DatasetReport]:
-    """Every dataset against its model's rules, at the batch size the job will train with."""
+    """Every dataset against its model's rules, at the batch size the job will train with (a
+    sweep's: the candidate's whose token limit per record is the tightest, as every candidate
+    trains on every record)."""
     customization = model.customization(request.customization_type)
-    batch_size = batch_size_for(request.hyperparameters, customization.hyperparameters)
+    candidates = request.sweep.expand() if request.sweep else [{}]
+    sizes = [batch_size_for({**request.hyperparameters, **values}, customization.hyperparameters) for values in candidates]
+    batch_size = min(sizes, key=customization.limits.tokens_limit)
     try:
         return validate_sources(model, customization, sources, batch_size=batch_size, media=media)
     finally:
