@@ -116,3 +116,5 @@ def test_a_bad_later_stage_dataset_is_refused_before_anything_is_created(runner)
     assert result.status == "FAILED" and result.error["error"] == "DatasetInvalidError"
     assert result.resources["created"] == []
     assert "stages[0]" in result.error["cause"] and "line 7" in result.error["cause"]
+    report = json.loads(result.objects["validation-report.json"])  # the full report names the stage's dataset too
+    assert report["valid"] is False and report["stage_datasets"][0][0]["valid"] is False

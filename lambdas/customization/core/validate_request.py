@@ -192,8 +192,10 @@ def s3_source(role: str, uri: str, store: ObjectStore) -> DatasetSource:
 
 def _run_context(
     event: ValidateRequestInput, settings: Settings, request: CustomizationRequest, model: BaseModelSpec, plan: RunPlan,
-    split: dict[str, Any], grader_arn: str | None,
+    split: dict[str, Any], grader_arn: str | None, experiment: tuple[SweepPlan | None, StagesPlan | None, CostEstimate],
 ) -> RunContext:
+    """`experiment`: the sweep or the stages and the estimate of them all (plan_experiment)."""
+    sweep, stages, estimate = experiment
     prefix = run_prefix(event.execution_name)
     waits = request.wait_seconds
     registry = load_registry()
@@ -240,7 +242,9 @@ def _run_context(
         records={**{role: r.records for role, r in plan.reports.items()}, "training": split["training_records"],
                  "test": split["test_records"]},
         estimated_training_tokens=plan.estimate.training_tokens_per_epoch,
-        cost_estimate=plan.estimate,
+        cost_estimate=estimate,
+        sweep=sweep,
+        stages=stages,
     )
 
 
@@ -273,7 +277,10 @@ def validate_request(
     invalid = [r.describe() for r in reports if not r.valid]
     invalid += [f"stages[{i}] {r.describe()}" for i, checked_stage in enumerate(stage_reports) for r in checked_stage if not r.valid]
     if invalid:
-        store.put_json(report_uri, {"valid": False, "base_model": model.model_id, "datasets": [r.as_dict() for r in reports]})
+        store.put_json(report_uri, {
+            "valid": False, "base_model": model.model_id, "datasets": [r.as_dict() for r in reports],
+            "stage_datasets": [[r.as_dict() for r in checked_stage] for checked_stage in stage_reports] or None,
+        })
         raise DatasetInvalidError(" | ".join(invalid) + f" (full report: {report_uri})")
 
     grader_arn, grader_trial = None, None
@@ -289,10 +296,11 @@ def validate_request(
         request, plan.holdout, plan.holdout_reason, plan.counts, store=store,
         data_prefix=f"s3://{settings.BUCKET_NAME}/{run_prefix(event.execution_name)}data/",
     )
-    sweep, stages, estimate = plan_experiment(
+    experiment = plan_experiment(
         request, model, plan, execution_name=event.execution_name, job_headroom=account.job_headroom,
         stage_reports=stage_reports, first_training=split["training_uri"] or request.training_data or "",
     )
+    sweep, stages, estimate = experiment
     report = {
         "valid": True,
         "split": split,
@@ -314,8 +322,7 @@ def validate_request(
     store.put_json(report_uri, report)
     enforce_budget(estimate, request.budget.max_usd)
 
-    run = _run_context(event, settings, request, model, plan, split, grader_arn)
-    run = run.model_copy(update={"sweep": sweep, "stages": stages, "cost_estimate": estimate})
+    run = _run_context(event, settings, request, model, plan, split, grader_arn, experiment)
     # What the cleanup of an aborted or timed-out run needs, since no state payload reaches it.
     ledger.record_run(
         run.execution_name,

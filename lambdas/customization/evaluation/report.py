@@ -114,8 +114,7 @@ def failed_samples(rows: list[AnsweredSample]) -> list[FailedSample]:
     return [FailedSample(index=row.index, base=row.base.error, custom=row.custom.error) for row in rows if not row.paired]
 
 
-def job_curves(run: RunContext, job: JobState | None, store: ObjectStore) -> Curves:
-    """The metrics files Bedrock wrote under the job's output prefix."""
+def training_analysis(run: RunContext, job: JobState | None, store: ObjectStore) -> TrainingAnalysis:
     curves = Curves()
     if job is not None:
         job_id = job.job_arn.rsplit("/", 1)[-1]
@@ -126,11 +125,6 @@ def job_curves(run: RunContext, job: JobState | None, store: ObjectStore) -> Cur
                 curves.rewards = parse_metrics(text, "reward_mean")
             elif uri.endswith(VALIDATION_FILE):
                 curves.validation = parse_metrics(store.read_text(uri), "validation_loss")
-    return curves
-
-
-def training_analysis(run: RunContext, job: JobState | None, store: ObjectStore) -> TrainingAnalysis:
-    curves = job_curves(run, job, store)
     spec = load_registry().resolve(run.base_model_id).customization(run.customization_type)
     epochs_spec = spec.hyperparameters.get("epochCount")
     return analyse(
